@@ -1,0 +1,8 @@
+//! Amazon Web Services: SigV4, endpoints, STS, ECR, ECR Public and EKS tokens.
+
+pub mod ecr;
+pub mod eks;
+pub mod endpoint;
+pub mod partition;
+pub mod sigv4;
+pub mod sts;

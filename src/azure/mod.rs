@@ -1,0 +1,7 @@
+//! Microsoft Azure: Entra ID tokens, the instance metadata service (managed
+//! identity) and Azure Container Registry.
+
+pub mod acr;
+pub mod cloud;
+pub mod entra;
+pub mod imds;

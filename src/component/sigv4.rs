@@ -1,0 +1,40 @@
+use super::exports::cloudauth::auth::sigv4::{Guest, Signed, SigningParams};
+use super::wit::HttpRequest;
+use super::{Component, WitResult, request_from_wit};
+use crate::aws::sigv4;
+use crate::credentials::AwsCredentials;
+
+fn signed(s: sigv4::Signed) -> Signed {
+    Signed {
+        request: s.request.into(),
+        canonical_request: s.canonical_request,
+        string_to_sign: s.string_to_sign,
+        signature: s.signature,
+    }
+}
+
+fn with_params<T>(params: SigningParams, f: impl FnOnce(&sigv4::SigningParams<'_>) -> T) -> T {
+    let credentials: AwsCredentials = params.credentials.into();
+    let core = sigv4::SigningParams {
+        credentials: &credentials,
+        region: &params.region,
+        service: &params.service,
+        now: params.now,
+        normalize_path: params.normalize_path,
+        sign_body_header: params.sign_body_header,
+        unsigned_headers: &params.unsigned_headers,
+    };
+    f(&core)
+}
+
+impl Guest for Component {
+    fn sign_request(request: HttpRequest, params: SigningParams) -> WitResult<Signed> {
+        let request = request_from_wit(request)?;
+        Ok(signed(with_params(params, |p| sigv4::sign(&request, p))?))
+    }
+
+    fn presign_request(request: HttpRequest, params: SigningParams, expires_in: u32) -> WitResult<Signed> {
+        let request = request_from_wit(request)?;
+        Ok(signed(with_params(params, |p| sigv4::presign(&request, p, expires_in))?))
+    }
+}

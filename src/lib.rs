@@ -1,0 +1,28 @@
+//! cloudauth: the pure logic of cloud workload-identity authentication.
+//!
+//! The crate is sans-IO: it builds HTTP requests and parses responses, and
+//! the caller (a WebAssembly host) sends them. Time comes in as `now`, Unix
+//! seconds. The same core is compiled natively for tests and to
+//! `wasm32-unknown-unknown` as a component whose WIT glue lives in
+//! [`component`] and is only compiled for wasm.
+
+pub mod aws;
+pub mod azure;
+pub mod credentials;
+pub mod error;
+pub mod gcp;
+pub mod host;
+pub mod http;
+pub mod jwt;
+pub mod kubernetes;
+pub mod oci;
+pub mod response;
+pub mod secret;
+pub mod target;
+pub mod time;
+pub mod token;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+pub use error::{Error, Result};

@@ -1,0 +1,195 @@
+//! The first step of every response parser: check size and status, and turn
+//! a non-2xx answer into [`Error::HttpStatus`] with the service's own error
+//! code, read from wherever that protocol puts it.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::http::{HttpResponse, MAX_RESPONSE_BODY};
+
+/// Where a protocol puts its error code in an error body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorFormat {
+    /// OAuth2 and Entra: `{"error": "invalid_client", "error_description": ...}`.
+    OAuth2,
+    /// Google APIs: `{"error": {"status": "PERMISSION_DENIED", "message": ...}}`
+    /// (Google STS answers in the OAuth2 shape, which is accepted too).
+    Google,
+    /// AWS query protocol: `<ErrorResponse><Error><Code>...`.
+    AwsQueryXml,
+    /// AWS JSON protocol: `{"__type": "AccessDeniedException", "message": ...}`.
+    AwsJson,
+    /// Kubernetes `Status`: `{"kind": "Status", "reason": "Forbidden", "message": ...}`.
+    KubernetesStatus,
+    /// Registries (distribution): `{"errors": [{"code": "UNAUTHORIZED", ...}]}`.
+    Distribution,
+}
+
+/// Checks the status and body size; returns the body of a 2xx response.
+pub fn success_body(response: &HttpResponse, format: ErrorFormat) -> Result<&[u8]> {
+    if response.body.len() > MAX_RESPONSE_BODY {
+        return Err(Error::malformed(format!(
+            "response body of {} bytes exceeds the {} byte limit",
+            response.body.len(),
+            MAX_RESPONSE_BODY
+        )));
+    }
+    if response.is_success() {
+        return Ok(&response.body);
+    }
+    let (code, message) = error_details(&response.body, format);
+    Err(Error::HttpStatus {
+        status: response.status,
+        code,
+        message: message.unwrap_or_else(|| default_message(response.status).to_owned()),
+    })
+}
+
+/// Parses a 2xx JSON body, with a clear error when it is not JSON.
+pub fn json_body<T: serde::de::DeserializeOwned>(response: &HttpResponse, format: ErrorFormat) -> Result<T> {
+    let body = success_body(response, format)?;
+    serde_json::from_slice(body).map_err(|e| Error::malformed(format!("body is not the expected JSON: {}", describe_json_error(&e))))
+}
+
+/// serde_json's messages can quote input; keep only the category and position
+/// so no token text reaches an error message.
+fn describe_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "I/O error",
+        Category::Syntax => "syntax error",
+        Category::Data => "missing or mistyped field",
+        Category::Eof => "truncated",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+/// Longest service message carried into an error. Messages are diagnostics;
+/// a long one is more likely to be an echoed request than help.
+const MAX_MESSAGE: usize = 300;
+
+fn error_details(body: &[u8], format: ErrorFormat) -> (Option<String>, Option<String>) {
+    let (code, message) = match format {
+        ErrorFormat::AwsQueryXml => xml_error(body),
+        _ => match serde_json::from_slice::<Value>(body) {
+            Ok(json) => json_error(&json, format),
+            Err(_) => (None, None),
+        },
+    };
+    let clean = |s: String| -> Option<String> {
+        let s: String = s.chars().filter(|c| !c.is_control()).take(MAX_MESSAGE).collect();
+        (!s.is_empty()).then_some(s)
+    };
+    (code.and_then(clean), message.and_then(clean))
+}
+
+fn json_error(json: &Value, format: ErrorFormat) -> (Option<String>, Option<String>) {
+    let str_at = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    match format {
+        ErrorFormat::OAuth2 => (str_at(json, "error"), str_at(json, "error_description")),
+        ErrorFormat::Google => match json.get("error") {
+            Some(Value::Object(_)) => {
+                let err = &json["error"];
+                (str_at(err, "status"), str_at(err, "message"))
+            }
+            Some(Value::String(code)) => (Some(code.clone()), str_at(json, "error_description")),
+            _ => (None, None),
+        },
+        ErrorFormat::AwsJson => {
+            // `__type` may be namespaced: `com.amazonaws.ecr#AccessDeniedException`.
+            let code = str_at(json, "__type").map(|t| t.rsplit('#').next().unwrap_or_default().to_owned());
+            let message = str_at(json, "message").or_else(|| str_at(json, "Message"));
+            (code, message)
+        }
+        ErrorFormat::KubernetesStatus => (str_at(json, "reason"), str_at(json, "message")),
+        ErrorFormat::Distribution => {
+            let first = json.get("errors").and_then(|e| e.get(0));
+            match first {
+                Some(err) => (str_at(err, "code"), str_at(err, "message")),
+                // ACR's OAuth endpoints sometimes answer in the OAuth2 shape.
+                None => (str_at(json, "error"), str_at(json, "error_description")),
+            }
+        }
+        ErrorFormat::AwsQueryXml => unreachable!("handled by xml_error"),
+    }
+}
+
+fn xml_error(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(text) = std::str::from_utf8(body) else { return (None, None) };
+    let Ok(doc) = roxmltree::Document::parse(text) else { return (None, None) };
+    let error = doc.descendants().find(|n| n.has_tag_name("Error"));
+    let child_text = |name: &str| {
+        error
+            .and_then(|e| e.children().find(|c| c.has_tag_name(name)))
+            .and_then(|c| c.text())
+            .map(|t| t.trim().to_owned())
+    };
+    (child_text("Code"), child_text("Message"))
+}
+
+fn default_message(status: u16) -> &'static str {
+    match status {
+        400 => "bad request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not found",
+        429 => "too many requests",
+        500..=599 => "server error",
+        _ => "unexpected status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+    }
+
+    fn code(r: Result<&[u8]>) -> (u16, Option<String>) {
+        match r {
+            Err(Error::HttpStatus { status, code, .. }) => (status, code),
+            other => panic!("expected http-status, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn codes_per_protocol() {
+        let cases = [
+            (ErrorFormat::OAuth2, r#"{"error":"invalid_client"}"#, "invalid_client"),
+            (ErrorFormat::Google, r#"{"error":{"code":403,"status":"PERMISSION_DENIED"}}"#, "PERMISSION_DENIED"),
+            (ErrorFormat::Google, r#"{"error":"invalid_grant"}"#, "invalid_grant"),
+            (ErrorFormat::AwsJson, r#"{"__type":"com.amazonaws#AccessDeniedException"}"#, "AccessDeniedException"),
+            (ErrorFormat::KubernetesStatus, r#"{"kind":"Status","reason":"Forbidden"}"#, "Forbidden"),
+            (ErrorFormat::Distribution, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#, "UNAUTHORIZED"),
+            (
+                ErrorFormat::AwsQueryXml,
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code></Error></ErrorResponse>",
+                "InvalidIdentityToken",
+            ),
+        ];
+        for (format, body, want) in cases {
+            assert_eq!(code(success_body(&resp(400, body), format)), (400, Some(want.to_owned())), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn unparseable_error_body_still_gives_the_status() {
+        assert_eq!(code(success_body(&resp(502, "<html>bad gateway"), ErrorFormat::OAuth2)), (502, None));
+        assert_eq!(code(success_body(&resp(404, "Not Found"), ErrorFormat::AwsQueryXml)), (404, None));
+    }
+
+    #[test]
+    fn oversized_bodies_are_rejected() {
+        let big = HttpResponse { status: 200, headers: vec![], body: vec![b' '; MAX_RESPONSE_BODY + 1] };
+        assert!(matches!(success_body(&big, ErrorFormat::OAuth2), Err(Error::MalformedResponse(_))));
+    }
+
+    #[test]
+    fn json_errors_do_not_echo_the_body() {
+        let r = resp(200, r#"{"access_token": secret-not-json}"#);
+        let err = json_body::<Value>(&r, ErrorFormat::OAuth2).unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+}

@@ -1,0 +1,65 @@
+//! Loads the built cloudauth component into wasmtime for the test runners.
+//! Every test that says "through the component" goes through here: the
+//! `.wasm` is built by `cloudauth_build` (the same code as `cargo xtask
+//! build`), instantiated with an empty linker (it imports nothing), and
+//! called through bindings generated from `wit/`.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
+
+wasmtime::component::bindgen!({
+    path: "wit",
+    world: "cloudauth",
+});
+
+pub use exports::cloudauth::auth as api;
+
+/// An instance of the component with its store.
+pub struct Instance {
+    pub store: Store<()>,
+    pub api: Cloudauth,
+}
+
+/// The component file: `CLOUDAUTH_WASM` if set, else freshly built.
+pub fn component_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("CLOUDAUTH_WASM") {
+        return PathBuf::from(p);
+    }
+    match cloudauth_build::build_component() {
+        Ok(p) => p,
+        Err(e) => panic!("building the component failed: {e}"),
+    }
+}
+
+fn compiled() -> &'static (Engine, Component) {
+    static COMPILED: OnceLock<(Engine, Component)> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let engine = Engine::default();
+        let path = component_path();
+        let component = Component::from_file(&engine, &path)
+            .unwrap_or_else(|e| panic!("cannot load component {}: {e:#}", path.display()));
+        (engine, component)
+    })
+}
+
+/// A fresh instance. The linker is empty: instantiation fails if the
+/// component imports anything.
+pub fn instantiate() -> Instance {
+    let (engine, component) = compiled();
+    let linker: Linker<()> = Linker::new(engine);
+    let mut store = Store::new(engine, ());
+    let api = Cloudauth::instantiate(&mut store, component, &linker)
+        .unwrap_or_else(|e| panic!("cannot instantiate the component: {e:#}"));
+    Instance { store, api }
+}
+
+/// The number of imports the component declares.
+pub fn import_count() -> usize {
+    let (engine, component) = compiled();
+    component.component_type().imports(engine).count()
+}
