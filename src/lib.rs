@@ -18,6 +18,7 @@ pub mod kubernetes;
 pub mod oci;
 pub mod response;
 pub mod secret;
+pub mod session;
 pub mod target;
 pub mod time;
 pub mod token;

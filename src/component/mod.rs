@@ -8,6 +8,7 @@ mod gcp;
 mod kubernetes;
 mod oci;
 mod resolve;
+mod session;
 mod sigv4;
 
 wit_bindgen::generate!({
