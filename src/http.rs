@@ -135,7 +135,13 @@ pub fn encode_form(pairs: &[(&str, &str)]) -> String {
 /// Percent-encodes a query component or path segment: everything but the
 /// RFC 3986 unreserved characters.
 pub fn percent_encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, URI_COMPONENT).to_string()
+    percent_encode_bytes(s.as_bytes())
+}
+
+/// [`percent_encode`] for bytes that need not be UTF-8 (a percent-decoded
+/// query component may not be).
+pub fn percent_encode_bytes(bytes: &[u8]) -> String {
+    percent_encoding::percent_encode(bytes, URI_COMPONENT).to_string()
 }
 
 const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC

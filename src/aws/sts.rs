@@ -1,11 +1,36 @@
-//! STS AssumeRoleWithWebIdentity (IRSA-style workload identity).
+//! STS AssumeRoleWithWebIdentity (IRSA-style workload identity): a
+//! Kubernetes service-account token traded for temporary AWS credentials.
+//!
+//! The request is an unsigned query-protocol POST (the web identity token is
+//! the credential), built as botocore builds it. The response is XML and is
+//! parsed as XML: the credentials are read from their exact place in the
+//! document, never searched for in the text.
 
-use crate::aws::endpoint::EndpointOptions;
+use roxmltree::{Document, Node};
+
+use crate::aws::endpoint::{self, EndpointOptions, Service};
+use crate::aws::partition;
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
-use crate::http::{HttpRequest, HttpResponse};
+use crate::http::{HttpRequest, HttpResponse, check_non_empty};
+use crate::response::{ErrorFormat, success_body};
 use crate::secret::Secret;
+use crate::time::parse_rfc3339;
 
+/// The STS API version of the query protocol.
+const API_VERSION: &str = "2011-06-15";
+
+/// botocore's content type for query-protocol bodies.
+const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// The role session duration bounds STS accepts (15 minutes to 12 hours).
+const MIN_DURATION: u32 = 900;
+const MAX_DURATION: u32 = 43_200;
+
+/// The STS limit on managed session policies.
+const MAX_POLICY_ARNS: usize = 10;
+
+/// AssumeRoleWithWebIdentity parameters.
 #[derive(Clone, Debug)]
 pub struct WebIdentityParams<'a> {
     pub region: &'a str,
@@ -17,12 +42,484 @@ pub struct WebIdentityParams<'a> {
     pub endpoint: EndpointOptions,
 }
 
+/// The unsigned AssumeRoleWithWebIdentity request to the region's STS endpoint.
 pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpRequest> {
-    let _ = params;
-    Err(Error::unsupported("not built yet"))
+    check_role_arn(params.role_arn)?;
+    check_session_name(params.role_session_name)?;
+    check_non_empty("web identity token", params.web_identity_token.expose())?;
+    if let Some(d) = params.duration_seconds
+        && !(MIN_DURATION..=MAX_DURATION).contains(&d)
+    {
+        return Err(Error::invalid(format!(
+            "duration of {d} s is outside {MIN_DURATION}..={MAX_DURATION}"
+        )));
+    }
+    if params.policy_arns.len() > MAX_POLICY_ARNS {
+        return Err(Error::invalid(format!(
+            "{} policy ARNs given, STS takes at most {MAX_POLICY_ARNS}",
+            params.policy_arns.len()
+        )));
+    }
+    for arn in params.policy_arns {
+        check_policy_arn(arn)?;
+    }
+    let endpoint = endpoint::resolve(Service::Sts, params.region, params.endpoint)?;
+
+    // botocore's order: the action, then the input members in model order.
+    let policy_keys: Vec<String> = (1..=params.policy_arns.len())
+        .map(|n| format!("PolicyArns.member.{n}.arn"))
+        .collect();
+    let duration = params.duration_seconds.map(|d| d.to_string());
+    let mut form: Vec<(&str, &str)> = vec![
+        ("Action", "AssumeRoleWithWebIdentity"),
+        ("Version", API_VERSION),
+        ("RoleArn", params.role_arn),
+        ("RoleSessionName", params.role_session_name),
+        ("WebIdentityToken", params.web_identity_token.expose()),
+    ];
+    form.extend(
+        policy_keys
+            .iter()
+            .map(String::as_str)
+            .zip(params.policy_arns.iter().map(String::as_str)),
+    );
+    if let Some(d) = &duration {
+        form.push(("DurationSeconds", d));
+    }
+    HttpRequest::post(format!("{}/", endpoint.url)).form_with_content_type(&form, FORM_CONTENT_TYPE)
 }
 
+/// Parses the XML response into temporary credentials.
 pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
-    let _ = response;
-    Err(Error::unsupported("not built yet"))
+    let body = success_body(response, ErrorFormat::AwsQueryXml)?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| Error::malformed("STS response is not UTF-8"))?;
+    // roxmltree's messages can quote the document; say only that it is not XML.
+    let doc = Document::parse(text)
+        .map_err(|_| Error::malformed("STS response is not well-formed XML"))?;
+    let root = doc.root_element();
+    if !root.has_tag_name("AssumeRoleWithWebIdentityResponse") {
+        return Err(Error::malformed(
+            "STS response is not an AssumeRoleWithWebIdentityResponse",
+        ));
+    }
+    let credentials = child(root, "AssumeRoleWithWebIdentityResult")
+        .and_then(|result| child(result, "Credentials"))?;
+    let field = |name: &str| -> Result<String> {
+        let text = child(credentials, name)?
+            .text()
+            .map(str::trim)
+            .unwrap_or_default();
+        if text.is_empty() {
+            return Err(Error::malformed(format!(
+                "STS response has an empty {name}"
+            )));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(Error::malformed(format!(
+                "STS response {name} contains control characters"
+            )));
+        }
+        Ok(text.to_owned())
+    };
+    Ok(AwsCredentials {
+        access_key_id: field("AccessKeyId")?,
+        secret_access_key: Secret::new(field("SecretAccessKey")?),
+        session_token: Some(Secret::new(field("SessionToken")?)),
+        expires_at: Some(parse_rfc3339(&field("Expiration")?)?),
+    })
+}
+
+/// The one child element of `parent` named `name`.
+fn child<'a, 'input>(parent: Node<'a, 'input>, name: &str) -> Result<Node<'a, 'input>> {
+    let mut matches = parent
+        .children()
+        .filter(|c| c.is_element() && c.has_tag_name(name));
+    match (matches.next(), matches.next()) {
+        (Some(node), None) => Ok(node),
+        (None, _) => Err(Error::malformed(format!("STS response has no {name}"))),
+        (Some(_), Some(_)) => Err(Error::malformed(format!(
+            "STS response has more than one {name}"
+        ))),
+    }
+}
+
+/// `arn:<partition>:iam::<12-digit account>:role/<path/><name>`.
+fn check_role_arn(arn: &str) -> Result<()> {
+    let bad = || Error::invalid(format!("{arn:?} is not an IAM role ARN"));
+    let resource = iam_resource(arn, is_account_id).ok_or_else(bad)?;
+    let path_and_name = resource.strip_prefix("role/").ok_or_else(bad)?;
+    let (path, name) = path_and_name
+        .rsplit_once('/')
+        .unwrap_or(("", path_and_name));
+    let name_ok = (1..=64).contains(&name.len()) && name.bytes().all(is_iam_name_byte);
+    // A role path is `/` or `/<printable ASCII>/`; the `role/` prefix holds its first slash.
+    let path_ok = path.len() <= 511 && path.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if !name_ok || !path_ok || path_and_name.contains("//") {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// `arn:<partition>:iam::<account or "aws">:policy/<path/><name>`.
+fn check_policy_arn(arn: &str) -> Result<()> {
+    let bad = || Error::invalid(format!("{arn:?} is not an IAM policy ARN"));
+    let resource =
+        iam_resource(arn, |account| account == "aws" || is_account_id(account)).ok_or_else(bad)?;
+    let rest = resource.strip_prefix("policy/").ok_or_else(bad)?;
+    if rest.is_empty() || rest.len() > 2048 || !rest.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// The resource part of `arn:<known partition>:iam::<account>:<resource>`.
+fn iam_resource(arn: &str, account_ok: impl Fn(&str) -> bool) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (scheme, partition_id, service, region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let ok = scheme == "arn"
+        && partition::by_id(partition_id).is_some()
+        && service == "iam"
+        && region.is_empty()
+        && account_ok(account);
+    ok.then_some(resource)
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// IAM names and STS session names: `[\w+=,.@-]`.
+fn is_iam_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
+}
+
+/// `[\w+=,.@-]{2,64}`.
+fn check_session_name(name: &str) -> Result<()> {
+    if !(2..=64).contains(&name.len()) || !name.bytes().all(is_iam_name_byte) {
+        return Err(Error::invalid(format!(
+            "role session name {name:?} is not 2 to 64 of [A-Za-z0-9_+=,.@-]"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/wirecap-role";
+
+    fn params<'a>(token: &'a Secret) -> WebIdentityParams<'a> {
+        WebIdentityParams {
+            region: "us-west-2",
+            role_arn: ROLE,
+            role_session_name: "wirecap-session",
+            web_identity_token: token,
+            duration_seconds: None,
+            policy_arns: &[],
+            endpoint: EndpointOptions::default(),
+        }
+    }
+
+    fn form(req: &HttpRequest) -> Vec<(String, String)> {
+        form_urlencoded::parse(&req.body).into_owned().collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn minimal_request() {
+        let token = Secret::new("eyJ.token+/=");
+        let req = web_identity_request(&params(&token)).unwrap();
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url, "https://sts.us-west-2.amazonaws.com/");
+        assert_eq!(
+            req.headers,
+            vec![("Content-Type".to_owned(), FORM_CONTENT_TYPE.to_owned())]
+        );
+        assert_eq!(
+            form(&req),
+            pairs(&[
+                ("Action", "AssumeRoleWithWebIdentity"),
+                ("Version", "2011-06-15"),
+                ("RoleArn", ROLE),
+                ("RoleSessionName", "wirecap-session"),
+                ("WebIdentityToken", "eyJ.token+/="),
+            ])
+        );
+        assert!(!format!("{req:?}").contains("eyJ.token"));
+    }
+
+    #[test]
+    fn duration_policies_and_endpoint() {
+        let token = Secret::new("t0k3n");
+        let policies = [
+            "arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned(),
+            "arn:aws:iam::123456789012:policy/team/Mine".to_owned(),
+        ];
+        let p = WebIdentityParams {
+            duration_seconds: Some(3600),
+            policy_arns: &policies,
+            endpoint: EndpointOptions {
+                legacy: true,
+                ..Default::default()
+            },
+            ..params(&token)
+        };
+        let req = web_identity_request(&p).unwrap();
+        assert_eq!(req.url, "https://sts.amazonaws.com/");
+        let f = form(&req);
+        assert_eq!(
+            f[5],
+            ("PolicyArns.member.1.arn".to_owned(), policies[0].clone())
+        );
+        assert_eq!(
+            f[6],
+            ("PolicyArns.member.2.arn".to_owned(), policies[1].clone())
+        );
+        assert_eq!(f[7], ("DurationSeconds".to_owned(), "3600".to_owned()));
+
+        let fips = WebIdentityParams {
+            region: "us-gov-east-1",
+            endpoint: EndpointOptions {
+                fips: true,
+                ..Default::default()
+            },
+            ..params(&token)
+        };
+        assert_eq!(
+            web_identity_request(&fips).unwrap().url,
+            "https://sts.us-gov-east-1.amazonaws.com/"
+        );
+    }
+
+    #[test]
+    fn role_arns() {
+        for ok in [
+            ROLE,
+            "arn:aws:iam::123456789012:role/path/to/my-role",
+            "arn:aws-us-gov:iam::123456789012:role/r",
+            "arn:aws-cn:iam::123456789012:role/service-role/a+b=c,d.e@f_g-h",
+            "arn:aws-iso-b:iam::123456789012:role/x",
+        ] {
+            assert!(check_role_arn(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "wirecap-role",
+            "",
+            "arn:aws:iam::12345678901:role/r",
+            "arn:aws:iam::1234567890123:role/r",
+            "arn:aws:iam::aws:role/r",
+            "arn:aws:sts::123456789012:role/r",
+            "arn:aws:iam:us-east-1:123456789012:role/r",
+            "arn:evil:iam::123456789012:role/r",
+            "arn:aws:iam::123456789012:user/r",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/path/",
+            "arn:aws:iam::123456789012:role/a//b",
+            "arn:aws:iam::123456789012:role/with space",
+            "arn:aws:iam::123456789012:role/r\r\nX-Evil: 1",
+            "arn:aws:iam::123456789012:role/ünïcode",
+        ] {
+            assert_eq!(
+                check_role_arn(bad).unwrap_err().kind(),
+                "invalid-input",
+                "{bad:?}"
+            );
+        }
+        assert!(
+            check_role_arn(&format!(
+                "arn:aws:iam::123456789012:role/{}",
+                "r".repeat(65)
+            ))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn invalid_inputs() {
+        let token = Secret::new("SECRETVALUE");
+        let empty = Secret::new("");
+        let newline = Secret::new("SECRET\nVALUE");
+        let bad_policy = ["arn:aws:s3:::bucket".to_owned()];
+        let many: Vec<String> = (0..11)
+            .map(|_| "arn:aws:iam::aws:policy/P".to_owned())
+            .collect();
+        let base = params(&token);
+        let cases = [
+            WebIdentityParams {
+                role_session_name: "s",
+                ..base.clone()
+            },
+            WebIdentityParams {
+                role_session_name: "has space",
+                ..base.clone()
+            },
+            WebIdentityParams {
+                role_session_name: "a\r\nb",
+                ..base.clone()
+            },
+            WebIdentityParams {
+                role_session_name: &"s".repeat(65),
+                ..base.clone()
+            },
+            WebIdentityParams {
+                web_identity_token: &empty,
+                ..base.clone()
+            },
+            WebIdentityParams {
+                web_identity_token: &newline,
+                ..base.clone()
+            },
+            WebIdentityParams {
+                duration_seconds: Some(899),
+                ..base.clone()
+            },
+            WebIdentityParams {
+                duration_seconds: Some(43_201),
+                ..base.clone()
+            },
+            WebIdentityParams {
+                policy_arns: &bad_policy,
+                ..base.clone()
+            },
+            WebIdentityParams {
+                policy_arns: &many,
+                ..base.clone()
+            },
+            WebIdentityParams {
+                region: "us-west-2.evil.com",
+                ..base.clone()
+            },
+            WebIdentityParams {
+                region: "",
+                ..base.clone()
+            },
+        ];
+        for p in &cases {
+            let err = web_identity_request(p).unwrap_err();
+            assert_eq!(err.kind(), "invalid-input", "{p:?}");
+            assert!(!err.to_string().contains("SECRET"), "{err}");
+        }
+        let edge = WebIdentityParams {
+            duration_seconds: Some(43_200),
+            role_session_name: "ab",
+            ..base.clone()
+        };
+        assert!(web_identity_request(&edge).is_ok());
+    }
+
+    const RESPONSE: &str = r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <Audience>sts.amazonaws.com</Audience>
+    <Credentials>
+      <AccessKeyId>ASIAEXAMPLE</AccessKeyId>
+      <SecretAccessKey>secretKEY</SecretAccessKey>
+      <SessionToken>session/token+value==</SessionToken>
+      <Expiration>2100-01-01T00:00:00Z</Expiration>
+    </Credentials>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>"#;
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn parses_credentials() {
+        let c = parse_web_identity(&resp(200, RESPONSE)).unwrap();
+        assert_eq!(c.access_key_id, "ASIAEXAMPLE");
+        assert_eq!(c.secret_access_key.expose(), "secretKEY");
+        assert_eq!(
+            c.session_token.as_ref().map(Secret::expose),
+            Some("session/token+value==")
+        );
+        assert_eq!(c.expires_at, Some(4_102_444_800));
+        assert!(!format!("{c:?}").contains("secretKEY"));
+        // No namespace, or a prefix, is the same document.
+        let bare = RESPONSE.replace(r#" xmlns="https://sts.amazonaws.com/doc/2011-06-15/""#, "");
+        assert!(parse_web_identity(&resp(200, &bare)).is_ok());
+    }
+
+    #[test]
+    fn malformed_responses() {
+        let cases = [
+            RESPONSE[..RESPONSE.len() / 2].to_owned(),
+            String::new(),
+            r#"{"AssumeRoleWithWebIdentityResponse": {"AssumeRoleWithWebIdentityResult": {"Credentials": {}}}}"#.to_owned(),
+            RESPONSE.replace("<AccessKeyId>ASIAEXAMPLE</AccessKeyId>", ""),
+            RESPONSE.replace("<SessionToken>session/token+value==</SessionToken>", "<SessionToken></SessionToken>"),
+            RESPONSE.replace("2100-01-01T00:00:00Z", "tomorrow"),
+            RESPONSE.replace("<Credentials>", "<Other>").replace("</Credentials>", "</Other>"),
+            RESPONSE.replace("AssumeRoleWithWebIdentityResponse", "AssumeRoleResponse"),
+            RESPONSE.replace("<Audience>", "<Credentials><AccessKeyId>B</AccessKeyId></Credentials><Audience>"),
+            RESPONSE.replace("secretKEY", "secret&#10;KEY"),
+            // A text mention is not an element: string search would be fooled.
+            "<AssumeRoleWithWebIdentityResponse><!-- <AccessKeyId>X</AccessKeyId> --></AssumeRoleWithWebIdentityResponse>".to_owned(),
+            // DTDs (entity expansion) are refused by the parser.
+            format!("<!DOCTYPE x [<!ENTITY a \"aaaa\">]>{RESPONSE}"),
+        ];
+        for body in &cases {
+            let err = parse_web_identity(&resp(200, body)).unwrap_err();
+            assert_eq!(err.kind(), "malformed-response", "{body}");
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
+        let invalid_utf8 = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: vec![0xff, 0xfe, b'<'],
+        };
+        assert_eq!(
+            parse_web_identity(&invalid_utf8).unwrap_err().kind(),
+            "malformed-response"
+        );
+        let oversized = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: vec![b' '; crate::http::MAX_RESPONSE_BODY + 1],
+        };
+        assert_eq!(
+            parse_web_identity(&oversized).unwrap_err().kind(),
+            "malformed-response"
+        );
+    }
+
+    #[test]
+    fn error_responses() {
+        let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>No OpenIDConnect provider</Message></Error></ErrorResponse>";
+        match parse_web_identity(&resp(400, body)).unwrap_err() {
+            Error::HttpStatus { status, code, .. } => assert_eq!(
+                (status, code.as_deref()),
+                (400, Some("InvalidIdentityToken"))
+            ),
+            other => panic!("{other:?}"),
+        }
+        // A 5xx without an XML body still reports the status.
+        match parse_web_identity(&resp(503, "Service Unavailable")).unwrap_err() {
+            Error::HttpStatus { status, code, .. } => assert_eq!((status, code), (503, None)),
+            other => panic!("{other:?}"),
+        }
+        // A success body with a 403 is still an error.
+        assert_eq!(
+            parse_web_identity(&resp(403, RESPONSE)).unwrap_err().kind(),
+            "http-status"
+        );
+    }
 }

@@ -102,21 +102,20 @@ pub fn check_environment(environment: &AzureEnvironment) -> Result<()> {
 
 /// The `resourceManagerEndpoint` of an environment that passes [`check_environment`].
 fn required_endpoint(environment: &AzureEnvironment) -> Result<&str> {
-    let field = |value: &Option<String>, name: &str| -> Result<()> {
-        let value = value
-            .as_deref()
-            .ok_or_else(|| Error::invalid(format!("the Azure environment has no {name}")))?;
-        check_https_url(name, value)
-    };
-    field(
+    let endpoint = required_url(
         &environment.resource_manager_endpoint,
         "resourceManagerEndpoint",
     )?;
-    field(&environment.token_audience, "tokenAudience")?;
-    Ok(environment
-        .resource_manager_endpoint
+    required_url(&environment.token_audience, "tokenAudience")?;
+    Ok(endpoint)
+}
+
+fn required_url<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str> {
+    let value = value
         .as_deref()
-        .unwrap_or_default())
+        .ok_or_else(|| Error::invalid(format!("the Azure environment has no {name}")))?;
+    check_https_url(name, value)?;
+    Ok(value)
 }
 
 /// Longest endpoint URL accepted from an environment file.

@@ -1,41 +1,131 @@
-use super::exports::cloudauth::auth::session::{Guest, GuestSession, HttpResponse, SessionRequest, Step};
+//! WIT glue of the `session` interface: the resource wraps a core
+//! [`crate::session::Session`] in a `RefCell`; everything else is plain
+//! conversion.
+
+use std::cell::RefCell;
+
+use super::exports::cloudauth::auth::session as wit;
 use super::{Component, WitResult};
+use crate::secret::Secret;
+use crate::session;
 
 /// The WIT resource wrapping a core session.
-pub(crate) struct SessionResource;
+pub(crate) struct SessionResource(RefCell<session::Session>);
 
-impl Guest for Component {
+impl wit::Guest for Component {
     type Session = SessionResource;
 
-    fn clear_cache() {}
+    fn clear_cache() {
+        session::clear_cache();
+    }
 }
 
-impl GuestSession for SessionResource {
-    fn start(request: SessionRequest) -> WitResult<super::exports::cloudauth::auth::session::Session> {
-        let _ = request;
-        crate::session::Session::start()?;
-        unreachable!("start fails until sessions are built")
+impl wit::GuestSession for SessionResource {
+    fn start(request: wit::SessionRequest) -> WitResult<wit::Session> {
+        let core = session::Session::start(request.into())?;
+        Ok(wit::Session::new(SessionResource(RefCell::new(core))))
     }
 
-    fn next(&self) -> Step {
-        Step::Failed(crate::Error::Unsupported("not built yet".into()).into())
+    fn next(&self) -> wit::Step {
+        self.0.borrow().next().into()
     }
 
-    fn receive_http(&self, response: HttpResponse, now: i64) -> WitResult<()> {
-        let _ = (response, now);
-        Err(crate::Error::Unsupported("not built yet".into()).into())
+    fn receive_http(&self, response: wit::HttpResponse, now: i64) -> WitResult<()> {
+        Ok(self.0.borrow_mut().receive_http(response.into(), now)?)
     }
 
     fn receive_identity_token(&self, token: String, now: i64) -> WitResult<()> {
-        let _ = (token, now);
-        Err(crate::Error::Unsupported("not built yet".into()).into())
+        Ok(self.0.borrow_mut().receive_identity_token(Secret::new(token), now)?)
     }
 
     fn cache_key(&self) -> String {
-        String::new()
+        self.0.borrow().cache_key().to_owned()
     }
 
     fn from_cache(&self) -> bool {
-        false
+        self.0.borrow().from_cache()
+    }
+}
+
+impl From<wit::SessionRequest> for session::SessionRequest {
+    fn from(r: wit::SessionRequest) -> Self {
+        session::SessionRequest { target: r.target.into(), identity: r.identity.into(), options: r.options.into(), now: r.now }
+    }
+}
+
+impl From<wit::Target> for session::Target {
+    fn from(t: wit::Target) -> Self {
+        match t {
+            wit::Target::Registry(reference) => session::Target::Registry(reference),
+            wit::Target::Git(url) => session::Target::Git(url),
+            wit::Target::Cluster(c) => session::Target::Cluster(session::Cluster {
+                provider: c.provider.into(),
+                resource_id: c.resource_id,
+                address: c.address,
+                ca_data: c.ca_data,
+            }),
+            wit::Target::AccessToken((provider, scopes)) => session::Target::AccessToken { provider: provider.into(), scopes },
+        }
+    }
+}
+
+impl From<wit::Identity> for session::Identity {
+    fn from(i: wit::Identity) -> Self {
+        match i {
+            wit::Identity::Controller => session::Identity::Controller,
+            wit::Identity::ServiceAccount(sa) => {
+                session::Identity::ServiceAccount(session::ServiceAccount { namespace: sa.namespace, name: sa.name, annotations: sa.annotations })
+            }
+        }
+    }
+}
+
+impl From<wit::Options> for session::Options {
+    fn from(o: wit::Options) -> Self {
+        session::Options {
+            environment: o.environment,
+            azure_environment: o.azure_environment.map(Into::into),
+            sts_endpoint: o.sts_endpoint,
+            object_level_workload_identity: o.object_level_workload_identity,
+            registry_username: o.registry_username,
+            registry_password: o.registry_password.map(Secret::new),
+            trusted_realm_hosts: o.trusted_realm_hosts,
+            skip_cache: o.skip_cache,
+        }
+    }
+}
+
+impl From<session::Step> for wit::Step {
+    fn from(s: session::Step) -> Self {
+        match s {
+            session::Step::SendHttp(request) => wit::Step::SendHttp(request.into()),
+            session::Step::FetchIdentityToken(r) => {
+                wit::Step::FetchIdentityToken(wit::IdentityTokenRequest { audience: r.audience, service_account: r.service_account, file: r.file })
+            }
+            session::Step::Done(credentials) => wit::Step::Done(credentials.into()),
+            session::Step::Failed(error) => wit::Step::Failed(error.into()),
+        }
+    }
+}
+
+impl From<session::Credentials> for wit::Credentials {
+    fn from(c: session::Credentials) -> Self {
+        match c {
+            session::Credentials::Registry(r) => wit::Credentials::Registry(r.into()),
+            session::Credentials::Git(g) => wit::Credentials::Git(wit::GitCredentials {
+                username: g.username,
+                password: g.password.expose().to_owned(),
+                bearer_token: g.bearer_token.expose().to_owned(),
+                expires_at: g.expires_at,
+            }),
+            session::Credentials::RestConfig(r) => wit::Credentials::RestConfig(wit::RestConfig {
+                host: r.host,
+                ca_data: r.ca_data,
+                bearer_token: r.bearer_token.expose().to_owned(),
+                expires_at: r.expires_at,
+            }),
+            session::Credentials::AccessToken(t) => wit::Credentials::AccessToken(t.into()),
+            session::Credentials::Aws(a) => wit::Credentials::Aws(a.into()),
+        }
     }
 }

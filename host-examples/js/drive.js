@@ -1,0 +1,51 @@
+// Runs a cloudauth `session` to its end, for hosts using the jco bindings.
+//
+// The session is sans-IO: it says what to do (`send-http`,
+// `fetch-identity-token`) and the host does it. This loop is all a host
+// needs: give it the I/O as callbacks.
+
+/** The most steps a flow may take: real flows take fewer than ten. */
+export const MAX_STEPS = 32;
+
+/** A WIT `error`, thrown when a session ends with `failed`. */
+export class CloudauthError extends Error {
+  constructor(error) {
+    const detail =
+      error.tag === 'http-status'
+        ? `http-status ${error.val.status}${error.val.code ? ` (${error.val.code})` : ''}: ${error.val.message}`
+        : `${error.tag}: ${error.val}`;
+    super(detail);
+    this.name = 'CloudauthError';
+    this.kind = error.tag;
+    this.payload = error.val;
+  }
+}
+
+/**
+ * Drives `session` until `done` and returns the `credentials` variant.
+ *
+ * @param session a `Session` from `session.Session.start(request)`
+ * @param io.sendHttp (request) => response, the HTTP exchange
+ * @param io.fetchIdentityToken (request) => string, the identity token
+ * @param io.now () => bigint, the current Unix time
+ */
+export async function drive(session, { sendHttp, fetchIdentityToken, now }, maxSteps = MAX_STEPS) {
+  for (let i = 0; i < maxSteps; i++) {
+    const step = session.next();
+    switch (step.tag) {
+      case 'done':
+        return step.val;
+      case 'failed':
+        throw new CloudauthError(step.val);
+      case 'send-http':
+        session.receiveHttp(await sendHttp(step.val), now());
+        break;
+      case 'fetch-identity-token':
+        session.receiveIdentityToken(await fetchIdentityToken(step.val), now());
+        break;
+      default:
+        throw new Error(`unknown step ${step.tag}`);
+    }
+  }
+  throw new Error(`the session did not finish within ${maxSteps} steps`);
+}

@@ -1,0 +1,225 @@
+//! AWS flows: credentials (static keys, STS web identity or EC2 IMDSv2),
+//! then what the target does with them (ECR GetAuthorizationToken, or the
+//! credentials themselves).
+
+use crate::aws::endpoint::EndpointOptions;
+use crate::aws::{ecr, sts};
+use crate::credentials::AwsCredentials;
+use crate::error::{Error, Result};
+use crate::http::HttpResponse;
+use crate::secret::Secret;
+use crate::target::AwsRegistry;
+
+use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan, StsEndpoint};
+use super::super::outcome::Credentials;
+use super::super::plan::TargetPlan;
+use super::{Action, Carries, Machine, Poll, ec2_metadata, send, unexpected};
+
+/// Getting AWS credentials.
+pub struct AwsCredentialsMachine {
+    plan: AwsPlan,
+    state: CredentialsState,
+}
+
+enum CredentialsState {
+    Start,
+    /// Waiting for the web identity token.
+    AwaitingWebIdentityToken,
+    /// Waiting for the AssumeRoleWithWebIdentity response.
+    AwaitingSts,
+    /// Waiting for the IMDSv2 session token.
+    AwaitingImdsToken,
+    /// Waiting for the instance profile's role name.
+    AwaitingImdsRole { token: Secret },
+    /// Waiting for the role's credentials.
+    AwaitingImdsCredentials,
+    Finished,
+}
+
+impl AwsCredentialsMachine {
+    pub fn new(plan: AwsPlan) -> Self {
+        AwsCredentialsMachine { plan, state: CredentialsState::Start }
+    }
+
+    /// The AssumeRoleWithWebIdentity request, to the configured STS endpoint
+    /// when there is one.
+    fn sts_request(&self, token: &Secret) -> Result<crate::http::HttpRequest> {
+        let AwsIdentity::WebIdentity { role_arn, session_name, .. } = &self.plan.identity else {
+            return Err(unexpected("AWS credentials", "an identity token"));
+        };
+        let endpoint = match &self.plan.sts {
+            StsEndpoint::Resolved(options) => *options,
+            StsEndpoint::Explicit(_) => EndpointOptions::default(),
+        };
+        let mut request = sts::web_identity_request(&sts::WebIdentityParams {
+            region: &self.plan.region,
+            role_arn,
+            role_session_name: session_name,
+            web_identity_token: token,
+            duration_seconds: None,
+            policy_arns: &[],
+            endpoint,
+        })?;
+        if let StsEndpoint::Explicit(base) = &self.plan.sts {
+            request.url = rebase(&request.url, base)?;
+        }
+        Ok(request)
+    }
+}
+
+/// `url` with its scheme and authority replaced by `base` (`https://host`):
+/// the query-protocol request is unsigned, so only its address changes.
+fn rebase(url: &str, base: &str) -> Result<String> {
+    let rest = url.split_once("://").map(|(_, rest)| rest).ok_or_else(|| Error::invalid("the STS request has no absolute URL"))?;
+    let path = rest.find('/').and_then(|i| rest.get(i..)).unwrap_or("/");
+    Ok(format!("{base}{path}"))
+}
+
+impl Machine for AwsCredentialsMachine {
+    type Output = AwsCredentials;
+
+    fn begin(&mut self, _now: i64) -> Result<Poll<AwsCredentials>> {
+        if !matches!(self.state, CredentialsState::Start) {
+            return Err(unexpected("AWS credentials", "a second start"));
+        }
+        match &self.plan.identity {
+            AwsIdentity::StaticKeys(credentials) => {
+                self.state = CredentialsState::Finished;
+                Ok(Poll::Ready(credentials.clone()))
+            }
+            AwsIdentity::WebIdentity { token, .. } => {
+                self.state = CredentialsState::AwaitingWebIdentityToken;
+                Ok(Poll::Pending(Action::FetchIdentityToken(token.request(AWS_AUDIENCE))))
+            }
+            AwsIdentity::InstanceMetadata => {
+                self.state = CredentialsState::AwaitingImdsToken;
+                Ok(send(ec2_metadata::token_request()?, Carries::Metadata))
+            }
+        }
+    }
+
+    fn on_identity_token(&mut self, token: &Secret, _now: i64) -> Result<Poll<AwsCredentials>> {
+        if !matches!(self.state, CredentialsState::AwaitingWebIdentityToken) {
+            return Err(unexpected("AWS credentials", "an identity token"));
+        }
+        let request = self.sts_request(token)?;
+        self.state = CredentialsState::AwaitingSts;
+        Ok(send(request, Carries::CloudCredential))
+    }
+
+    fn on_http(&mut self, response: &HttpResponse, _now: i64) -> Result<Poll<AwsCredentials>> {
+        match std::mem::replace(&mut self.state, CredentialsState::Finished) {
+            CredentialsState::AwaitingSts => Ok(Poll::Ready(sts::parse_web_identity(response)?)),
+            CredentialsState::AwaitingImdsToken => {
+                let token = ec2_metadata::parse_token(response)?;
+                let request = ec2_metadata::role_request(&token)?;
+                self.state = CredentialsState::AwaitingImdsRole { token };
+                Ok(send(request, Carries::Metadata))
+            }
+            CredentialsState::AwaitingImdsRole { token } => {
+                let role = ec2_metadata::parse_role(response)?;
+                let request = ec2_metadata::credentials_request(&token, &role)?;
+                self.state = CredentialsState::AwaitingImdsCredentials;
+                Ok(send(request, Carries::Metadata))
+            }
+            CredentialsState::AwaitingImdsCredentials => Ok(Poll::Ready(ec2_metadata::parse_credentials(response)?)),
+            other => {
+                self.state = other;
+                Err(unexpected("AWS credentials", "an HTTP response"))
+            }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum FlowState {
+    /// Getting the credentials.
+    Credentials,
+    /// Waiting for the GetAuthorizationToken response.
+    AwaitingEcrToken,
+    Finished,
+}
+
+/// A complete AWS flow.
+pub struct AwsFlow {
+    credentials: AwsCredentialsMachine,
+    /// The registry to get a token for; None for the credentials themselves.
+    registry: Option<AwsRegistry>,
+    state: FlowState,
+    now: i64,
+}
+
+impl AwsFlow {
+    pub fn new(plan: AwsPlan, target: &TargetPlan) -> Result<Self> {
+        let registry = match target {
+            TargetPlan::Ecr(registry) => Some(registry.clone()),
+            TargetPlan::AccessToken { .. } => None,
+            other => return Err(Error::unsupported(format!("AWS does not serve {other:?}"))),
+        };
+        Ok(AwsFlow { credentials: AwsCredentialsMachine::new(plan), registry, state: FlowState::Credentials, now: 0 })
+    }
+
+    fn with_credentials(&mut self, credentials: AwsCredentials) -> Result<Poll<Credentials>> {
+        let Some(registry) = &self.registry else {
+            self.state = FlowState::Finished;
+            return Ok(Poll::Ready(Credentials::Aws(credentials)));
+        };
+        let request = ecr::token_request(
+            &ecr::EcrTokenParams {
+                region: &registry.region,
+                credentials: &credentials,
+                // Flux asks for the caller's default registry.
+                registry_ids: &[],
+                public: registry.public,
+                endpoint: EndpointOptions { fips: registry.fips, ..EndpointOptions::default() },
+            },
+            self.now,
+        )?;
+        self.state = FlowState::AwaitingEcrToken;
+        Ok(send(request, Carries::CloudCredential))
+    }
+}
+
+impl Machine for AwsFlow {
+    type Output = Credentials;
+
+    fn begin(&mut self, now: i64) -> Result<Poll<Credentials>> {
+        self.now = now;
+        self.credentials.begin(now)?.then(|c| self.with_credentials(c))
+    }
+
+    fn on_identity_token(&mut self, token: &Secret, now: i64) -> Result<Poll<Credentials>> {
+        if self.state != FlowState::Credentials {
+            return Err(unexpected("AWS", "an identity token"));
+        }
+        self.now = now;
+        self.credentials.on_identity_token(token, now)?.then(|c| self.with_credentials(c))
+    }
+
+    fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {
+        self.now = now;
+        match self.state {
+            FlowState::Credentials => self.credentials.on_http(response, now)?.then(|c| self.with_credentials(c)),
+            FlowState::AwaitingEcrToken => {
+                let public = self.registry.as_ref().is_some_and(|r| r.public);
+                let credentials = ecr::parse_token(response, public)?;
+                self.state = FlowState::Finished;
+                Ok(Poll::Ready(Credentials::Registry(credentials)))
+            }
+            FlowState::Finished => Err(unexpected("AWS", "an HTTP response")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebase_keeps_path_and_query() {
+        assert_eq!(rebase("https://sts.us-east-1.amazonaws.com/", "https://sts.amazonaws.com").unwrap(), "https://sts.amazonaws.com/");
+        assert_eq!(rebase("https://h/a?b=c", "https://x.sts.amazonaws.com").unwrap(), "https://x.sts.amazonaws.com/a?b=c");
+        assert_eq!(rebase("https://h", "https://x").unwrap(), "https://x/");
+        assert!(rebase("nourl", "https://x").is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! Azure flows: an Entra token (workload identity or managed identity), then
+//! what the target does with it (ACR exchange, DevOps Git credentials, or
+//! the token itself).
+
+use crate::azure::{acr, entra, imds};
+use crate::credentials::AccessToken;
+use crate::error::Result;
+use crate::http::HttpResponse;
+use crate::secret::Secret;
+
+use super::super::git::AZURE_DEVOPS_USERNAME;
+use super::super::identity::{AZURE_AUDIENCE, AzureIdentity};
+use super::super::outcome::{Credentials, GitCredentials};
+use super::super::plan::TargetPlan;
+use super::{Action, Carries, Machine, Poll, send, unexpected};
+
+/// Getting an Entra access token for one scope.
+pub struct AzureToken {
+    identity: AzureIdentity,
+    scope: String,
+    state: TokenState,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum TokenState {
+    Start,
+    /// Waiting for the service-account token (the client assertion).
+    AwaitingAssertion,
+    /// Waiting for the Entra token response.
+    AwaitingEntraToken,
+    /// Waiting for the IMDS token response.
+    AwaitingImdsToken,
+    Finished,
+}
+
+impl AzureToken {
+    pub fn new(identity: AzureIdentity, scope: String) -> Self {
+        AzureToken { identity, scope, state: TokenState::Start }
+    }
+}
+
+impl Machine for AzureToken {
+    type Output = AccessToken;
+
+    fn begin(&mut self, _now: i64) -> Result<Poll<AccessToken>> {
+        if self.state != TokenState::Start {
+            return Err(unexpected("Azure token", "a second start"));
+        }
+        match &self.identity {
+            AzureIdentity::WorkloadIdentity { token, .. } => {
+                self.state = TokenState::AwaitingAssertion;
+                Ok(Poll::Pending(Action::FetchIdentityToken(token.request(AZURE_AUDIENCE))))
+            }
+            AzureIdentity::ManagedIdentity(id) => {
+                let request = imds::token_request(&self.scope, id)?;
+                self.state = TokenState::AwaitingImdsToken;
+                Ok(send(request, Carries::Metadata))
+            }
+        }
+    }
+
+    fn on_identity_token(&mut self, assertion: &Secret, _now: i64) -> Result<Poll<AccessToken>> {
+        let (TokenState::AwaitingAssertion, AzureIdentity::WorkloadIdentity { tenant_id, client_id, authority, .. }) = (&self.state, &self.identity) else {
+            return Err(unexpected("Azure token", "an identity token"));
+        };
+        let request = entra::token_request(&entra::AssertionTokenRequest {
+            authority,
+            tenant_id,
+            client_id,
+            scope: &self.scope,
+            client_assertion: assertion,
+        })?;
+        self.state = TokenState::AwaitingEntraToken;
+        Ok(send(request, Carries::CloudCredential))
+    }
+
+    fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<AccessToken>> {
+        let token = match self.state {
+            TokenState::AwaitingEntraToken => entra::parse_token(response, now)?,
+            TokenState::AwaitingImdsToken => imds::parse_token(response, now)?,
+            _ => return Err(unexpected("Azure token", "an HTTP response")),
+        };
+        self.state = TokenState::Finished;
+        Ok(Poll::Ready(token))
+    }
+}
+
+/// What an Azure flow does with its token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// Exchange it at this registry for an ACR refresh token.
+    Acr { registry: String },
+    /// Hand it out as Azure DevOps Git credentials.
+    Git,
+    /// Hand it out as it is.
+    AccessToken,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum FlowState {
+    /// Getting the Entra token.
+    Token,
+    /// Waiting for the ACR exchange response.
+    AwaitingAcrExchange,
+    Finished,
+}
+
+/// A complete Azure flow.
+pub struct AzureFlow {
+    token: AzureToken,
+    purpose: Purpose,
+    state: FlowState,
+}
+
+impl AzureFlow {
+    pub fn new(identity: AzureIdentity, target: &TargetPlan) -> Result<Self> {
+        let (purpose, scope) = match target {
+            TargetPlan::Acr { registry, scope } => (Purpose::Acr { registry: registry.clone() }, scope.clone()),
+            TargetPlan::AzureDevOps => (Purpose::Git, crate::azure::cloud::DEVOPS_SCOPE.to_owned()),
+            TargetPlan::AccessToken { scopes } => match scopes.as_slice() {
+                [scope] => (Purpose::AccessToken, scope.clone()),
+                _ => return Err(crate::error::Error::invalid("an Azure access token is for exactly one scope")),
+            },
+            other => return Err(crate::error::Error::unsupported(format!("Azure does not serve {other:?}"))),
+        };
+        Ok(AzureFlow { token: AzureToken::new(identity, scope), purpose, state: FlowState::Token })
+    }
+
+    /// Continues once the Entra token is there.
+    fn with_token(&mut self, token: AccessToken) -> Result<Poll<Credentials>> {
+        match &self.purpose {
+            Purpose::Acr { registry } => {
+                // Flux sends neither a tenant nor a refresh token.
+                let request = acr::exchange_request(registry, &token.token, None)?;
+                self.state = FlowState::AwaitingAcrExchange;
+                Ok(send(request, Carries::CloudCredential))
+            }
+            Purpose::Git => {
+                self.state = FlowState::Finished;
+                Ok(Poll::Ready(Credentials::Git(GitCredentials {
+                    username: AZURE_DEVOPS_USERNAME.to_owned(),
+                    password: token.token.clone(),
+                    bearer_token: token.token,
+                    expires_at: token.expires_at,
+                })))
+            }
+            Purpose::AccessToken => {
+                self.state = FlowState::Finished;
+                Ok(Poll::Ready(Credentials::AccessToken(token)))
+            }
+        }
+    }
+}
+
+impl Machine for AzureFlow {
+    type Output = Credentials;
+
+    fn begin(&mut self, now: i64) -> Result<Poll<Credentials>> {
+        self.token.begin(now)?.then(|t| self.with_token(t))
+    }
+
+    fn on_identity_token(&mut self, token: &Secret, now: i64) -> Result<Poll<Credentials>> {
+        if self.state != FlowState::Token {
+            return Err(unexpected("Azure", "an identity token"));
+        }
+        self.token.on_identity_token(token, now)?.then(|t| self.with_token(t))
+    }
+
+    fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {
+        match self.state {
+            FlowState::Token => self.token.on_http(response, now)?.then(|t| self.with_token(t)),
+            FlowState::AwaitingAcrExchange => {
+                let credentials = acr::parse_exchange(response, now)?;
+                self.state = FlowState::Finished;
+                Ok(Poll::Ready(Credentials::Registry(credentials)))
+            }
+            FlowState::Finished => Err(unexpected("Azure", "an HTTP response")),
+        }
+    }
+}

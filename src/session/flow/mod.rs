@@ -1,0 +1,110 @@
+//! The provider flows: explicit state machines, one enum of states per
+//! flow, behind one small trait.
+//!
+//! A machine is driven by three events: `begin` (once), an HTTP response,
+//! or an identity token. Each event answers with what the host must do next
+//! ([`Poll::Pending`]) or the machine's result ([`Poll::Ready`]). Machines
+//! compose: a registry flow runs a provider-token machine and continues with
+//! its result, so "get an Azure token" is written once and reused by ACR,
+//! access tokens and Git.
+//!
+//! The session (`super::Session`) guarantees that a machine only sees the
+//! event it asked for; the machines still refuse an event that does not fit
+//! their state, so a bug there is an error, not a wrong request.
+
+pub mod aws;
+pub mod azure;
+mod ec2_metadata;
+pub mod gcp;
+pub mod generic;
+
+use crate::error::{Error, Result};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::secret::Secret;
+
+use super::outcome::{Credentials, IdentityTokenRequest};
+use super::plan::{Plan, ProviderIdentity, TargetPlan};
+
+/// What a request may carry, and so where the routing guard lets it go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carries {
+    /// Nothing secret, to a link-local metadata endpoint (plain HTTP).
+    Metadata,
+    /// Nothing secret, to a host of the target or the provider.
+    Nothing,
+    /// Nothing secret, to a token realm a registry named (any `https://` host).
+    AnonymousTokenRequest,
+    /// A cloud credential (service-account token, cloud token, signed request).
+    CloudCredential,
+    /// The host-supplied registry password.
+    RegistryPassword,
+}
+
+/// A request with what it carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outbound {
+    pub request: HttpRequest,
+    pub carries: Carries,
+}
+
+/// What the host must do for a machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Send(Outbound),
+    FetchIdentityToken(IdentityTokenRequest),
+}
+
+/// A machine's answer to an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Poll<T> {
+    Pending(Action),
+    Ready(T),
+}
+
+impl<T> Poll<T> {
+    /// Continues with the result when ready; passes a pending action through.
+    pub fn then<U>(self, next: impl FnOnce(T) -> Result<Poll<U>>) -> Result<Poll<U>> {
+        match self {
+            Poll::Pending(action) => Ok(Poll::Pending(action)),
+            Poll::Ready(value) => next(value),
+        }
+    }
+}
+
+/// A sans-IO state machine.
+pub trait Machine {
+    type Output;
+    /// Starts the machine; called once.
+    fn begin(&mut self, now: i64) -> Result<Poll<Self::Output>>;
+    /// The response to the request the machine asked to send.
+    fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Self::Output>>;
+    /// The identity token the machine asked for.
+    fn on_identity_token(&mut self, token: &Secret, now: i64) -> Result<Poll<Self::Output>>;
+}
+
+/// A complete flow: a machine that ends in credentials.
+pub type Flow = Box<dyn Machine<Output = Credentials> + Send>;
+
+/// An event reached a machine in a state that does not expect it.
+pub fn unexpected(machine: &str, event: &str) -> Error {
+    Error::invalid(format!("the {machine} flow did not expect {event} now"))
+}
+
+/// Sends a request that carries `carries`.
+pub fn send<T>(request: HttpRequest, carries: Carries) -> Poll<T> {
+    Poll::Pending(Action::Send(Outbound { request, carries }))
+}
+
+/// Builds the flow of a plan.
+pub fn build(plan: &Plan) -> Result<Flow> {
+    match (&plan.identity, &plan.target) {
+        (ProviderIdentity::Azure(identity), target) => Ok(Box::new(azure::AzureFlow::new(identity.clone(), target)?)),
+        (ProviderIdentity::Aws(identity), target) => Ok(Box::new(aws::AwsFlow::new(identity.clone(), target)?)),
+        (ProviderIdentity::Gcp(identity), target) => Ok(Box::new(gcp::GcpFlow::new(identity.clone(), target)?)),
+        (ProviderIdentity::Generic(_), TargetPlan::GenericRegistry(registry)) => Ok(Box::new(generic::RegistryFlow::new(registry.clone()))),
+        (ProviderIdentity::Generic(Some(source)), TargetPlan::AccessToken { scopes }) => {
+            Ok(Box::new(generic::KubernetesTokenFlow::new(source.clone(), scopes.first().cloned().unwrap_or_default())))
+        }
+        (ProviderIdentity::Generic(_), _) => Err(Error::unsupported("the generic provider serves registries and access tokens only")),
+    }
+}

@@ -1,0 +1,185 @@
+//! Routing safety: the one check every request of a session passes before
+//! the host sees it.
+//!
+//! The allow-list is computed once per session from the validated plan,
+//! independently of the flow code that builds the requests: the target's
+//! own host (an ACR registry, the generic registry) and the provider's known
+//! endpoints for that target and identity (Entra authority, STS and ECR
+//! endpoints from `aws::endpoint`, Google STS and IAM Credentials), or the
+//! endpoints the host configured (`sts-endpoint`, `AZURE_AUTHORITY_HOST`).
+//! A request goes out only if
+//!
+//! - it is `https://` to an allowed host for what it carries: a cloud
+//!   credential only to the cloud list, the registry password only to the
+//!   registry, its API host, Docker Hub's token server and the trusted realm
+//!   hosts; or
+//! - it carries nothing secret (no `Authorization`, cookie, AWS security
+//!   token or signature, no body) and goes to an allowed host, or, for an
+//!   anonymous token request, to any `https://` realm; or
+//! - it is plain HTTP to a link-local metadata endpoint this identity uses,
+//!   carrying nothing secret.
+//!
+//! So no crafted target or response can send a token to a host the plan did
+//! not name: a realm on another host gets an anonymous request at most.
+
+use crate::aws::endpoint::{self, EndpointOptions, Service};
+use crate::error::{Error, Result};
+use crate::host::Authority;
+use crate::http::HttpRequest;
+
+use super::flow::{Carries, Outbound};
+use super::identity::{AwsIdentity, AzureIdentity, GcpAudience, GcpIdentity, StsEndpoint};
+use super::plan::{Plan, ProviderIdentity, TargetPlan};
+
+/// Google STS.
+const GOOGLE_STS: &str = "sts.googleapis.com";
+/// Google IAM Credentials (impersonation).
+const GOOGLE_IAM_CREDENTIALS: &str = "iamcredentials.googleapis.com";
+
+/// A plain-HTTP metadata endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataEndpoint {
+    /// `http://169.254.169.254` (Azure IMDS and EC2 IMDS).
+    LinkLocal,
+    /// `http://metadata.google.internal`.
+    Google,
+}
+
+impl MetadataEndpoint {
+    fn base(self) -> &'static str {
+        match self {
+            MetadataEndpoint::LinkLocal => "http://169.254.169.254/",
+            MetadataEndpoint::Google => "http://metadata.google.internal/",
+        }
+    }
+}
+
+/// The allow-list of one session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Guard {
+    /// Hosts that may receive cloud credentials.
+    cloud: Vec<Authority>,
+    /// Hosts that may receive the registry password.
+    registry: Vec<Authority>,
+    /// Metadata endpoints the identity uses.
+    metadata: Vec<MetadataEndpoint>,
+}
+
+impl Guard {
+    /// The allow-list of a plan.
+    pub fn for_plan(plan: &Plan) -> Result<Guard> {
+        let mut guard = Guard::default();
+        match &plan.identity {
+            ProviderIdentity::Azure(AzureIdentity::WorkloadIdentity { authority, .. }) => {
+                guard.cloud.push(https_authority(&authority.base_url()?)?);
+            }
+            ProviderIdentity::Azure(AzureIdentity::ManagedIdentity(_)) => {
+                guard.metadata.push(MetadataEndpoint::LinkLocal);
+            }
+            ProviderIdentity::Aws(aws) => match (&aws.identity, &aws.sts) {
+                (AwsIdentity::StaticKeys(_), _) => {}
+                (AwsIdentity::InstanceMetadata, _) => guard.metadata.push(MetadataEndpoint::LinkLocal),
+                (AwsIdentity::WebIdentity { .. }, StsEndpoint::Explicit(url)) => guard.cloud.push(https_authority(url)?),
+                (AwsIdentity::WebIdentity { .. }, StsEndpoint::Resolved(options)) => {
+                    guard.cloud.push(https_authority(&endpoint::resolve(Service::Sts, &aws.region, *options)?.url)?);
+                }
+            },
+            ProviderIdentity::Gcp(GcpIdentity::Metadata) => guard.metadata.push(MetadataEndpoint::Google),
+            ProviderIdentity::Gcp(GcpIdentity::WorkloadIdentity { audience, impersonate, .. }) => {
+                guard.cloud.push(Authority::parse(GOOGLE_STS)?);
+                if impersonate.is_some() {
+                    guard.cloud.push(Authority::parse(GOOGLE_IAM_CREDENTIALS)?);
+                }
+                if *audience == GcpAudience::Gke {
+                    guard.metadata.push(MetadataEndpoint::Google);
+                }
+            }
+            ProviderIdentity::Generic(_) => {}
+        }
+        match &plan.target {
+            TargetPlan::Acr { registry, .. } => guard.cloud.push(Authority::parse(registry)?),
+            TargetPlan::Ecr(ecr) => {
+                let service = if ecr.public { Service::EcrPublic } else { Service::Ecr };
+                let options = EndpointOptions { fips: ecr.fips, ..EndpointOptions::default() };
+                guard.cloud.push(https_authority(&endpoint::resolve(service, &ecr.region, options)?.url)?);
+            }
+            TargetPlan::GenericRegistry(registry) => guard.registry = registry.basic_hosts(),
+            TargetPlan::Gar | TargetPlan::AccessToken { .. } | TargetPlan::AzureDevOps => {}
+        }
+        Ok(guard)
+    }
+
+    /// Checks one request; the error says why it may not go out.
+    pub fn check(&self, outbound: &Outbound) -> Result<()> {
+        let request = &outbound.request;
+        let refuse = |why: String| Err(Error::invalid(format!("routing guard: {} {} refused: {why}", request.method, redacted(&request.url))));
+        if request.url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return refuse("the URL contains whitespace or control characters".into());
+        }
+        if outbound.carries == Carries::Metadata {
+            if !self.metadata.iter().any(|m| request.url.starts_with(m.base())) {
+                return refuse("not a metadata endpoint of this identity".into());
+            }
+            return match secret_in(request) {
+                Some(what) => refuse(format!("a metadata request carries {what}")),
+                None => Ok(()),
+            };
+        }
+        let host = match https_authority(&request.url) {
+            Ok(host) => host,
+            Err(e) => return refuse(e.to_string()),
+        };
+        let allowed = match outbound.carries {
+            Carries::CloudCredential => self.cloud.contains(&host),
+            Carries::RegistryPassword => self.registry.contains(&host),
+            Carries::Nothing | Carries::AnonymousTokenRequest => {
+                if let Some(what) = secret_in(request) {
+                    return refuse(format!("a request marked as carrying nothing carries {what}"));
+                }
+                outbound.carries == Carries::AnonymousTokenRequest || self.cloud.contains(&host) || self.registry.contains(&host)
+            }
+            Carries::Metadata => false,
+        };
+        if allowed { Ok(()) } else { refuse(format!("{host} is not an allowed destination for {:?}", outbound.carries)) }
+    }
+}
+
+/// The authority of an `https://` URL, port 443 folded away. Userinfo,
+/// backslashes and anything that is not a plain host are refused, so the
+/// host checked is the host a client connects to.
+pub fn https_authority(url: &str) -> Result<Authority> {
+    let rest = url
+        .strip_prefix("https://")
+        .ok_or_else(|| Error::invalid(format!("{} is not an https:// URL", redacted(url))))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or_default();
+    if authority.contains(['@', '\\', '%']) {
+        return Err(Error::invalid(format!("{} has userinfo or escapes in its authority", redacted(url))));
+    }
+    let parsed = Authority::parse(authority)?;
+    if parsed.port() == Some(443) {
+        return Authority::parse(parsed.host());
+    }
+    Ok(parsed)
+}
+
+/// What secret a request carries, if any.
+fn secret_in(request: &HttpRequest) -> Option<&'static str> {
+    const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-amz-security-token"];
+    if request.headers.iter().any(|(name, _)| SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s))) {
+        return Some("a credential header");
+    }
+    if !request.body.is_empty() {
+        return Some("a body");
+    }
+    let query = request.url.split_once('?').map(|(_, q)| q.to_ascii_lowercase()).unwrap_or_default();
+    if query.contains("x-amz-signature") || query.contains("x-amz-credential") || query.contains("access_token") {
+        return Some("credentials in the query");
+    }
+    None
+}
+
+/// A URL for an error message: no query (it may hold a signature).
+fn redacted(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or_default()
+}

@@ -1,0 +1,630 @@
+//! Whose credentials a flow gets, per provider: read from the host's
+//! environment (controller-level identity) or from a service account's
+//! annotations (object-level workload identity), with fluxcd/pkg's annotation
+//! keys, checks and error texts.
+//!
+//! The result is an identity *plan*: which token to get and how, decided
+//! before the first request so that every later step (and the routing guard)
+//! works from the same validated values.
+
+use crate::aws::endpoint::EndpointOptions;
+use crate::azure::cloud::{AzureCloud, authority_host};
+use crate::azure::entra;
+use crate::azure::imds::ManagedIdentity;
+use crate::credentials::AwsCredentials;
+use crate::error::{Error, Result};
+use crate::host::Authority;
+use crate::secret::Secret;
+
+use super::outcome::IdentityTokenRequest;
+use super::request::{Identity, Options, ServiceAccount};
+
+/// Flux's feature gate error.
+pub const ERR_OBJECT_LEVEL_DISABLED: &str = "ObjectLevelWorkloadIdentity feature gate is not enabled";
+
+/// Audience of the service-account token AWS STS takes.
+pub const AWS_AUDIENCE: &str = "sts.amazonaws.com";
+/// Audience of the service-account token Entra takes as a client assertion.
+pub const AZURE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Where the token to exchange comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// The host's own projected token, from the file the SDK convention names.
+    File(String),
+    /// A token the host issues for this service account (TokenRequest).
+    ServiceAccount { namespace: String, name: String },
+    /// A token of the host's own Kubernetes service account, issued for
+    /// the audience (the generic provider's controller-level identity).
+    Host,
+}
+
+impl TokenSource {
+    fn of(sa: &ServiceAccount) -> Self {
+        TokenSource::ServiceAccount { namespace: sa.namespace.clone(), name: sa.name.clone() }
+    }
+
+    /// What to ask the host for.
+    pub fn request(&self, audience: &str) -> IdentityTokenRequest {
+        match self {
+            TokenSource::File(path) => IdentityTokenRequest { audience: audience.to_owned(), service_account: None, file: Some(path.clone()) },
+            TokenSource::ServiceAccount { namespace, name } => IdentityTokenRequest {
+                audience: audience.to_owned(),
+                service_account: Some((namespace.clone(), name.clone())),
+                file: None,
+            },
+            TokenSource::Host => IdentityTokenRequest { audience: audience.to_owned(), service_account: None, file: None },
+        }
+    }
+}
+
+/// The service account of an object-level request, after Flux's checks: the
+/// provider reads the annotations first (so their errors come first, as in
+/// Flux), then the feature gate decides.
+fn object_level<'a, T>(
+    identity: &'a Identity,
+    options: &Options,
+    read_annotations: impl FnOnce(&'a ServiceAccount) -> Result<T, String>,
+) -> Result<Option<(&'a ServiceAccount, T)>> {
+    let Identity::ServiceAccount(sa) = identity else { return Ok(None) };
+    let value = read_annotations(sa).map_err(|why| {
+        Error::invalid(format!(
+            "failed to get provider identity from service account '{}/{}' annotations: {why}",
+            sa.namespace, sa.name
+        ))
+    })?;
+    if !options.object_level_workload_identity {
+        return Err(Error::invalid(ERR_OBJECT_LEVEL_DISABLED));
+    }
+    Ok(Some((sa, value)))
+}
+
+// ---------------------------------------------------------------- Azure
+
+/// How an Azure token is obtained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AzureIdentity {
+    /// A federated credential: a token from `token` is the client assertion
+    /// of an Entra client-credentials request.
+    WorkloadIdentity { tenant_id: String, client_id: String, authority: entra::Authority, token: TokenSource },
+    /// The instance metadata service (managed identity).
+    ManagedIdentity(ManagedIdentity),
+}
+
+impl AzureIdentity {
+    /// Plans the Azure identity in `cloud` (whose Entra authority is the
+    /// default when `AZURE_AUTHORITY_HOST` is not set).
+    ///
+    /// Controller level follows Flux's chain without shell-out: a client
+    /// secret or certificate (`EnvironmentCredential`) is not supported
+    /// here; workload identity when `AZURE_CLIENT_ID`, `AZURE_TENANT_ID` and
+    /// `AZURE_FEDERATED_TOKEN_FILE` are set; else managed identity, with
+    /// `AZURE_CLIENT_ID` as the user-assigned identity if set.
+    pub fn plan(identity: &Identity, options: &Options, cloud: AzureCloud) -> Result<Self> {
+        let authority = azure_authority(options, cloud)?;
+        if let Some((sa, (tenant_id, client_id))) = object_level(identity, options, azure_annotations)? {
+            return Ok(AzureIdentity::WorkloadIdentity {
+                tenant_id,
+                client_id,
+                authority: authority?,
+                token: TokenSource::of(sa),
+            });
+        }
+        let client_id = options.env("AZURE_CLIENT_ID")?;
+        let tenant_id = options.env("AZURE_TENANT_ID")?;
+        if options.env("AZURE_CLIENT_SECRET")?.is_some() || options.env("AZURE_CLIENT_CERTIFICATE_PATH")?.is_some() {
+            return Err(Error::unsupported(
+                "Azure client secret and certificate credentials (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH) are not supported; use workload identity or managed identity",
+            ));
+        }
+        match (client_id, tenant_id, options.env("AZURE_FEDERATED_TOKEN_FILE")?) {
+            (Some(client_id), Some(tenant_id), Some(file)) => {
+                check_azure_id("AZURE_TENANT_ID", tenant_id)?;
+                check_azure_id("AZURE_CLIENT_ID", client_id)?;
+                Ok(AzureIdentity::WorkloadIdentity {
+                    tenant_id: tenant_id.to_owned(),
+                    client_id: client_id.to_owned(),
+                    authority: authority?,
+                    token: TokenSource::File(file.to_owned()),
+                })
+            }
+            (client_id, ..) => {
+                let id = match client_id {
+                    Some(id) => {
+                        check_azure_id("AZURE_CLIENT_ID", id)?;
+                        ManagedIdentity::ClientId(id.to_owned())
+                    }
+                    None => ManagedIdentity::SystemAssigned,
+                };
+                Ok(AzureIdentity::ManagedIdentity(id))
+            }
+        }
+    }
+
+    /// The identity part of the cache key, when the identity is not the
+    /// default one.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            AzureIdentity::WorkloadIdentity { tenant_id, client_id, authority, .. } => {
+                let authority = match authority {
+                    entra::Authority::Cloud(c) => c.name().to_owned(),
+                    entra::Authority::Host(h) => h.clone(),
+                };
+                Some(format!("{tenant_id}/{client_id}@{authority}"))
+            }
+            AzureIdentity::ManagedIdentity(ManagedIdentity::SystemAssigned) => None,
+            AzureIdentity::ManagedIdentity(id) => Some(format!("managed:{id:?}")),
+        }
+    }
+
+    /// The Flux provider identity of an object-level plan, `<tenant>/<client>`.
+    pub fn provider_identity(&self) -> String {
+        match self {
+            AzureIdentity::WorkloadIdentity { tenant_id, client_id, .. } => format!("{tenant_id}/{client_id}"),
+            AzureIdentity::ManagedIdentity(_) => String::new(),
+        }
+    }
+}
+
+/// The Entra authority: `AZURE_AUTHORITY_HOST` (the SDKs' override), else the
+/// cloud's. The outer error is a bad variable; the inner one (a custom cloud
+/// has no known authority) only matters when workload identity is used.
+fn azure_authority(options: &Options, cloud: AzureCloud) -> Result<Result<entra::Authority>> {
+    if let Some(host) = options.env("AZURE_AUTHORITY_HOST")? {
+        let authority = entra::Authority::Host(host.to_owned());
+        authority.base_url()?;
+        return Ok(Ok(authority));
+    }
+    Ok(authority_host(cloud).map(|_| entra::Authority::Cloud(cloud)))
+}
+
+/// `azure.workload.identity/tenant-id` and `client-id`, tenant first, as Flux
+/// reads them. Flux only checks presence; both end up in the token request
+/// (the tenant in its path), so their characters are checked too.
+fn azure_annotations(sa: &ServiceAccount) -> Result<(String, String), String> {
+    const TENANT: &str = "azure.workload.identity/tenant-id";
+    const CLIENT: &str = "azure.workload.identity/client-id";
+    let tenant = sa.annotation(TENANT).ok_or_else(|| format!("azure tenant ID is not set in the service account annotation {TENANT}"))?;
+    let client = sa.annotation(CLIENT).ok_or_else(|| format!("azure client ID is not set in the service account annotation {CLIENT}"))?;
+    for (key, value) in [(TENANT, tenant), (CLIENT, client)] {
+        if !is_azure_id(value) {
+            return Err(format!("invalid {key} annotation: '{value}'. must be a GUID or a domain name"));
+        }
+    }
+    Ok((tenant.to_owned(), client.to_owned()))
+}
+
+/// Tenant and client ids: GUIDs, or (tenants) verified domain names.
+fn is_azure_id(value: &str) -> bool {
+    (1..=256).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+fn check_azure_id(name: &str, value: &str) -> Result<()> {
+    if is_azure_id(value) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("environment variable {name} must be a GUID or a domain name")))
+    }
+}
+
+// ---------------------------------------------------------------- AWS
+
+/// How AWS credentials are obtained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AwsIdentity {
+    /// Keys from the environment, used as they are.
+    StaticKeys(AwsCredentials),
+    /// STS AssumeRoleWithWebIdentity with a token from `token`.
+    WebIdentity { role_arn: String, session_name: String, token: TokenSource },
+    /// The EC2 instance metadata service (IMDSv2).
+    InstanceMetadata,
+}
+
+/// The STS endpoint: resolved from the region, or configured explicitly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StsEndpoint {
+    Resolved(EndpointOptions),
+    /// A validated `https://host` (Flux's `sts-endpoint` / `STSEndpoint`).
+    Explicit(String),
+}
+
+/// An AWS identity plan and where its STS calls go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsPlan {
+    pub identity: AwsIdentity,
+    /// The STS region.
+    pub region: String,
+    pub sts: StsEndpoint,
+}
+
+const ROLE_ARN_KEY: &str = "eks.amazonaws.com/role-arn";
+const ROLE_ARN_PATTERN: &str = r"^arn:aws[\w-]*:iam::[0-9]{1,30}:role/(.{1,200})$";
+const STS_ENDPOINT_PATTERN: &str = r"^https://(.+\.)?sts(-fips)?(\.[^.]+)?(\.vpce)?\.amazonaws\.com$";
+
+const ERR_NO_CONTROLLER_REGION: &str = "AWS_REGION environment variable is not set in the Flux controller. if you have properly configured IAM Roles for Service Accounts (IRSA) or EKS Pod Identity, please delete/replace the controller pod so the EKS admission controllers can inject this environment variable, or set it manually if the cluster is not EKS";
+const ERR_NO_OBJECT_REGION: &str =
+    "an AWS region is required for authenticating with a service account. please configure one in the object spec";
+
+impl AwsPlan {
+    /// Plans the AWS identity. `region` is the one the target implies (the
+    /// ECR or EKS region), which Flux uses as the STS region; without it the
+    /// region is `AWS_REGION` (for an object-level identity too, since a
+    /// session request has no region field of its own).
+    ///
+    /// Controller level follows the Go SDK's chain: static keys
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`),
+    /// then web identity (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+    /// `AWS_ROLE_SESSION_NAME`), then EC2 IMDSv2.
+    pub fn plan(identity: &Identity, options: &Options, region: Option<&str>, now: i64) -> Result<Self> {
+        let sts = sts_endpoint(options)?;
+        let object = object_level(identity, options, |sa| role_arn(sa.annotation(ROLE_ARN_KEY).unwrap_or_default()))?;
+        let region = match (region, options.env("AWS_REGION")?) {
+            (Some(r), _) | (None, Some(r)) => r.to_owned(),
+            (None, None) if object.is_some() => return Err(Error::invalid(ERR_NO_OBJECT_REGION)),
+            (None, None) => return Err(Error::invalid(ERR_NO_CONTROLLER_REGION)),
+        };
+        if let Some((sa, role_arn)) = object {
+            let session_name = format!("{}.{}.{region}.fluxcd.io", sa.name, sa.namespace);
+            let identity = AwsIdentity::WebIdentity { role_arn, session_name, token: TokenSource::of(sa) };
+            return Ok(AwsPlan { identity, region, sts });
+        }
+        let identity = controller_aws_identity(options, now)?;
+        Ok(AwsPlan { identity, region, sts })
+    }
+
+    /// The identity part of the cache key, when the identity is not the
+    /// default one (IMDS).
+    pub fn describe(&self) -> Option<String> {
+        match &self.identity {
+            AwsIdentity::StaticKeys(c) => Some(format!("accessKeyID={}", c.access_key_id)),
+            AwsIdentity::WebIdentity { role_arn, session_name, .. } => Some(format!("{role_arn}@{session_name}")),
+            AwsIdentity::InstanceMetadata => None,
+        }
+    }
+
+    /// The Flux provider identity of an object-level plan: the role ARN.
+    pub fn provider_identity(&self) -> String {
+        match &self.identity {
+            AwsIdentity::WebIdentity { role_arn, .. } => role_arn.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
+    let key_id = options.env("AWS_ACCESS_KEY_ID")?;
+    let secret = options.env("AWS_SECRET_ACCESS_KEY")?;
+    match (key_id, secret) {
+        (Some(key_id), Some(secret)) => {
+            return Ok(AwsIdentity::StaticKeys(AwsCredentials {
+                access_key_id: key_id.to_owned(),
+                secret_access_key: Secret::new(secret),
+                session_token: options.env("AWS_SESSION_TOKEN")?.map(Secret::new),
+                expires_at: None,
+            }));
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::invalid("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together"));
+        }
+        (None, None) => {}
+    }
+    match (options.env("AWS_ROLE_ARN")?, options.env("AWS_WEB_IDENTITY_TOKEN_FILE")?) {
+        (Some(arn), Some(file)) => {
+            let role_arn = role_arn(arn).map_err(Error::invalid)?;
+            let session_name = match options.env("AWS_ROLE_SESSION_NAME")? {
+                Some(name) => name.to_owned(),
+                // The Go SDK's default: `aws-go-sdk-` and the time in nanoseconds.
+                None => {
+                    let nanos = now.checked_mul(1_000_000_000).ok_or_else(|| Error::invalid("now is out of range"))?;
+                    format!("aws-go-sdk-{nanos}")
+                }
+            };
+            Ok(AwsIdentity::WebIdentity { role_arn, session_name, token: TokenSource::File(file.to_owned()) })
+        }
+        (Some(_), None) => Err(Error::invalid("AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not")),
+        (None, Some(_)) => Err(Error::invalid("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")),
+        (None, None) => Ok(AwsIdentity::InstanceMetadata),
+    }
+}
+
+/// Flux's role ARN check, `^arn:aws[\w-]*:iam::[0-9]{1,30}:role/(.{1,200})$`.
+fn role_arn(arn: &str) -> Result<String, String> {
+    let bad = || format!("invalid {ROLE_ARN_KEY} annotation: '{arn}'. must match {ROLE_ARN_PATTERN}");
+    let rest = arn.strip_prefix("arn:aws").ok_or_else(bad)?;
+    let (partition_suffix, rest) = rest.split_once(":iam::").ok_or_else(bad)?;
+    let (account, role) = rest.split_once(":role/").ok_or_else(bad)?;
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let role_len = role.chars().count();
+    let ok = partition_suffix.bytes().all(word)
+        && (1..=30).contains(&account.len())
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && (1..=200).contains(&role_len)
+        && !role.contains('\n');
+    if ok { Ok(arn.to_owned()) } else { Err(bad()) }
+}
+
+/// The STS endpoint: the explicit one if configured (checked with Flux's
+/// pattern), else resolved per region with the Go SDK's environment
+/// switches.
+fn sts_endpoint(options: &Options) -> Result<StsEndpoint> {
+    if let Some(endpoint) = &options.sts_endpoint {
+        return check_sts_endpoint(endpoint).map(StsEndpoint::Explicit);
+    }
+    Ok(StsEndpoint::Resolved(EndpointOptions {
+        fips: options.env_flag("AWS_USE_FIPS_ENDPOINT")?,
+        dualstack: options.env_flag("AWS_USE_DUALSTACK_ENDPOINT")?,
+        legacy: false,
+    }))
+}
+
+/// Flux's `ValidateSTSEndpoint`: `https://`, a host under `amazonaws.com`
+/// whose last or second-to-last label before an optional `.vpce` is `sts`
+/// or `sts-fips`, nothing after the host.
+pub fn check_sts_endpoint(endpoint: &str) -> Result<String> {
+    let bad = || Error::invalid(format!("invalid STS endpoint: '{endpoint}'. must match {STS_ENDPOINT_PATTERN}"));
+    let host = endpoint.strip_prefix("https://").ok_or_else(bad)?;
+    if host.contains(':') {
+        return Err(bad());
+    }
+    let authority = Authority::parse(host).map_err(|_| bad())?;
+    if authority.host() != host {
+        return Err(bad());
+    }
+    let rest = host.strip_suffix(".amazonaws.com").ok_or_else(bad)?;
+    let rest = rest.strip_suffix(".vpce").unwrap_or(rest);
+    let labels: Vec<&str> = rest.split('.').collect();
+    let is_sts = |l: &&str| *l == "sts" || *l == "sts-fips";
+    let n = labels.len();
+    let ok = labels.last().is_some_and(is_sts) || (n >= 2 && labels.get(n - 2).is_some_and(is_sts));
+    if ok { Ok(endpoint.to_owned()) } else { Err(bad()) }
+}
+
+// ---------------------------------------------------------------- GCP
+
+/// The audience of a GCP workload identity exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GcpAudience {
+    /// Workload identity federation: `//iam.googleapis.com/projects/...`,
+    /// the audience of both the service-account token and the exchange.
+    Federation(String),
+    /// GKE: the pool and provider come from the GKE metadata server.
+    Gke,
+}
+
+/// How a Google token is obtained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GcpIdentity {
+    /// The GCE metadata server (the node's or the host's service account).
+    Metadata,
+    /// STS exchange of a service-account token, then impersonation of
+    /// `impersonate` when set (else the federated token is used directly).
+    WorkloadIdentity { audience: GcpAudience, impersonate: Option<String>, token: TokenSource },
+}
+
+const GCP_SA_KEY: &str = "iam.gke.io/gcp-service-account";
+const GCP_SA_PATTERN: &str = r"^[a-zA-Z0-9-]{1,100}@[a-zA-Z0-9-]{1,100}\.iam\.gserviceaccount\.com$";
+const GCP_WIP_KEY: &str = "gcp.auth.fluxcd.io/workload-identity-provider";
+const GCP_WIP_PATTERN: &str = r"^projects/\d{1,30}/locations/global/workloadIdentityPools/[^/]{1,100}/providers/[^/]{1,100}$";
+
+impl GcpIdentity {
+    /// Plans the Google identity: the metadata server at controller level,
+    /// else the service account's workload identity.
+    pub fn plan(identity: &Identity, options: &Options) -> Result<Self> {
+        let object = object_level(identity, options, |sa| Ok((gcp_audience(sa)?, gcp_service_account(sa)?)))?;
+        Ok(match object {
+            Some((sa, (audience, impersonate))) => GcpIdentity::WorkloadIdentity { audience, impersonate, token: TokenSource::of(sa) },
+            None => GcpIdentity::Metadata,
+        })
+    }
+
+    /// The Flux provider identity of an object-level plan: the e-mail, or
+    /// empty for direct access.
+    pub fn provider_identity(&self) -> String {
+        match self {
+            GcpIdentity::WorkloadIdentity { impersonate: Some(email), .. } => email.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The service-account token audience as the cache key names it. On GKE
+    /// it is only known after the metadata lookup, and it is fixed per
+    /// cluster, so a stable marker stands in for it.
+    pub fn key_audience(&self) -> String {
+        match self {
+            GcpIdentity::WorkloadIdentity { audience: GcpAudience::Federation(a), .. } => a.clone(),
+            _ => "gke-workload-identity-pool".to_owned(),
+        }
+    }
+}
+
+fn gcp_service_account(sa: &ServiceAccount) -> Result<Option<String>, String> {
+    let email = sa.annotation(GCP_SA_KEY).unwrap_or_default();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let ok = email.strip_suffix(".iam.gserviceaccount.com").and_then(|s| s.split_once('@')).is_some_and(|(user, project)| {
+        let part = |s: &str| (1..=100).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        part(user) && part(project)
+    });
+    if ok {
+        Ok(Some(email.to_owned()))
+    } else {
+        Err(format!("invalid {GCP_SA_KEY} annotation: '{email}'. must match {GCP_SA_PATTERN}"))
+    }
+}
+
+fn gcp_audience(sa: &ServiceAccount) -> Result<GcpAudience, String> {
+    let wip = sa.annotation(GCP_WIP_KEY).unwrap_or_default();
+    if wip.is_empty() {
+        return Ok(GcpAudience::Gke);
+    }
+    let bad = || format!("invalid {GCP_WIP_KEY} annotation: '{wip}'. must match {GCP_WIP_PATTERN}");
+    if !wip.starts_with("projects/") {
+        return Err(bad());
+    }
+    crate::gcp::workload_identity_provider_audience(wip).map(GcpAudience::Federation).map_err(|_| bad())
+}
+
+// ---------------------------------------------------------------- generic
+
+/// Where a generic provider's token (the Kubernetes token itself) comes from.
+pub fn generic_token_source(identity: &Identity, options: &Options) -> Result<Option<TokenSource>> {
+    Ok(object_level(identity, options, |_| Ok(()))?.map(|(sa, ())| TokenSource::of(sa)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(annotations: &[(&str, &str)]) -> Identity {
+        Identity::ServiceAccount(ServiceAccount {
+            namespace: "apps".into(),
+            name: "puller".into(),
+            annotations: annotations.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+        })
+    }
+
+    fn env(vars: &[(&str, &str)]) -> Options {
+        Options {
+            environment: vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            object_level_workload_identity: true,
+            ..Options::default()
+        }
+    }
+
+    fn message(e: Error) -> String {
+        match e {
+            Error::InvalidInput(m) => m,
+            other => panic!("expected invalid-input, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn aws_object_level() {
+        let id = sa(&[(ROLE_ARN_KEY, "arn:aws:iam::123456789012:role/puller")]);
+        let plan = AwsPlan::plan(&id, &env(&[]), Some("us-west-2"), 0).unwrap();
+        assert_eq!(
+            plan.identity,
+            AwsIdentity::WebIdentity {
+                role_arn: "arn:aws:iam::123456789012:role/puller".into(),
+                session_name: "puller.apps.us-west-2.fluxcd.io".into(),
+                token: TokenSource::ServiceAccount { namespace: "apps".into(), name: "puller".into() },
+            }
+        );
+        assert_eq!(plan.provider_identity(), "arn:aws:iam::123456789012:role/puller");
+        assert!(AwsPlan::plan(&sa(&[(ROLE_ARN_KEY, "arn:aws-us-gov:iam::1:role/a/b")]), &env(&[]), Some("us-gov-west-1"), 0).is_ok());
+
+        let err = message(AwsPlan::plan(&sa(&[]), &env(&[]), Some("us-west-2"), 0).unwrap_err());
+        assert_eq!(
+            err,
+            r"failed to get provider identity from service account 'apps/puller' annotations: invalid eks.amazonaws.com/role-arn annotation: ''. must match ^arn:aws[\w-]*:iam::[0-9]{1,30}:role/(.{1,200})$"
+        );
+        for bad in ["arn:aws:iam::12x:role/a", "arn:aws:iam::1:role/", "arn:aws:s3::1:role/a", "arn:aws!:iam::1:role/a", "xarn:aws:iam::1:role/a"] {
+            assert!(AwsPlan::plan(&sa(&[(ROLE_ARN_KEY, bad)]), &env(&[]), Some("us-west-2"), 0).is_err(), "{bad}");
+        }
+        assert_eq!(message(AwsPlan::plan(&id, &env(&[]), None, 0).unwrap_err()), ERR_NO_OBJECT_REGION);
+        let mut off = env(&[]);
+        off.object_level_workload_identity = false;
+        assert_eq!(message(AwsPlan::plan(&id, &off, Some("us-west-2"), 0).unwrap_err()), ERR_OBJECT_LEVEL_DISABLED);
+    }
+
+    #[test]
+    fn aws_controller_chain() {
+        let keys = env(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s"), ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")]);
+        let plan = AwsPlan::plan(&Identity::Controller, &keys, Some("us-east-1"), 0).unwrap();
+        assert!(matches!(plan.identity, AwsIdentity::StaticKeys(ref c) if c.access_key_id == "AKID" && c.session_token.is_none()));
+
+        let wi = env(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"), ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"), ("AWS_REGION", "eu-west-1")]);
+        let plan = AwsPlan::plan(&Identity::Controller, &wi, None, 1_700_000_000).unwrap();
+        assert_eq!(plan.region, "eu-west-1");
+        assert_eq!(
+            plan.identity,
+            AwsIdentity::WebIdentity {
+                role_arn: "arn:aws:iam::1:role/r".into(),
+                session_name: "aws-go-sdk-1700000000000000000".into(),
+                token: TokenSource::File("/var/run/token".into()),
+            }
+        );
+        let imds = AwsPlan::plan(&Identity::Controller, &env(&[]), Some("us-east-1"), 0).unwrap();
+        assert_eq!(imds.identity, AwsIdentity::InstanceMetadata);
+        assert_eq!(imds.describe(), None);
+        assert_eq!(message(AwsPlan::plan(&Identity::Controller, &env(&[]), None, 0).unwrap_err()), ERR_NO_CONTROLLER_REGION);
+        assert!(AwsPlan::plan(&Identity::Controller, &env(&[("AWS_ACCESS_KEY_ID", "A")]), Some("us-east-1"), 0).is_err());
+        assert!(AwsPlan::plan(&Identity::Controller, &env(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")]), Some("us-east-1"), 0).is_err());
+    }
+
+    #[test]
+    fn sts_endpoints() {
+        for ok in [
+            "https://sts.amazonaws.com",
+            "https://sts.us-east-1.amazonaws.com",
+            "https://sts-fips.us-east-1.amazonaws.com",
+            "https://vpce-002b7cc8966426bc6-njisq19r.sts.us-east-1.vpce.amazonaws.com",
+            "https://vpce-002b7cc8966426bc6-njisq19r-us-east-1a.sts.us-east-1.vpce.amazonaws.com",
+        ] {
+            assert_eq!(check_sts_endpoint(ok).unwrap(), ok);
+        }
+        for bad in [
+            "http://sts.amazonaws.com",
+            "https://sts.amazonaws.com/",
+            "https://sts.amazonaws.com:443",
+            "https://evil.example/sts.amazonaws.com",
+            "https://sts.amazonaws.com.evil.example",
+            "https://u@sts.amazonaws.com",
+            "https://sts.a.b.amazonaws.com",
+            "https://STS.amazonaws.com",
+            "https://ec2.amazonaws.com",
+        ] {
+            let err = message(check_sts_endpoint(bad).unwrap_err());
+            assert!(err.starts_with(&format!("invalid STS endpoint: '{bad}'. must match ^https://")), "{err}");
+        }
+    }
+
+    #[test]
+    fn azure_modes() {
+        let id = sa(&[("azure.workload.identity/tenant-id", "72f988bf-0000-4000-8000-00000000a11e"), ("azure.workload.identity/client-id", "c1")]);
+        let plan = AzureIdentity::plan(&id, &env(&[]), AzureCloud::China).unwrap();
+        assert_eq!(plan.provider_identity(), "72f988bf-0000-4000-8000-00000000a11e/c1");
+        assert!(matches!(plan, AzureIdentity::WorkloadIdentity { authority: entra::Authority::Cloud(AzureCloud::China), .. }));
+
+        let err = message(AzureIdentity::plan(&sa(&[("azure.workload.identity/client-id", "c")]), &env(&[]), AzureCloud::Public).unwrap_err());
+        assert!(err.ends_with("azure tenant ID is not set in the service account annotation azure.workload.identity/tenant-id"), "{err}");
+        let err = message(AzureIdentity::plan(&sa(&[]), &env(&[]), AzureCloud::Public).unwrap_err());
+        assert!(err.ends_with("tenant-id"), "tenant is checked first: {err}");
+        let err = message(AzureIdentity::plan(&sa(&[("azure.workload.identity/tenant-id", "t")]), &env(&[]), AzureCloud::Public).unwrap_err());
+        assert!(err.ends_with("azure client ID is not set in the service account annotation azure.workload.identity/client-id"), "{err}");
+        assert!(AzureIdentity::plan(&sa(&[("azure.workload.identity/tenant-id", "t/../x"), ("azure.workload.identity/client-id", "c")]), &env(&[]), AzureCloud::Public).is_err());
+
+        let wi = env(&[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f"), ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/")]);
+        let plan = AzureIdentity::plan(&Identity::Controller, &wi, AzureCloud::Public).unwrap();
+        assert!(matches!(plan, AzureIdentity::WorkloadIdentity { authority: entra::Authority::Host(ref h), token: TokenSource::File(ref f), .. } if h == "https://login.microsoftonline.us/" && f == "/f"));
+        let mi = AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_ID", "c")]), AzureCloud::Public).unwrap();
+        assert_eq!(mi, AzureIdentity::ManagedIdentity(ManagedIdentity::ClientId("c".into())));
+        let mi = AzureIdentity::plan(&Identity::Controller, &env(&[]), AzureCloud::Custom).unwrap();
+        assert_eq!(mi, AzureIdentity::ManagedIdentity(ManagedIdentity::SystemAssigned));
+        // A custom cloud has no known authority host: workload identity needs AZURE_AUTHORITY_HOST.
+        let wi_custom = env(&[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f")]);
+        assert!(AzureIdentity::plan(&Identity::Controller, &wi_custom, AzureCloud::Custom).is_err());
+        assert!(AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_AUTHORITY_HOST", "http://login.example")]), AzureCloud::Public).is_err());
+        assert_eq!(
+            AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_SECRET", "s")]), AzureCloud::Public).unwrap_err().kind(),
+            "unsupported"
+        );
+    }
+
+    #[test]
+    fn gcp_modes() {
+        assert_eq!(GcpIdentity::plan(&Identity::Controller, &env(&[])).unwrap(), GcpIdentity::Metadata);
+        let direct = GcpIdentity::plan(&sa(&[]), &env(&[])).unwrap();
+        assert_eq!(direct, GcpIdentity::WorkloadIdentity { audience: GcpAudience::Gke, impersonate: None, token: TokenSource::ServiceAccount { namespace: "apps".into(), name: "puller".into() } });
+        let wip = "projects/123456789012/locations/global/workloadIdentityPools/my-pool/providers/my-provider";
+        let plan = GcpIdentity::plan(&sa(&[(GCP_WIP_KEY, wip), (GCP_SA_KEY, "puller@my-project.iam.gserviceaccount.com")]), &env(&[])).unwrap();
+        assert!(matches!(plan, GcpIdentity::WorkloadIdentity { audience: GcpAudience::Federation(ref a), impersonate: Some(_), .. } if a == &format!("//iam.googleapis.com/{wip}")));
+        assert_eq!(plan.provider_identity(), "puller@my-project.iam.gserviceaccount.com");
+
+        let err = message(GcpIdentity::plan(&sa(&[(GCP_SA_KEY, "puller@evil.example")]), &env(&[])).unwrap_err());
+        assert!(err.ends_with(&format!("invalid iam.gke.io/gcp-service-account annotation: 'puller@evil.example'. must match {GCP_SA_PATTERN}")), "{err}");
+        let err = message(GcpIdentity::plan(&sa(&[(GCP_WIP_KEY, "//iam.googleapis.com/projects/1/x")]), &env(&[])).unwrap_err());
+        assert!(err.contains("invalid gcp.auth.fluxcd.io/workload-identity-provider annotation"), "{err}");
+    }
+}

@@ -1,0 +1,79 @@
+//! What a session asks of the host, and what it finally produces.
+
+use crate::credentials::{AccessToken, AwsCredentials, RegistryCredentials};
+use crate::error::Error;
+use crate::http::HttpRequest;
+use crate::secret::Secret;
+
+/// The host must fetch an identity token (a Kubernetes service-account
+/// token, or the host's own projected token file) and hand it to
+/// [`super::Session::receive_identity_token`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityTokenRequest {
+    /// The audience the token must carry.
+    pub audience: String,
+    /// Whose token, `(namespace, name)`; None for the host's own.
+    pub service_account: Option<(String, String)>,
+    /// For the host's own identity: the token file the SDK convention names
+    /// (`AWS_WEB_IDENTITY_TOKEN_FILE`, `AZURE_FEDERATED_TOKEN_FILE`).
+    pub file: Option<String>,
+}
+
+/// Credentials for a Git server over HTTPS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GitCredentials {
+    pub username: String,
+    pub password: Secret,
+    /// The same token, for hosts that send `Authorization: Bearer`.
+    pub bearer_token: Secret,
+    pub expires_at: i64,
+}
+
+/// How to reach a Kubernetes cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestConfig {
+    /// The API server address.
+    pub host: String,
+    /// CA bundle (PEM), if any.
+    pub ca_data: Option<String>,
+    pub bearer_token: Secret,
+    pub expires_at: i64,
+}
+
+/// The outcome of a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    Registry(RegistryCredentials),
+    Git(GitCredentials),
+    RestConfig(RestConfig),
+    AccessToken(AccessToken),
+    /// AWS has no bearer token: an `access-token` target for AWS gives the
+    /// temporary (or static) credentials themselves.
+    Aws(AwsCredentials),
+}
+
+impl Credentials {
+    /// When the credentials stop working, if known.
+    pub fn expires_at(&self) -> Option<i64> {
+        match self {
+            Credentials::Registry(c) => c.expires_at,
+            Credentials::Git(c) => Some(c.expires_at),
+            Credentials::RestConfig(c) => Some(c.expires_at),
+            Credentials::AccessToken(t) => Some(t.expires_at),
+            Credentials::Aws(c) => c.expires_at,
+        }
+    }
+}
+
+/// What the host must do next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send this request and hand the response to `receive_http`.
+    SendHttp(HttpRequest),
+    /// Fetch an identity token and hand it to `receive_identity_token`.
+    FetchIdentityToken(IdentityTokenRequest),
+    /// Finished: the credentials.
+    Done(Credentials),
+    /// Finished: the error.
+    Failed(Error),
+}
