@@ -335,6 +335,22 @@ mod tests {
                 .kind(),
             "invalid-input"
         );
+        let mut crlf = credentials(true);
+        crlf.session_token = Some(Secret::new("token\r\nX-Evil: 1"));
+        assert_eq!(
+            token_request(&params(&crlf, "us-east-1", &[]), NOW)
+                .unwrap_err()
+                .kind(),
+            "invalid-input"
+        );
+        let mut crlf = credentials(false);
+        crlf.access_key_id = "AKID\r\nX-Evil: 1".into();
+        assert_eq!(
+            token_request(&params(&crlf, "us-east-1", &[]), NOW)
+                .unwrap_err()
+                .kind(),
+            "invalid-input"
+        );
         for region in ["us-east-1.evil.com", "", "US-EAST-1", "us-east-1\r\n"] {
             assert_eq!(
                 token_request(&params(&creds, region, &[]), NOW)

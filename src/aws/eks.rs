@@ -219,41 +219,28 @@ mod tests {
     }
 
     #[test]
-    fn invalid_region_and_time() {
+    fn invalid_inputs() {
+        let kind = |region: &str, creds: &AwsCredentials, now: i64| {
+            token("c", region, creds, now, EndpointOptions::default())
+                .unwrap_err()
+                .kind()
+        };
         for region in ["", "us-east-1.evil.com", "Us-east-1"] {
-            let err = token(
-                "c",
-                region,
-                &credentials(None),
-                NOW,
-                EndpointOptions::default(),
-            )
-            .unwrap_err();
-            assert_eq!(err.kind(), "invalid-input", "{region:?}");
+            assert_eq!(
+                kind(region, &credentials(None), NOW),
+                "invalid-input",
+                "{region:?}"
+            );
         }
         assert_eq!(
-            token(
-                "c",
-                "us-east-1",
-                &credentials(None),
-                i64::MAX,
-                EndpointOptions::default()
-            )
-            .unwrap_err()
-            .kind(),
+            kind("us-east-1", &credentials(None), i64::MAX),
             "invalid-input"
         );
-        assert_eq!(
-            token(
-                "c",
-                "us-east-1",
-                &credentials(None),
-                -1,
-                EndpointOptions::default()
-            )
-            .unwrap_err()
-            .kind(),
-            "invalid-input"
-        );
+        assert_eq!(kind("us-east-1", &credentials(None), -1), "invalid-input");
+        let mut crlf = credentials(Some("token\r\nX-Evil: 1"));
+        assert_eq!(kind("us-east-1", &crlf, NOW), "invalid-input");
+        crlf.session_token = None;
+        crlf.access_key_id = "AKID\nX".into();
+        assert_eq!(kind("us-east-1", &crlf, NOW), "invalid-input");
     }
 }

@@ -35,17 +35,17 @@ impl Authority {
             Authority::Cloud(cloud) => return Ok(authority_host(*cloud)?.to_owned()),
             Authority::Host(host) => host,
         };
-        let authority = match split_scheme(host) {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => {
-                parse_https_base(&format!("https://{rest}"))?
-            }
+        let rest = match split_scheme(host) {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
             Some(_) => {
                 return Err(Error::invalid(format!(
                     "authority host {host:?} must be an https:// URL"
                 )));
             }
-            None => parse_https_base(&format!("https://{host}"))?,
+            None => host,
         };
+        // azure-identity strips every trailing `/`.
+        let authority = parse_https_base(&format!("https://{}", rest.trim_end_matches('/')))?;
         Ok(format!("https://{authority}"))
     }
 }
@@ -208,6 +208,8 @@ mod tests {
         for h in [
             "https://login.example.test",
             "https://login.example.test/",
+            "https://login.example.test//",
+            "login.example.test/",
             "HTTPS://Login.Example.Test",
             "login.example.test",
         ] {
@@ -230,6 +232,8 @@ mod tests {
             "https://login.microsoftonline.com#x",
             "https://user@login.microsoftonline.com",
             "https://",
+            "https:///",
+            "/",
             "",
             " https://login.microsoftonline.com",
             "https://login.microsoftonline.com\r\nX: y",

@@ -183,3 +183,113 @@ fn secret_in(request: &HttpRequest) -> Option<&'static str> {
 fn redacted(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::HttpRequest;
+    use crate::session::request::{Identity, Options, SessionRequest, Target};
+
+    fn plan(target: &str, env: &[(&str, &str)]) -> Plan {
+        let request = SessionRequest {
+            target: Target::Registry(target.into()),
+            identity: Identity::Controller,
+            options: Options { environment: env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(), ..Options::default() },
+            now: 1_705_320_000,
+        };
+        Plan::new(&request).unwrap()
+    }
+
+    fn out(url: &str, carries: Carries) -> Outbound {
+        Outbound { request: HttpRequest::get(url), carries }
+    }
+
+    fn with_auth(url: &str, carries: Carries) -> Outbound {
+        Outbound { request: HttpRequest::get(url).header("Authorization", "Bearer t").unwrap(), carries }
+    }
+
+    #[test]
+    fn cloud_credentials_go_only_to_the_plan_hosts() {
+        let guard = Guard::for_plan(&plan("myregistry.azurecr.io/app", &[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f")])).unwrap();
+        for ok in [
+            "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+            "https://myregistry.azurecr.io/oauth2/exchange?api-version=2021-07-01",
+            "https://MyRegistry.azurecr.io:443/oauth2/exchange",
+        ] {
+            guard.check(&with_auth(ok, Carries::CloudCredential)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "https://myregistry.azurecr.io.evil.example/oauth2/exchange",
+            "https://evil.example/myregistry.azurecr.io",
+            "https://myregistry.azurecr.io@evil.example/x",
+            "https://evil.example\\@myregistry.azurecr.io/x",
+            "https://myregistry.azurecr.io:8443/oauth2/exchange",
+            "http://myregistry.azurecr.io/oauth2/exchange",
+            "https://login.microsoftonline.com.evil.example/t",
+            "https://myregistry%2eazurecr.io/x",
+            "https://myregistry.azurecr.io /x",
+            "http://169.254.169.254/metadata/identity/oauth2/token",
+            "ftp://myregistry.azurecr.io/",
+        ] {
+            assert_eq!(guard.check(&with_auth(bad, Carries::CloudCredential)).unwrap_err().kind(), "invalid-input", "{bad}");
+        }
+        // A cloud credential never goes out under another label.
+        assert!(guard.check(&with_auth("https://myregistry.azurecr.io/x", Carries::RegistryPassword)).is_err());
+        assert!(guard.check(&with_auth("https://myregistry.azurecr.io/x", Carries::Nothing)).is_err());
+        assert!(guard.check(&with_auth("https://evil.example/token", Carries::AnonymousTokenRequest)).is_err());
+        // This identity uses no metadata endpoint.
+        assert!(guard.check(&out("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata)).is_err());
+    }
+
+    #[test]
+    fn metadata_endpoints_only_for_their_identity_and_without_secrets() {
+        let guard = Guard::for_plan(&plan("myregistry.azurecr.io/app", &[])).unwrap();
+        guard.check(&out("http://169.254.169.254/metadata/identity/oauth2/token?resource=x", Carries::Metadata)).unwrap();
+        for bad in ["http://169.254.169.254.evil.example/x", "http://169.254.169.2540/x", "http://metadata.google.internal/x", "https://169.254.169.254/x"] {
+            assert!(guard.check(&out(bad, Carries::Metadata)).is_err(), "{bad}");
+        }
+        assert!(guard.check(&with_auth("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata)).is_err());
+        let mut with_body = out("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata);
+        with_body.request.body = b"secret".to_vec();
+        assert!(guard.check(&with_body).is_err());
+
+        let gcp = Guard::for_plan(&plan("us-docker.pkg.dev/p/r/app", &[])).unwrap();
+        gcp.check(&out("http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", Carries::Metadata)).unwrap();
+        assert!(gcp.check(&out("http://169.254.169.254/latest/api/token", Carries::Metadata)).is_err());
+    }
+
+    #[test]
+    fn aws_endpoints_come_from_the_region() {
+        let env = [("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"), ("AWS_WEB_IDENTITY_TOKEN_FILE", "/f")];
+        let guard = Guard::for_plan(&plan("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app", &env)).unwrap();
+        guard.check(&with_auth("https://sts.eu-west-1.amazonaws.com/", Carries::CloudCredential)).unwrap();
+        guard.check(&with_auth("https://api.ecr.eu-west-1.amazonaws.com/", Carries::CloudCredential)).unwrap();
+        for bad in ["https://sts.us-east-1.amazonaws.com/", "https://api.ecr.us-east-1.amazonaws.com/", "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/"] {
+            assert!(guard.check(&with_auth(bad, Carries::CloudCredential)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn generic_registries_get_no_cloud_credential() {
+        let guard = Guard::for_plan(&plan("myregistry.azurecr.io.evil.example/app", &[])).unwrap();
+        assert!(guard.cloud.is_empty());
+        assert!(guard.check(&with_auth("https://myregistry.azurecr.io.evil.example/x", Carries::CloudCredential)).is_err());
+        guard.check(&out("https://myregistry.azurecr.io.evil.example/v2/", Carries::Nothing)).unwrap();
+        // An anonymous token request may go to any https realm, carrying nothing.
+        guard.check(&out("https://auth.example.com/token?scope=x", Carries::AnonymousTokenRequest)).unwrap();
+        assert!(guard.check(&out("http://auth.example.com/token", Carries::AnonymousTokenRequest)).is_err());
+        assert!(guard.check(&out("https://auth.example.com/token?access_token=x", Carries::AnonymousTokenRequest)).is_err());
+        // The registry password goes to the registry only.
+        guard.check(&with_auth("https://myregistry.azurecr.io.evil.example/token", Carries::RegistryPassword)).unwrap();
+        assert!(guard.check(&with_auth("https://auth.example.com/token", Carries::RegistryPassword)).is_err());
+    }
+
+    #[test]
+    fn https_authorities() {
+        assert_eq!(https_authority("https://Example.COM:443/x?y").unwrap().to_string(), "example.com");
+        assert_eq!(https_authority("https://example.com:8443").unwrap().to_string(), "example.com:8443");
+        for bad in ["http://example.com", "https://", "https://u@example.com", "https://example.com%2f@x", "example.com"] {
+            assert!(https_authority(bad).is_err(), "{bad}");
+        }
+    }
+}

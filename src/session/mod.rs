@@ -224,3 +224,6 @@ fn check_identity_token(token: &Secret, now: i64) -> Result<()> {
 pub fn clear_cache() {
     cache::clear();
 }
+
+#[cfg(test)]
+mod tests;

@@ -159,6 +159,14 @@ fn split_plain(input: &str) -> Result<(Option<&str>, Option<&str>)> {
                 Ok((None, Some(input)))
             }
         }
+        // `alpine@sha256:...` is a Docker Hub image pinned by digest; any
+        // other `@` is userinfo. The digest itself is checked later.
+        None if input
+            .split_once('@')
+            .is_some_and(|(name, digest)| !is_bare_host(name) && digest.contains(':')) =>
+        {
+            Ok((None, Some(input)))
+        }
         None => {
             reject_userinfo(input)?;
             if is_bare_host(input) {
@@ -336,6 +344,15 @@ mod tests {
             ("ghcr.io".into(), some("o/app"), None, None)
         );
         assert_eq!(
+            parse(&format!("alpine@{SHA256}")),
+            (
+                "docker.io".into(),
+                some("library/alpine"),
+                None,
+                some(SHA256)
+            )
+        );
+        assert_eq!(
             parse(&format!("ghcr.io/o/app@{SHA256}")),
             ("ghcr.io".into(), some("o/app"), None, some(SHA256))
         );
@@ -496,7 +513,6 @@ mod tests {
             "user:pass@myregistry.azurecr.io/app",
             "user@myregistry.azurecr.io",
             "user@docker/app",
-            &format!("alpine@{SHA256}"),
             "oci://user:pass@ghcr.io/app",
             "https://ghcr.io/app?x=1",
             "https://ghcr.io/app#frag",

@@ -275,9 +275,19 @@ fn random_reference(rng: &mut Rng) -> String {
     (0..1 + rng.below(8)).map(|_| rng.pick(PIECES)).collect()
 }
 
+/// Control characters and whitespace anywhere, or userinfo: an `@` before
+/// the first `/`, except a slash-less Docker Hub name pinned by a valid
+/// digest (`alpine@sha256:<64 hex>`).
 fn hostile(s: &str) -> bool {
     let before_slash = s.split('/').next().unwrap_or_default();
-    s.chars().any(|c| c.is_control() || c.is_whitespace()) || before_slash.contains('@')
+    let pinned_hub_image = !s.contains('/')
+        && s.split_once('@').is_some_and(|(_, d)| {
+            d.strip_prefix("sha256:").is_some_and(|h| {
+                h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+        });
+    s.chars().any(|c| c.is_control() || c.is_whitespace())
+        || (before_slash.contains('@') && !pinned_hub_image)
 }
 
 #[test]

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::transport::{self, Credentials, FlowError, Identity, IdentityTokens, Runtime, SessionRequest, Target, Transport};
+use crate::transport::{self, Credentials, FlowError, Identity, IdentityTokens, SessionRequest, Target, Transport};
 
 /// The executable name clients look up on PATH for the helper `cloudauth`.
 pub const EXECUTABLE: &str = "docker-credential-cloudauth";
@@ -139,14 +139,14 @@ fn answer(action: &str, input: &str, get: impl FnOnce(&str) -> Result<Login, Flo
 pub fn get_credentials(server: &str, tokens: &IdentityTokens) -> Result<Login, FlowError> {
     let options = transport::options_from_env(&transport::process_env())?;
     let transport = Transport::from_env()?;
-    let mut runtime = Runtime::load(&Runtime::default_path())?;
+    let mut instance = transport::load_component()?;
     let request = SessionRequest {
         target: Target::Registry(server.to_owned()),
         identity: Identity::Controller,
         options,
         now: transport::now(),
     };
-    match transport::run_session(&mut runtime, &transport, tokens, &request)? {
+    match transport::run_session(&mut instance, &transport, tokens, &request)? {
         Credentials::Registry(c) => Ok(Login { username: c.username, secret: c.password }),
         _ => Err(FlowError::Host(anyhow::anyhow!("the flow gave credentials that are not for a registry"))),
     }
@@ -200,7 +200,7 @@ mod tests {
             Err(FlowError::Component(ComponentError::InvalidInput("the registry host is not valid".into())))
         })
         .unwrap_err();
-        assert_eq!(err, "cloudauth: 127.0.0.1:5000: invalid input: the registry host is not valid");
+        assert_eq!(err, "cloudauth: 127.0.0.1:5000: invalid-input: the registry host is not valid");
     }
 
     #[test]

@@ -29,7 +29,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::transport::{
-    self, Credentials, FlowError, Identity, IdentityTokens, Runtime, ServiceAccount, SessionRequest, Target, Transport,
+    self, Credentials, FlowError, Identity, IdentityTokens, ServiceAccount, SessionRequest, Target, Transport,
 };
 
 /// The API versions the kubelet may send; the answer uses the same one.
@@ -88,8 +88,8 @@ fn run() -> anyhow::Result<String> {
     let mut input = Vec::new();
     std::io::stdin().take(MAX_INPUT).read_to_end(&mut input).context("cannot read stdin")?;
     let request = parse_request(&input)?;
-    let mut runtime = Runtime::load(&Runtime::default_path())?;
-    let registry = runtime.registry_host(&request.image).map_err(|e| anyhow!("image {}: {e}", request.image))?;
+    let mut instance = transport::load_component()?;
+    let registry = transport::registry_host(&mut instance, &request.image).map_err(|e| anyhow!("image {}: {e}", request.image))?;
     let (identity, object_level) = identity(&request)?;
     let mut options = transport::options_from_env(&transport::process_env())?;
     options.object_level_workload_identity = object_level;
@@ -100,12 +100,12 @@ fn run() -> anyhow::Result<String> {
         now: transport::now(),
     };
     let tokens = IdentityTokens { token_file: None, service_account_token: request.service_account_token.clone() };
-    let outcome = transport::run_session(&mut runtime, &Transport::from_env()?, &tokens, &session);
+    let outcome = transport::run_session(&mut instance, &Transport::from_env()?, &tokens, &session);
     let auth = match outcome {
         Ok(Credentials::Registry(c)) => Some(Auth { registry, username: c.username, password: c.password, expires_at: c.expires_at }),
         Ok(_) => bail!("the flow gave credentials that are not for a registry"),
         Err(e) if e.is_unsupported() => None,
-        Err(FlowError::Component(e)) => bail!("{}: {}", request.image, transport::describe(&e)),
+        Err(FlowError::Component(e)) => bail!("{}: {}", request.image, crate::component::describe(&e)),
         Err(FlowError::Host(e)) => return Err(e.context(request.image.clone())),
     };
     Ok(response(&request.api_version, auth.as_ref(), transport::now()).to_string())

@@ -18,20 +18,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
-use wasmtime::component::{Component, Linker, ResourceAny};
-use wasmtime::{Engine, Store};
+use wasmtime::component::ResourceAny;
 
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../../wit",
-        world: "cloudauth",
-    });
-}
+use crate::component::{self, Instance, api};
 
-pub use bindings::exports::cloudauth::auth::session::{
-    Credentials, Identity, IdentityTokenRequest, Options, ServiceAccount, SessionRequest, Step, Target,
-};
-pub use bindings::exports::cloudauth::auth::types::{AzureEnvironment, Error as ComponentError, HttpRequest, HttpResponse};
+pub use api::session::{Credentials, Identity, IdentityTokenRequest, Options, ServiceAccount, SessionRequest, Step, Target};
+pub use api::types::{AzureEnvironment, Error as ComponentError, HttpRequest, HttpResponse};
 
 /// The largest response body handed to the component; it refuses bodies over
 /// 1 MiB itself, so one byte more is enough to let it say so.
@@ -48,52 +40,23 @@ const MAX_STEPS: usize = 32;
 /// are not passed.
 const ENVIRONMENT_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_", "CLOUDSDK_", "GCE_"];
 
-/// The component loaded in wasmtime, with its empty linker.
-pub struct Runtime {
-    store: Store<()>,
-    api: bindings::Cloudauth,
+/// Loads the component from `$CLOUDAUTH_WASM`, else the workspace's
+/// `target/cloudauth.wasm`.
+pub fn load_component() -> anyhow::Result<Instance> {
+    let path = std::env::var_os("CLOUDAUTH_WASM").map(PathBuf::from).unwrap_or_else(component::default_path);
+    component::load(&path)
 }
 
-impl Runtime {
-    /// Loads and instantiates the component file.
-    pub fn load(path: &Path) -> anyhow::Result<Runtime> {
-        let engine = Engine::default();
-        let component = Component::from_file(&engine, path)
-            .with_context(|| format!("cannot load the cloudauth component {}", path.display()))?;
-        let mut store = Store::new(&engine, ());
-        // Empty: the component imports nothing.
-        let linker: Linker<()> = Linker::new(&engine);
-        let api = bindings::Cloudauth::instantiate(&mut store, &component, &linker)
-            .context("cannot instantiate the cloudauth component")?;
-        Ok(Runtime { store, api })
-    }
-
-    /// The registry host (lower case, with its port) of an image reference,
-    /// as the component resolves it.
-    pub fn registry_host(&mut self, reference: &str) -> Result<String, FlowError> {
-        let target = self
-            .api
-            .cloudauth_auth_resolve()
-            .call_resolve_registry(&mut self.store, reference, None)
-            .context("the component trapped")?
-            .map_err(FlowError::Component)?;
-        Ok(target.registry)
-    }
-
-    /// The component file: `$CLOUDAUTH_WASM`, else `cloudauth.wasm` beside
-    /// this executable, else the workspace's `target/cloudauth.wasm`.
-    pub fn default_path() -> PathBuf {
-        if let Some(path) = std::env::var_os("CLOUDAUTH_WASM") {
-            return PathBuf::from(path);
-        }
-        let beside = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join("cloudauth.wasm")));
-        match beside {
-            Some(path) if path.is_file() => path,
-            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/cloudauth.wasm"),
-        }
-    }
+/// The registry host (lower case, with its port) of an image reference, as
+/// the component resolves it.
+pub fn registry_host(instance: &mut Instance, reference: &str) -> Result<String, FlowError> {
+    let target = instance
+        .api
+        .cloudauth_auth_resolve()
+        .call_resolve_registry(&mut instance.store, reference, None)
+        .map_err(trapped)?
+        .map_err(FlowError::Component)?;
+    Ok(target.registry)
 }
 
 /// Why a flow did not produce credentials.
@@ -116,7 +79,7 @@ impl FlowError {
 impl fmt::Display for FlowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FlowError::Component(e) => write!(f, "{}", describe(e)),
+            FlowError::Component(e) => write!(f, "{}", component::describe(e)),
             FlowError::Host(e) => write!(f, "{e:#}"),
         }
     }
@@ -128,17 +91,10 @@ impl From<anyhow::Error> for FlowError {
     }
 }
 
-/// A component error in one line. Its messages never contain secrets.
-pub fn describe(error: &ComponentError) -> String {
-    match error {
-        ComponentError::InvalidInput(m) => format!("invalid input: {m}"),
-        ComponentError::Unsupported(m) => format!("unsupported: {m}"),
-        ComponentError::MalformedResponse(m) => format!("malformed response: {m}"),
-        ComponentError::HttpStatus(e) => match &e.code {
-            Some(code) => format!("the service answered {} ({code}): {}", e.status, e.message),
-            None => format!("the service answered {}: {}", e.status, e.message),
-        },
-    }
+/// A wasmtime error (a trap, which the component promises never to raise)
+/// as a host error.
+fn trapped(error: wasmtime::Error) -> FlowError {
+    FlowError::Host(anyhow!("the component trapped: {error:#}"))
 }
 
 /// Current Unix time in seconds.
@@ -344,45 +300,45 @@ fn read_azure_environment(file: &Path) -> anyhow::Result<AzureEnvironment> {
 
 /// Runs one session to its end with real I/O.
 pub fn run_session(
-    runtime: &mut Runtime,
+    instance: &mut Instance,
     transport: &Transport,
     tokens: &IdentityTokens,
     request: &SessionRequest,
 ) -> Result<Credentials, FlowError> {
-    let api = runtime.api.cloudauth_auth_session();
+    let api = instance.api.cloudauth_auth_session();
     let session = api
         .session()
-        .call_start(&mut runtime.store, request)
-        .context("the component trapped")?
+        .call_start(&mut instance.store, request)
+        .map_err(trapped)?
         .map_err(FlowError::Component)?;
-    let result = drive(runtime, session, transport, tokens);
+    let result = drive(instance, session, transport, tokens);
     // Free the session in the component whatever happened.
-    let dropped = session.resource_drop(&mut runtime.store);
+    let dropped = session.resource_drop(&mut instance.store);
     let credentials = result?;
-    dropped.context("the component trapped")?;
+    dropped.map_err(trapped)?;
     Ok(credentials)
 }
 
-fn drive(runtime: &mut Runtime, session: ResourceAny, transport: &Transport, tokens: &IdentityTokens) -> Result<Credentials, FlowError> {
-    let api = runtime.api.cloudauth_auth_session();
+fn drive(instance: &mut Instance, session: ResourceAny, transport: &Transport, tokens: &IdentityTokens) -> Result<Credentials, FlowError> {
+    let api = instance.api.cloudauth_auth_session();
     let guest = api.session();
     for _ in 0..MAX_STEPS {
-        let step = guest.call_next(&mut runtime.store, session).context("the component trapped")?;
+        let step = guest.call_next(&mut instance.store, session).map_err(trapped)?;
         match step {
             Step::Done(credentials) => return Ok(credentials),
             Step::Failed(error) => return Err(FlowError::Component(error)),
             Step::SendHttp(request) => {
                 let response = transport.send(&request)?;
                 guest
-                    .call_receive_http(&mut runtime.store, session, &response, now())
-                    .context("the component trapped")?
+                    .call_receive_http(&mut instance.store, session, &response, now())
+                    .map_err(trapped)?
                     .map_err(FlowError::Component)?;
             }
             Step::FetchIdentityToken(request) => {
                 let token = tokens.fetch(&request)?;
                 guest
-                    .call_receive_identity_token(&mut runtime.store, session, &token, now())
-                    .context("the component trapped")?
+                    .call_receive_identity_token(&mut instance.store, session, &token, now())
+                    .map_err(trapped)?
                     .map_err(FlowError::Component)?;
             }
         }
@@ -505,12 +461,12 @@ mod tests {
 
     #[test]
     fn component_errors_read_as_one_line() {
-        let e = ComponentError::HttpStatus(bindings::exports::cloudauth::auth::types::ServiceError {
+        let e = ComponentError::HttpStatus(api::types::ServiceError {
             status: 401,
             code: Some("UNAUTHORIZED".into()),
             message: "authentication required".into(),
         });
-        assert_eq!(describe(&e), "the service answered 401 (UNAUTHORIZED): authentication required");
+        assert_eq!(FlowError::Component(e.clone()).to_string(), "http-status 401 (UNAUTHORIZED): authentication required");
         assert!(FlowError::Component(ComponentError::Unsupported("x".into())).is_unsupported());
         assert!(!FlowError::Component(e).is_unsupported());
     }

@@ -1,0 +1,128 @@
+//! The session state machine, natively: step order, the end states, the
+//! guard at the exit, and the cache around it. Complete flows are tested
+//! through the component in `tests/flows.rs`.
+
+use super::*;
+use crate::credentials::AccessToken;
+use crate::target::Provider;
+
+const NOW: i64 = 1_705_320_000;
+
+fn jwt(exp: i64) -> Secret {
+    use base64::Engine;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#));
+    Secret::new(format!("eyJhbGciOiJub25lIn0.{claims}.c2ln"))
+}
+
+fn request(target: Target, identity: Identity, skip_cache: bool) -> SessionRequest {
+    let options = Options { object_level_workload_identity: true, skip_cache, ..Options::default() };
+    SessionRequest { target, identity, options, now: NOW }
+}
+
+fn sa(name: &str) -> Identity {
+    Identity::ServiceAccount(ServiceAccount { namespace: "apps".into(), name: name.into(), annotations: vec![] })
+}
+
+fn kubernetes_token(audience: &str, name: &str, skip_cache: bool) -> SessionRequest {
+    request(Target::AccessToken { provider: Provider::Generic, scopes: vec![audience.into()] }, sa(name), skip_cache)
+}
+
+fn imds(status: u16, body: &str) -> HttpResponse {
+    HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+}
+
+#[test]
+fn steps_in_order_and_end_states() {
+    let mut s = Session::start(kubernetes_token("aud", "a", true)).unwrap();
+    let asked = s.next();
+    assert_eq!(
+        asked,
+        Step::FetchIdentityToken(IdentityTokenRequest { audience: "aud".into(), service_account: Some(("apps".into(), "a".into())), file: None })
+    );
+    assert_eq!(s.next(), asked, "asking again gives the same step");
+    // A response now is out of order: an error, and nothing changes.
+    assert_eq!(s.receive_http(imds(200, "{}"), NOW).unwrap_err().kind(), "invalid-input");
+    assert_eq!(s.next(), asked);
+    s.receive_identity_token(jwt(NOW + 600), NOW).unwrap();
+    assert_eq!(s.next(), Step::Done(Credentials::AccessToken(AccessToken { token: jwt(NOW + 600), expires_at: NOW + 600 })));
+    // After done, every receive is an error.
+    assert!(s.receive_identity_token(jwt(NOW + 600), NOW).is_err());
+    assert!(s.receive_http(imds(200, "{}"), NOW).is_err());
+    assert!(matches!(s.next(), Step::Done(_)));
+}
+
+#[test]
+fn failures_are_final_and_returned() {
+    let mut s = Session::start(kubernetes_token("aud", "b", true)).unwrap();
+    let err = s.receive_identity_token(jwt(NOW), NOW).unwrap_err();
+    assert_eq!(err.kind(), "invalid-input", "a token that expires now is expired");
+    assert_eq!(s.next(), Step::Failed(err));
+    assert!(s.receive_identity_token(jwt(NOW + 600), NOW).is_err());
+    assert!(matches!(s.next(), Step::Failed(_)));
+
+    let azure = request(Target::AccessToken { provider: Provider::Azure, scopes: vec![] }, Identity::Controller, true);
+    let mut s = Session::start(azure).unwrap();
+    let Step::SendHttp(req) = s.next() else { panic!("{:?}", s.next()) };
+    assert!(req.url.starts_with("http://169.254.169.254/metadata/identity/oauth2/token?"), "{}", req.url);
+    assert_eq!(s.receive_identity_token(jwt(NOW + 600), NOW).unwrap_err().kind(), "invalid-input");
+    assert!(matches!(s.next(), Step::SendHttp(_)));
+    let err = s.receive_http(imds(500, "{}"), NOW).unwrap_err();
+    assert_eq!(err.kind(), "http-status");
+    assert_eq!(s.next(), Step::Failed(err));
+}
+
+#[test]
+fn bad_identity_tokens() {
+    for token in ["", "a b", "a\nb", "\u{7f}"] {
+        let mut s = Session::start(kubernetes_token("aud", "c", true)).unwrap();
+        assert_eq!(s.receive_identity_token(Secret::new(token), NOW).unwrap_err().kind(), "invalid-input", "{token:?}");
+    }
+    let mut s = Session::start(kubernetes_token("aud", "c", true)).unwrap();
+    let err = s.receive_identity_token(Secret::new("x".repeat(MAX_IDENTITY_TOKEN + 1)), NOW).unwrap_err();
+    assert!(!err.to_string().contains("xxxx"), "{err}");
+}
+
+#[test]
+fn start_errors() {
+    let mut no_gate = kubernetes_token("aud", "d", true);
+    no_gate.options.object_level_workload_identity = false;
+    assert_eq!(Session::start(no_gate).unwrap_err(), Error::invalid(identity::ERR_OBJECT_LEVEL_DISABLED));
+    let cluster = Target::Cluster(Cluster { provider: Provider::Aws, resource_id: "x".into(), address: None, ca_data: None });
+    assert!(Session::start(request(cluster, Identity::Controller, true)).is_err());
+    let generic_sa = request(Target::Registry("ghcr.io/o/app".into()), sa("e"), true);
+    assert_eq!(Session::start(generic_sa).unwrap_err().kind(), "unsupported");
+}
+
+#[test]
+fn cache_hit_skip_and_clear() {
+    // Keys are unique to this test, so parallel tests do not interfere.
+    let first = Session::start(kubernetes_token("cache-test", "f", false)).unwrap();
+    let key = first.cache_key().to_owned();
+    let mut first = first;
+    first.receive_identity_token(jwt(NOW + 1000), NOW).unwrap();
+
+    let hit = Session::start(kubernetes_token("cache-test", "f", false)).unwrap();
+    assert!(hit.from_cache());
+    assert_eq!(hit.cache_key(), key);
+    assert_eq!(hit.next(), first.next());
+
+    let skipped = Session::start(kubernetes_token("cache-test", "f", true)).unwrap();
+    assert!(!skipped.from_cache());
+    assert_eq!(skipped.cache_key(), key, "the key does not depend on skip-cache");
+
+    let mut later = kubernetes_token("cache-test", "f", false);
+    later.now = NOW + 800;
+    assert!(!Session::start(later).unwrap().from_cache(), "80% of the lifetime has passed");
+
+    let other = Session::start(kubernetes_token("cache-test", "g", false)).unwrap();
+    assert_ne!(other.cache_key(), key);
+    assert!(!other.from_cache());
+}
+
+#[test]
+fn debug_shows_no_secrets() {
+    let mut s = Session::start(kubernetes_token("aud", "h", true)).unwrap();
+    s.receive_identity_token(Secret::new("eyJhbGciOiJub25lIn0.eyJleHAiOjQxMDI0NDQ4MDB9.topsecret"), NOW).unwrap();
+    let dbg = format!("{s:?}");
+    assert!(!dbg.contains("topsecret"), "{dbg}");
+}

@@ -1,0 +1,640 @@
+//! Flow tests: complete sessions driven step by step through the built
+//! component (wasmtime), for every flow and identity mode.
+//!
+//! Each scenario checks every emitted request against the matching
+//! conformance case's expectation where one exists (the same comparison the
+//! conformance runner makes), answers with the cases' captured responses,
+//! and checks the outcome; at every step it also hands over input of the
+//! wrong kind and checks it is refused without changing the session. Each
+//! scenario is then replayed with a failure at each step in turn (401, 403,
+//! 500, 503, a malformed body, an expired or empty identity token). Further
+//! tests cover start errors with Flux's texts, routing safety and the cache.
+
+mod support;
+
+#[allow(dead_code)]
+#[path = "flows/cases.rs"]
+mod cases;
+#[allow(dead_code)]
+#[path = "conformance/compare.rs"]
+mod compare;
+#[path = "flows/driver.rs"]
+mod driver;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use driver::{Exchange, Host, Outcome, Scenario, check_request, jwt, kind, message, response};
+use support::api::session::{Credentials, GitCredentials, Identity, Options, ServiceAccount, SessionRequest, Step, Target};
+use support::api::types::{AccessToken, AwsCredentials, HttpResponse, Provider, RegistryCredentials};
+
+const NOW: i64 = 1_705_320_000;
+/// 2100-01-01, the expiry of the cases' tokens.
+const FAR: i64 = 4_102_444_800;
+
+// ---------------------------------------------------------------- inputs
+
+fn options(env: &[(&str, &str)]) -> Options {
+    Options {
+        environment: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        azure_environment: None,
+        sts_endpoint: None,
+        object_level_workload_identity: true,
+        registry_username: None,
+        registry_password: None,
+        trusted_realm_hosts: Vec::new(),
+        skip_cache: true,
+    }
+}
+
+fn sa(namespace: &str, name: &str, annotations: &[(&str, &str)]) -> Identity {
+    Identity::ServiceAccount(ServiceAccount {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        annotations: annotations.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+    })
+}
+
+fn registry(reference: &str, identity: Identity, options: Options) -> SessionRequest {
+    SessionRequest { target: Target::Registry(reference.to_owned()), identity, options, now: NOW }
+}
+
+fn access_token(provider: Provider, scopes: &[&str], identity: Identity, options: Options) -> SessionRequest {
+    SessionRequest {
+        target: Target::AccessToken((provider, scopes.iter().map(|s| (*s).to_owned()).collect())),
+        identity,
+        options,
+        now: NOW,
+    }
+}
+
+fn scenario(name: &'static str, request: SessionRequest, exchanges: Vec<Exchange>, outcome: Outcome) -> Scenario {
+    Scenario { name, request, exchanges, outcome, now: NOW }
+}
+
+fn json_field(body: &str, field: &str) -> String {
+    let v: Value = serde_json::from_str(body).expect("case body is JSON");
+    v[field].as_str().unwrap_or_else(|| panic!("no {field} in {body}")).to_owned()
+}
+
+/// Replaces the value of a form field of an expected request.
+fn with_form(mut request: Value, field: &str, value: &str) -> Value {
+    for pair in request["form"].as_array_mut().expect("form") {
+        if pair[0] == field {
+            pair[1] = json!(value);
+        }
+    }
+    request
+}
+
+fn registry_credentials(username: &str, password: &str, expires_at: Option<i64>) -> Credentials {
+    Credentials::Registry(RegistryCredentials { username: username.to_owned(), password: password.to_owned(), expires_at })
+}
+
+// ---------------------------------------------------------------- Azure
+
+const TENANT: &str = "72f988bf-0000-4000-8000-00000000a11e";
+const CLIENT: &str = "0d0e0a0d-beef-4000-8000-00000000c1d0";
+const ACR_SCOPE: &str = "https://containerregistry.azure.net/.default";
+const DEVOPS_SCOPE: &str = "499b84ac-1321-427f-aa17-267ca6975798/.default";
+
+fn azure_sa() -> Identity {
+    sa("default", "workload-sa", &[("azure.workload.identity/tenant-id", TENANT), ("azure.workload.identity/client-id", CLIENT)])
+}
+
+fn assertion() -> String {
+    cases::input("azure.entra-token.request.json", "azure-workload-identity-token-0", "client_assertion")
+}
+
+/// The Entra token response case and its access token.
+fn entra_token() -> (u16, String, String) {
+    let (status, body) = cases::response("azure.entra-token.response.json", "azure-workload-identity-token-0");
+    let token = json_field(&body, "access_token");
+    (status, body, token)
+}
+
+/// The ACR exchange request for `registry` carrying `token`, from the case.
+fn acr_exchange_request(registry: &str, token: &str) -> Value {
+    let mut expect = cases::request("azure.acr-exchange.request.json", "exchange");
+    expect["url"] = json!(format!("https://{registry}/oauth2/exchange?api-version=2021-07-01"));
+    let expect = with_form(expect, "service", registry);
+    with_form(expect, "access_token", token)
+}
+
+fn acr_exchange(registry: &str, token: &str) -> (Exchange, Credentials) {
+    let (status, body) = cases::response("azure.acr-exchange.response.json", "exchange");
+    let refresh = json_field(&body, "refresh_token");
+    (
+        Exchange::http(acr_exchange_request(registry, token), response(status, &[], &body), Some(r#"{"refresh_token": "not-a-jwt"}"#)),
+        registry_credentials("00000000-0000-0000-0000-000000000000", &refresh, Some(FAR)),
+    )
+}
+
+fn azure_scenarios() -> Vec<Scenario> {
+    let (entra_status, entra_body, entra_access) = entra_token();
+    let entra = || response(entra_status, &[], &entra_body);
+    let entra_expect = |id: &str| cases::request("azure.entra-token.request.json", id);
+    let wi_file = "/var/run/secrets/azure/tokens/azure-identity-token";
+    let mut out = Vec::new();
+
+    // Object-level workload identity, ACR in the public cloud.
+    let (exchange, creds) = acr_exchange("myregistry.azurecr.io", &entra_access);
+    out.push(scenario(
+        "acr-service-account",
+        registry("myregistry.azurecr.io/app:v1", azure_sa(), options(&[])),
+        vec![
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
+            Exchange::http(entra_expect("azure-workload-identity-token-0"), entra(), Some("<html>gateway</html>")),
+            exchange,
+        ],
+        Outcome::Done(creds),
+    ));
+
+    // Controller-level workload identity in China: the cloud's authority.
+    let (exchange, creds) = acr_exchange("myregistry.azurecr.cn", &entra_access);
+    out.push(scenario(
+        "acr-controller-workload-identity-china",
+        registry(
+            "oci://myregistry.azurecr.cn/charts/podinfo",
+            Identity::Controller,
+            options(&[("AZURE_CLIENT_ID", CLIENT), ("AZURE_TENANT_ID", TENANT), ("AZURE_FEDERATED_TOKEN_FILE", wi_file)]),
+        ),
+        vec![Exchange::token("api://AzureADTokenExchange", None, Some(wi_file), &assertion()), Exchange::http(entra_expect("cloud-AzureChina"), entra(), Some("{")), exchange],
+        Outcome::Done(creds),
+    ));
+
+    // Controller-level workload identity with AZURE_AUTHORITY_HOST.
+    let mut expect = entra_expect("azure-workload-identity-token-0");
+    expect["url"] = json!(format!("https://login.microsoftonline.us/{TENANT}/oauth2/v2.0/token"));
+    let (exchange, creds) = acr_exchange("myregistry.azurecr.us", &entra_access);
+    out.push(scenario(
+        "acr-controller-workload-identity-authority-host",
+        registry(
+            "myregistry.azurecr.us/app",
+            Identity::Controller,
+            options(&[
+                ("AZURE_CLIENT_ID", CLIENT),
+                ("AZURE_TENANT_ID", TENANT),
+                ("AZURE_FEDERATED_TOKEN_FILE", wi_file),
+                ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
+            ]),
+        ),
+        vec![Exchange::token("api://AzureADTokenExchange", None, Some(wi_file), &assertion()), Exchange::http(expect, entra(), None), exchange],
+        Outcome::Done(creds),
+    ));
+
+    // Controller-level managed identity (user-assigned via AZURE_CLIENT_ID).
+    let (imds_status, imds_body) = cases::response("azure.imds-token.response.json", "imds-0");
+    let imds_token = json_field(&imds_body, "access_token");
+    let imds_client = cases::input("azure.imds-token.request.json", "imds-client_id", "client_id");
+    let (exchange, creds) = acr_exchange("myregistry.azurecr.io", &imds_token);
+    out.push(scenario(
+        "acr-controller-managed-identity",
+        registry("myregistry.azurecr.io/app", Identity::Controller, options(&[("AZURE_CLIENT_ID", &imds_client)])),
+        vec![
+            Exchange::http(cases::request("azure.imds-token.request.json", "imds-client_id"), response(imds_status, &[], &imds_body), Some("{\"access_token\": 1}")),
+            exchange,
+        ],
+        Outcome::Done(creds),
+    ));
+
+    // A plain token: system-assigned managed identity, default (ARM) scope.
+    let imds_expires = NOW + json_field(&imds_body, "expires_in").parse::<i64>().expect("expires_in");
+    out.push(scenario(
+        "azure-access-token-managed-identity",
+        access_token(Provider::Azure, &[], Identity::Controller, options(&[])),
+        vec![Exchange::http(cases::request("azure.imds-token.request.json", "imds-system-assigned"), response(imds_status, &[], &imds_body), Some("[]"))],
+        Outcome::Done(Credentials::AccessToken(AccessToken { token: imds_token.clone(), expires_at: imds_expires })),
+    ));
+
+    // Git: Azure DevOps, object-level.
+    let entra_expires = NOW + 3599;
+    out.push(scenario(
+        "git-azure-devops-service-account",
+        SessionRequest { target: Target::Git("https://dev.azure.com/org/project/_git/repo".into()), identity: azure_sa(), options: options(&[]), now: NOW },
+        vec![
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
+            Exchange::http(with_form(entra_expect("azure-workload-identity-token-0"), "scope", DEVOPS_SCOPE), entra(), Some("{}")),
+        ],
+        Outcome::Done(Credentials::Git(GitCredentials {
+            username: "azure-devops".into(),
+            password: entra_access.clone(),
+            bearer_token: entra_access.clone(),
+            expires_at: entra_expires,
+        })),
+    ));
+
+    // The service's error code comes through.
+    let (status, body) = cases::response("azure.entra-token.response.json", "invalid-client-400");
+    out.push(scenario(
+        "acr-entra-invalid-client",
+        registry("myregistry.azurecr.io/app", azure_sa(), options(&[])),
+        vec![
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
+            Exchange::http(entra_expect("azure-workload-identity-token-0"), response(status, &[], &body), None),
+        ],
+        Outcome::Failed { kind: "http-status", code: Some("invalid_client") },
+    ));
+    let (status, body) = cases::response("azure.acr-exchange.response.json", "unauthorized");
+    out.push(scenario(
+        "acr-exchange-unauthorized",
+        registry("myregistry.azurecr.io/app", azure_sa(), options(&[])),
+        vec![
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
+            Exchange::http(entra_expect("azure-workload-identity-token-0"), entra(), None),
+            Exchange::http(acr_exchange_request("myregistry.azurecr.io", &entra_access), response(status, &[], &body), None),
+        ],
+        Outcome::Failed { kind: "http-status", code: None },
+    ));
+    out
+}
+
+// ---------------------------------------------------------------- AWS
+
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/wirecap-role";
+const TOKEN_FILE: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token";
+
+fn web_identity_token() -> String {
+    cases::input("aws.sts-web-identity.request.json", "minimal", "web_identity_token")
+}
+
+/// An STS response carrying the credentials of an ECR request case, so that
+/// the signed ECR request can be compared with that case byte for byte.
+fn sts_reply_for(ecr_case: &str) -> HttpResponse {
+    let c = cases::case("aws.ecr-token.request.json", ecr_case);
+    let i = &c["input"];
+    let body = format!(
+        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>2100-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
+        i["access_key_id"].as_str().unwrap(),
+        i["secret_access_key"].as_str().unwrap(),
+        i["session_token"].as_str().unwrap()
+    );
+    response(200, &[], &body)
+}
+
+fn ecr_reply() -> (HttpResponse, Credentials) {
+    let (status, body) = cases::response("aws.ecr-token.response.json", "private");
+    let out = &cases::case("aws.ecr-token.response.json", "private")["expect"]["output"];
+    let creds = registry_credentials("AWS", out["password"].as_str().unwrap(), Some(out["expires_at"].as_i64().unwrap()));
+    (response(status, &[], &body), creds)
+}
+
+fn ecr_exchange(case: &str) -> (Exchange, Credentials) {
+    let (reply, creds) = ecr_reply();
+    (Exchange::http(cases::request("aws.ecr-token.request.json", case), reply, Some(r#"{"authorizationData": []}"#)), creds)
+}
+
+fn static_keys(case: &str) -> Vec<(String, String)> {
+    let c = cases::case("aws.ecr-token.request.json", case);
+    let i = &c["input"];
+    let mut env = vec![
+        ("AWS_ACCESS_KEY_ID".to_owned(), i["access_key_id"].as_str().unwrap().to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), i["secret_access_key"].as_str().unwrap().to_owned()),
+    ];
+    if let Some(t) = i["session_token"].as_str() {
+        env.push(("AWS_SESSION_TOKEN".to_owned(), t.to_owned()));
+    }
+    env
+}
+
+fn aws_scenarios() -> Vec<Scenario> {
+    let sts_json = cases::response("aws.sts-web-identity.response.json", "json-body-rejected").1;
+    let mut out = Vec::new();
+    let controller_env = options(&[("AWS_ROLE_ARN", ROLE_ARN), ("AWS_WEB_IDENTITY_TOKEN_FILE", TOKEN_FILE), ("AWS_ROLE_SESSION_NAME", "wirecap-session")]);
+
+    // Controller-level web identity (IRSA), ECR in us-west-2.
+    let (ecr, creds) = ecr_exchange("ecr-us-west-2");
+    out.push(scenario(
+        "ecr-controller-web-identity",
+        registry("123456789012.dkr.ecr.us-west-2.amazonaws.com/app:v1", Identity::Controller, controller_env.clone()),
+        vec![
+            Exchange::token("sts.amazonaws.com", None, Some(TOKEN_FILE), &web_identity_token()),
+            Exchange::http(cases::request("aws.sts-web-identity.request.json", "minimal"), sts_reply_for("ecr-us-west-2"), Some(&sts_json)),
+            ecr,
+        ],
+        Outcome::Done(creds),
+    ));
+
+    // The explicitly configured STS endpoint receives the token.
+    let mut with_endpoint = controller_env.clone();
+    with_endpoint.sts_endpoint = Some("https://sts.amazonaws.com".into());
+    let (ecr, creds) = ecr_exchange("ecr-us-west-2");
+    out.push(scenario(
+        "ecr-controller-web-identity-sts-endpoint",
+        registry("123456789012.dkr.ecr.us-west-2.amazonaws.com/app", Identity::Controller, with_endpoint),
+        vec![
+            Exchange::token("sts.amazonaws.com", None, Some(TOKEN_FILE), &web_identity_token()),
+            Exchange::http(cases::request("aws.sts-web-identity.request.json", "endpoint-legacy"), sts_reply_for("ecr-us-west-2"), None),
+            ecr,
+        ],
+        Outcome::Done(creds),
+    ));
+
+    // Object-level: role from the annotation, Flux's role session name.
+    let mut sts_expect = cases::request("aws.sts-web-identity.request.json", "minimal");
+    sts_expect["url"] = json!("https://sts.us-east-1.amazonaws.com/");
+    let sts_expect = with_form(sts_expect, "RoleSessionName", "WRONG.fluxcd.io");
+    let (ecr, creds) = ecr_exchange("ecr-us-east-1");
+    out.push(scenario(
+        "ecr-service-account",
+        registry("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", sa("flux-system", "source-controller", &[("eks.amazonaws.com/role-arn", ROLE_ARN)]), options(&[])),
+        vec![
+            Exchange::token("sts.amazonaws.com", Some(("flux-system", "source-controller")), None, &web_identity_token()),
+            Exchange::http(sts_expect, sts_reply_for("ecr-us-east-1"), None),
+            ecr,
+        ],
+        Outcome::Done(creds),
+    ));
+
+    // Static keys: ECR Public (us-east-1, public API), FIPS in GovCloud.
+    let public_env: Vec<(String, String)> = static_keys("ecr-public-us-east-1-no-session-token");
+    let public_env: Vec<(&str, &str)> = public_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let public_body = r#"{"authorizationData": {"authorizationToken": "QVdTOnB1YmxpYy1wYXNzd29yZA==", "expiresAt": 1705406400.0}}"#;
+    out.push(scenario(
+        "ecr-public-static-keys",
+        registry("public.ecr.aws/org/app:v1", Identity::Controller, options(&public_env)),
+        vec![Exchange::http(cases::request("aws.ecr-token.request.json", "ecr-public-us-east-1-no-session-token"), response(200, &[], public_body), Some("{}"))],
+        Outcome::Done(registry_credentials("AWS", "public-password", Some(1_705_406_400))),
+    ));
+    let fips_env = static_keys("ecr-us-gov-east-1-fips-no-session-token");
+    let fips_env: Vec<(&str, &str)> = fips_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (ecr, creds) = ecr_exchange("ecr-us-gov-east-1-fips-no-session-token");
+    out.push(scenario(
+        "ecr-fips-govcloud-static-keys",
+        registry("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app", Identity::Controller, options(&fips_env)),
+        vec![ecr],
+        Outcome::Done(creds),
+    ));
+
+    // EC2 instance metadata (IMDSv2): token, role, credentials.
+    let c = cases::case("aws.ecr-token.request.json", "ecr-us-east-1");
+    let i = &c["input"];
+    let imds_creds = json!({
+        "Code": "Success", "Type": "AWS-HMAC", "LastUpdated": "2024-01-15T11:00:00Z",
+        "AccessKeyId": i["access_key_id"], "SecretAccessKey": i["secret_access_key"], "Token": i["session_token"],
+        "Expiration": "2100-01-01T00:00:00Z"
+    });
+    let (ecr, creds) = ecr_exchange("ecr-us-east-1");
+    out.push(scenario(
+        "ecr-controller-instance-metadata",
+        registry("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", Identity::Controller, options(&[])),
+        vec![
+            Exchange::http(
+                json!({"method": "PUT", "url": "http://169.254.169.254/latest/api/token", "headers": {"X-aws-ec2-metadata-token-ttl-seconds": "21600"}}),
+                response(200, &[], "AQAEAimdsSessionToken=="),
+                Some(""),
+            ),
+            Exchange::http(
+                json!({"method": "GET", "url": "http://169.254.169.254/latest/meta-data/iam/security-credentials/", "headers": {"X-aws-ec2-metadata-token": "AQAEAimdsSessionToken=="}}),
+                response(200, &[], "node-role\n"),
+                Some("../../latest/user-data"),
+            ),
+            Exchange::http(
+                json!({"method": "GET", "url": "http://169.254.169.254/latest/meta-data/iam/security-credentials/node-role", "headers": {"X-aws-ec2-metadata-token": "AQAEAimdsSessionToken=="}}),
+                response(200, &[], &imds_creds.to_string()),
+                Some(r#"{"Code": "Failure"}"#),
+            ),
+            ecr,
+        ],
+        Outcome::Done(creds),
+    ));
+
+    // AWS credentials as the access-token target: static keys need no request.
+    out.push(scenario(
+        "aws-access-token-static-keys",
+        access_token(Provider::Aws, &[], Identity::Controller, options(&[("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")])),
+        vec![],
+        Outcome::Done(Credentials::Aws(AwsCredentials { access_key_id: "AKIDEXAMPLE".into(), secret_access_key: "secret".into(), session_token: None, expires_at: None })),
+    ));
+    // ... and a service account's role gives the STS credentials.
+    let (status, body) = cases::response("aws.sts-web-identity.response.json", "xml");
+    let out_xml = &cases::case("aws.sts-web-identity.response.json", "xml")["expect"]["output"];
+    let mut sts_expect = cases::request("aws.sts-web-identity.request.json", "minimal");
+    sts_expect = with_form(sts_expect, "RoleSessionName", "puller.apps.us-west-2.fluxcd.io");
+    out.push(scenario(
+        "aws-access-token-service-account",
+        access_token(Provider::Aws, &[], sa("apps", "puller", &[("eks.amazonaws.com/role-arn", ROLE_ARN)]), options(&[("AWS_REGION", "us-west-2")])),
+        vec![Exchange::token("sts.amazonaws.com", Some(("apps", "puller")), None, &web_identity_token()), Exchange::http(sts_expect, response(status, &[], &body), Some("<x/>"))],
+        Outcome::Done(Credentials::Aws(AwsCredentials {
+            access_key_id: out_xml["access_key_id"].as_str().unwrap().into(),
+            secret_access_key: out_xml["secret_access_key"].as_str().unwrap().into(),
+            session_token: out_xml["session_token"].as_str().map(Into::into),
+            expires_at: out_xml["expires_at"].as_i64(),
+        })),
+    ));
+
+    // Service error codes come through.
+    let (status, body) = cases::response("aws.sts-web-identity.response.json", "invalid-identity-token");
+    out.push(scenario(
+        "ecr-sts-invalid-identity-token",
+        registry("123456789012.dkr.ecr.us-west-2.amazonaws.com/app", Identity::Controller, controller_env.clone()),
+        vec![
+            Exchange::token("sts.amazonaws.com", None, Some(TOKEN_FILE), &web_identity_token()),
+            Exchange::http(cases::request("aws.sts-web-identity.request.json", "minimal"), response(status, &[], &body), None),
+        ],
+        Outcome::Failed { kind: "http-status", code: Some("InvalidIdentityToken") },
+    ));
+    let (status, body) = cases::response("aws.ecr-token.response.json", "access-denied");
+    out.push(scenario(
+        "ecr-access-denied",
+        registry("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app", Identity::Controller, options(&fips_env)),
+        vec![Exchange::http(cases::request("aws.ecr-token.request.json", "ecr-us-gov-east-1-fips-no-session-token"), response(status, &[], &body), None)],
+        Outcome::Failed { kind: "http-status", code: Some("AccessDeniedException") },
+    ));
+    // Credentials that already expired are not handed out.
+    let expired = r#"{"authorizationData": [{"authorizationToken": "QVdTOnB3", "expiresAt": 1705319000.0}]}"#;
+    out.push(scenario(
+        "ecr-token-already-expired",
+        registry("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app", Identity::Controller, options(&fips_env)),
+        vec![Exchange::http(cases::request("aws.ecr-token.request.json", "ecr-us-gov-east-1-fips-no-session-token"), response(200, &[], expired), None)],
+        Outcome::Failed { kind: "malformed-response", code: None },
+    ));
+    out
+}
+
+// ---------------------------------------------------------------- Google Cloud
+
+const WIP: &str = "projects/123456789012/locations/global/workloadIdentityPools/my-pool/providers/my-provider";
+const GSA: &str = "wirecap-sa@my-project.iam.gserviceaccount.com";
+const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
+const USERINFO: &str = "https://www.googleapis.com/auth/userinfo.email";
+
+fn gcp_scenarios() -> Vec<Scenario> {
+    let (md_status, md_body) = cases::response("gcp.metadata-token.response.json", "ok");
+    let md_token = json_field(&md_body, "access_token");
+    let (sts_status, sts_body) = cases::response("gcp.sts-exchange.response.json", "ok");
+    let sts_token = json_field(&sts_body, "access_token");
+    let (iam_status, iam_body) = cases::response("gcp.impersonation.response.json", "ok");
+    let iam_token = json_field(&iam_body, "accessToken");
+    let subject = cases::input("gcp.sts-exchange.request.json", "impersonation", "subject_token");
+    let mut out = Vec::new();
+
+    out.push(scenario(
+        "gar-controller-metadata",
+        registry("us-docker.pkg.dev/my-project/repo/app:v1", Identity::Controller, options(&[])),
+        vec![Exchange::http(cases::request("gcp.metadata-token.request.json", "scopes-1"), response(md_status, &[], &md_body), Some(r#"{"expires_in": 3599}"#))],
+        Outcome::Done(registry_credentials("oauth2accesstoken", &md_token, Some(NOW + 3599))),
+    ));
+
+    // Federation from outside GKE with impersonation, as an access token for the case's scope.
+    out.push(scenario(
+        "gcp-access-token-federation-impersonation",
+        access_token(Provider::Gcp, &[CLOUD_PLATFORM], sa("default", "workload-sa", &[("gcp.auth.fluxcd.io/workload-identity-provider", WIP), ("iam.gke.io/gcp-service-account", GSA)]), options(&[])),
+        vec![
+            Exchange::token(&format!("//iam.googleapis.com/{WIP}"), Some(("default", "workload-sa")), None, &subject),
+            Exchange::http(cases::request("gcp.sts-exchange.request.json", "impersonation"), response(sts_status, &[], &sts_body), Some("{}")),
+            Exchange::http(cases::request("gcp.impersonation.request.json", "impersonation"), response(iam_status, &[], &iam_body), Some(r#"{"accessToken": "x"}"#)),
+        ],
+        Outcome::Done(Credentials::AccessToken(AccessToken { token: iam_token.clone(), expires_at: FAR })),
+    ));
+
+    // GKE, direct access: the pool and provider come from the metadata server.
+    let provider_url = "https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster";
+    let md = |path: &str| json!({"method": "GET", "url": format!("http://metadata.google.internal/computeMetadata/v1/{path}"), "headers": {"Metadata-Flavor": "Google"}});
+    let mut sts_expect = cases::request("gcp.sts-exchange.request.json", "file-source");
+    sts_expect = with_form(sts_expect, "audience", &format!("identitynamespace:my-project.svc.id.goog:{provider_url}"));
+    sts_expect = with_form(sts_expect, "scope", &format!("{CLOUD_PLATFORM} {USERINFO}"));
+    sts_expect = with_form(sts_expect, "subject_token", &subject);
+    out.push(scenario(
+        "gar-gke-direct-access",
+        registry("europe-docker.pkg.dev/my-project/repo/app", sa("apps", "puller", &[]), options(&[])),
+        vec![
+            Exchange::http(md("project/project-id"), response(200, &[], "my-project"), Some("")),
+            Exchange::http(md("instance/attributes/cluster-location"), response(200, &[], "us-central1"), Some("\n")),
+            Exchange::http(md("instance/attributes/cluster-name"), response(200, &[], "my-cluster"), Some("Not_A_Cluster")),
+            Exchange::token("my-project.svc.id.goog", Some(("apps", "puller")), None, &subject),
+            Exchange::http(sts_expect, response(sts_status, &[], &sts_body), Some("{\"access_token\": \"\"}")),
+        ],
+        Outcome::Done(registry_credentials("oauth2accesstoken", &sts_token, Some(NOW + 3599))),
+    ));
+
+    let (status, body) = cases::response("gcp.sts-exchange.response.json", "invalid-grant");
+    out.push(scenario(
+        "gcp-sts-invalid-grant",
+        access_token(Provider::Gcp, &[CLOUD_PLATFORM], sa("default", "workload-sa", &[("gcp.auth.fluxcd.io/workload-identity-provider", WIP), ("iam.gke.io/gcp-service-account", GSA)]), options(&[])),
+        vec![
+            Exchange::token(&format!("//iam.googleapis.com/{WIP}"), Some(("default", "workload-sa")), None, &subject),
+            Exchange::http(cases::request("gcp.sts-exchange.request.json", "impersonation"), response(status, &[], &body), None),
+        ],
+        Outcome::Failed { kind: "http-status", code: Some("invalid_grant") },
+    ));
+    out
+}
+
+// ---------------------------------------------------------------- generic
+
+fn challenge(id: &str) -> String {
+    cases::input("oci.challenge.json", id, "header")
+}
+
+fn ping(url: &str) -> Value {
+    json!({"method": "GET", "url": url, "absent_headers": ["Authorization"]})
+}
+
+fn with_basic(mut o: Options, user: &str, password: &str) -> Options {
+    o.registry_username = Some(user.into());
+    o.registry_password = Some(password.into());
+    o
+}
+
+fn generic_scenarios() -> Vec<Scenario> {
+    let (anon_status, anon_body) = cases::response("oci.token.response.json", "anonymous");
+    let anon_token = json_field(&anon_body, "token");
+    let (acr_status, acr_body) = cases::response("oci.token.response.json", "acr-style");
+    let acr_token = json_field(&acr_body, "access_token");
+    let basic_input = cases::case("oci.token.request.json", "basic")["input"].clone();
+    let (user, password) = (basic_input["username"].as_str().unwrap(), basic_input["password"].as_str().unwrap());
+    let mut out = Vec::new();
+
+    out.push(scenario(
+        "generic-anonymous-token",
+        registry("registry.example.test/foo:v1", Identity::Controller, options(&[])),
+        vec![
+            Exchange::http(ping("https://registry.example.test/v2/"), response(401, &[("WWW-Authenticate", &challenge("oras-anonymous"))], "{}"), None),
+            Exchange::http(cases::request("oci.token.request.json", "anonymous"), response(anon_status, &[], &anon_body), Some(r#"{"expires_in": 300}"#)),
+        ],
+        Outcome::Done(registry_credentials("<token>", &anon_token, Some(NOW + 300))),
+    ));
+    out.push(scenario(
+        "generic-basic-token",
+        registry("registry.example.test/team/app", Identity::Controller, with_basic(options(&[]), user, password)),
+        vec![
+            Exchange::http(ping("https://registry.example.test/v2/"), response(401, &[("www-authenticate", &challenge("oras-nested-repo"))], ""), None),
+            Exchange::http(cases::request("oci.token.request.json", "basic"), response(acr_status, &[], &acr_body), Some("{\"token\": 7}")),
+        ],
+        Outcome::Done(registry_credentials("<token>", &acr_token, Some(NOW + 60))),
+    ));
+    // Docker Hub: the API host and its token server are a built-in pair.
+    out.push(scenario(
+        "generic-docker-hub-basic",
+        registry("alpine", Identity::Controller, with_basic(options(&[]), "u", "p")),
+        vec![
+            Exchange::http(ping("https://registry-1.docker.io/v2/"), response(401, &[("WWW-Authenticate", r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#)], ""), None),
+            Exchange::http(
+                json!({"method": "GET", "url": "https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Alibrary%2Falpine%3Apull", "headers": {"Authorization": "Basic dTpw"}}),
+                response(anon_status, &[], &anon_body),
+                None,
+            ),
+        ],
+        Outcome::Done(registry_credentials("<token>", &anon_token, Some(NOW + 300))),
+    ));
+    // 200 on /v2/: no token needed; the host's basic credentials, or none.
+    out.push(scenario(
+        "generic-open-registry",
+        registry("localhost:5000/app", Identity::Controller, options(&[])),
+        vec![Exchange::http(ping("https://localhost:5000/v2/"), response(200, &[], "{}"), None)],
+        Outcome::Done(registry_credentials("", "", None)),
+    ));
+    out.push(scenario(
+        "generic-basic-challenge",
+        registry("registry.example.test/app", Identity::Controller, with_basic(options(&[]), "u", "p")),
+        vec![Exchange::http(ping("https://registry.example.test/v2/"), response(401, &[("WWW-Authenticate", &challenge("basic"))], ""), None)],
+        Outcome::Done(registry_credentials("u", "p", None)),
+    ));
+    out.push(scenario(
+        "generic-basic-challenge-without-credentials",
+        registry("registry.example.test/app", Identity::Controller, options(&[])),
+        vec![Exchange::http(ping("https://registry.example.test/v2/"), response(401, &[("WWW-Authenticate", &challenge("basic"))], ""), None)],
+        Outcome::Failed { kind: "http-status", code: None },
+    ));
+    out.push(scenario(
+        "generic-challenge-without-realm",
+        registry("registry.example.test/app", Identity::Controller, options(&[])),
+        vec![Exchange::http(ping("https://registry.example.test/v2/"), response(401, &[("WWW-Authenticate", &challenge("no-realm"))], ""), None)],
+        Outcome::Failed { kind: "malformed-response", code: None },
+    ));
+
+    // The generic provider's access token: the Kubernetes token itself.
+    let sa_token = jwt(&json!({"sub": "system:serviceaccount:apps:puller", "exp": FAR}));
+    out.push(scenario(
+        "generic-access-token-service-account",
+        access_token(Provider::Generic, &["https://kubernetes.example"], sa("apps", "puller", &[]), options(&[])),
+        vec![Exchange::token("https://kubernetes.example", Some(("apps", "puller")), None, &sa_token)],
+        Outcome::Done(Credentials::AccessToken(AccessToken { token: sa_token.clone(), expires_at: FAR })),
+    ));
+    out
+}
+
+fn all_scenarios() -> Vec<Scenario> {
+    let mut all = azure_scenarios();
+    all.extend(aws_scenarios());
+    all.extend(gcp_scenarios());
+    all.extend(generic_scenarios());
+    all
+}
+
+#[test]
+fn flows_run_step_by_step() {
+    let all = all_scenarios();
+    assert!(all.len() >= 30, "{} scenarios", all.len());
+    for s in &all {
+        s.run();
+    }
+}
+
+#[test]
+fn flows_fail_at_each_step() {
+    for s in all_scenarios() {
+        s.run_failures();
+    }
+}

@@ -1,0 +1,1145 @@
+//! Robustness: the project's standard, checked with generated hostile input.
+//!
+//! > Bad input gets a clear error, never a trap or a panic. This includes
+//! > hostile image references, oversized or malformed responses, CR/LF in
+//! > values, and unexpected status codes. A token must never be sent to a
+//! > host that the validated target does not allow. Secrets never appear in
+//! > Debug output, errors or logs.
+//!
+//! Through the built component (wasmtime), where a Rust panic is a trap:
+//! - every response parser of the WIT gets thousands of inputs: mutations of
+//!   valid bodies (the conformance cases' bodies when the cases directory is
+//!   there, and built-in samples), truncations at every byte, random bytes,
+//!   bodies over the size limit, deep nesting, XML bombs, invalid UTF-8,
+//!   numbers and times out of range, and every status from 100 to 599;
+//! - every request builder gets CR, LF and NUL in each string parameter, and
+//!   the builders that pick a host get hostile hosts;
+//! - `resolve-registry` gets a generated corpus of hostile references.
+//!
+//! Every call must return normally; an error must be one of the four kinds
+//! with a bounded message free of raw control characters; an answer to a
+//! non-2xx status must be `http-status`; a value parsed out of a response
+//! (a token, a user name) must hold no control character; a built request
+//! must hold no CR, LF or NUL in its method, URL or headers. Secret inputs
+//! carry the marker `SECRETMARKER`, which must never appear in an error.
+//!
+//! Natively: `Debug` of every type that holds a secret never shows it.
+//!
+//! Deterministic (fixed seeds, a small xorshift generator) and bounded: the
+//! whole file runs in seconds in release. A failure names the input; inputs
+//! too long to print are written to `$CARGO_TARGET_TMPDIR/robustness/`.
+//! Tests whose name starts with `finding_` reproduce a defect this suite
+//! found; they fail until it is fixed.
+
+mod support;
+
+#[allow(dead_code)]
+#[path = "../fuzz/src/cloud_hosts.rs"]
+mod cloud_hosts;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::Value;
+
+use cloud_hosts::{Cloud, check_registry, check_written_first};
+use support::Instance;
+use support::api::types::{self, AzureEnvironment, Error as WitError, HttpRequest, HttpResponse, Provider};
+
+/// Planted inside every secret input; it must never show in an error.
+const MARKER: &str = "SECRETMARKER";
+const NOW: i64 = 1_705_320_000;
+/// The component's response size limit (`http::MAX_RESPONSE_BODY`).
+const MAX_BODY: usize = 1 << 20;
+/// Longest error message accepted: messages are built from names and short
+/// excerpts; a longer one is echoing its input.
+const MAX_ERROR_MESSAGE: usize = 4096;
+/// Longest time one call may take. Generous, so that only a runaway (an
+/// entity expansion, a quadratic loop) trips it, even in a debug build.
+fn call_budget() -> Duration {
+    Duration::from_secs(if cfg!(debug_assertions) { 30 } else { 3 })
+}
+
+// ------------------------------------------------------------------ rng
+
+/// xorshift64*: small, fast, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        // splitmix64 once, so that small seeds give well-mixed states.
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+// ------------------------------------------------------------------ probe
+
+/// Calls the component and collects every broken rule, so that one run
+/// reports all of them. A trap poisons the instance, so it is replaced.
+struct Probe {
+    name: &'static str,
+    instance: Instance,
+    calls: usize,
+    failures: Vec<String>,
+    slowest: (Duration, String),
+}
+
+impl Probe {
+    fn new(name: &'static str) -> Self {
+        Probe { name, instance: support::instantiate(), calls: 0, failures: Vec::new(), slowest: (Duration::ZERO, String::new()) }
+    }
+
+    /// Runs one call, timing it and replacing the instance after a trap.
+    fn call<T>(&mut self, label: &str, input: &[u8], f: impl FnOnce(&mut Instance) -> wasmtime::Result<T>) -> Option<T> {
+        let start = Instant::now();
+        let result = f(&mut self.instance);
+        let elapsed = start.elapsed();
+        self.calls += 1;
+        if elapsed > self.slowest.0 {
+            self.slowest = (elapsed, label.to_owned());
+        }
+        if elapsed > call_budget() {
+            self.fail(format!("{label}: took {elapsed:?}"), input);
+        }
+        match result {
+            Ok(value) => Some(value),
+            Err(trap) => {
+                self.fail(format!("{label}: the component trapped: {trap:#}"), input);
+                self.instance = support::instantiate();
+                None
+            }
+        }
+    }
+
+    /// Records a broken rule with its input: printed when short, else saved.
+    fn fail(&mut self, what: String, input: &[u8]) {
+        if self.failures.len() >= 200 {
+            return;
+        }
+        let shown = if input.len() <= 300 {
+            format!("input {:?}", String::from_utf8_lossy(input))
+        } else {
+            format!("input of {} bytes saved as {}", input.len(), save_reproducer(self.name, self.failures.len(), input).display())
+        };
+        self.failures.push(format!("{what}\n      {shown}"));
+    }
+
+    /// Checks an error returned by the component.
+    fn check_error(&mut self, label: &str, input: &[u8], error: &WitError) {
+        if let Some(problem) = error_problem(error) {
+            self.fail(format!("{label}: {problem}: {}", describe(error)), input);
+        }
+    }
+
+    /// Prints the run's size and fails with every broken rule.
+    fn finish(self) {
+        eprintln!(
+            "{}: {} calls, slowest {:.1} ms ({}), {} failures",
+            self.name,
+            self.calls,
+            self.slowest.0.as_secs_f64() * 1e3,
+            self.slowest.1,
+            self.failures.len()
+        );
+        if !self.failures.is_empty() {
+            let mut report = format!("{}: {} rule(s) broken:\n", self.name, self.failures.len());
+            for f in self.failures.iter().take(40) {
+                let _ = writeln!(report, "  - {f}");
+            }
+            panic!("{report}");
+        }
+    }
+}
+
+fn save_reproducer(test: &str, n: usize, input: &[u8]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("robustness");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("{test}-{n}.bin"));
+    let _ = std::fs::write(&path, input);
+    path
+}
+
+fn kind(error: &WitError) -> &'static str {
+    match error {
+        WitError::InvalidInput(_) => "invalid-input",
+        WitError::Unsupported(_) => "unsupported",
+        WitError::HttpStatus(_) => "http-status",
+        WitError::MalformedResponse(_) => "malformed-response",
+    }
+}
+
+/// Everything an error says: its message, and the service code if any.
+fn error_text(error: &WitError) -> String {
+    match error {
+        WitError::InvalidInput(m) | WitError::Unsupported(m) | WitError::MalformedResponse(m) => m.clone(),
+        WitError::HttpStatus(e) => format!("{} {}", e.code.as_deref().unwrap_or_default(), e.message),
+    }
+}
+
+fn describe(error: &WitError) -> String {
+    let text = error_text(error);
+    let short: String = text.chars().take(160).collect();
+    let more = if short.len() < text.len() { "..." } else { "" };
+    format!("{} {short:?}{more}", kind(error))
+}
+
+/// What is wrong with an error, if anything: a clear error has a message,
+/// a bounded one, with no raw control characters (a log line stays one
+/// line) and no planted secret.
+fn error_problem(error: &WitError) -> Option<String> {
+    let text = error_text(error);
+    let message = match error {
+        WitError::HttpStatus(e) => &e.message,
+        WitError::InvalidInput(m) | WitError::Unsupported(m) | WitError::MalformedResponse(m) => m,
+    };
+    if text.contains(MARKER) {
+        Some("the error shows a planted secret".into())
+    } else if message.trim().is_empty() {
+        Some("the error has no message".into())
+    } else if text.len() > MAX_ERROR_MESSAGE {
+        Some(format!("the error message has {} bytes", text.len()))
+    } else if text.chars().any(|c| c.is_control() && c != '\t') {
+        Some("the error message has raw control characters".into())
+    } else {
+        None
+    }
+}
+
+/// Why a built request is unsafe to send, if it is.
+fn request_problem(request: &HttpRequest) -> Option<String> {
+    let bad = |s: &str| s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0);
+    if !["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"].contains(&request.method.as_str()) {
+        return Some(format!("method {:?}", request.method));
+    }
+    if request.url.chars().any(|c| c.is_control() || c == ' ') {
+        return Some(format!("URL with a control character or space: {:?}", request.url));
+    }
+    for (name, value) in &request.headers {
+        let token = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token || bad(value) {
+            return Some(format!("header {name:?}: {value:?}"));
+        }
+    }
+    None
+}
+
+/// `host[:port]` of an absolute URL.
+fn url_authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+// ------------------------------------------------------------------ parsers
+
+/// Every response parser of the WIT (ECR twice: private and public).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parser {
+    EntraToken,
+    ImdsToken,
+    AcrExchange,
+    AcrToken,
+    StsWebIdentity,
+    EcrPrivate,
+    EcrPublic,
+    GcpSts,
+    GcpImpersonation,
+    GcpMetadata,
+    KubernetesToken,
+    OciToken,
+}
+
+const PARSERS: [Parser; 12] = [
+    Parser::EntraToken,
+    Parser::ImdsToken,
+    Parser::AcrExchange,
+    Parser::AcrToken,
+    Parser::StsWebIdentity,
+    Parser::EcrPrivate,
+    Parser::EcrPublic,
+    Parser::GcpSts,
+    Parser::GcpImpersonation,
+    Parser::GcpMetadata,
+    Parser::KubernetesToken,
+    Parser::OciToken,
+];
+
+/// The values a parser hands back that go on into requests.
+type Values = Vec<(&'static str, String)>;
+
+fn token_values(t: types::AccessToken) -> Values {
+    vec![("token", t.token)]
+}
+
+fn registry_values(c: types::RegistryCredentials) -> Values {
+    vec![("username", c.username), ("password", c.password)]
+}
+
+impl Parser {
+    /// The conformance op whose case bodies seed this parser.
+    fn op(self) -> &'static str {
+        match self {
+            Parser::EntraToken => "azure.entra-token.response",
+            Parser::ImdsToken => "azure.imds-token.response",
+            Parser::AcrExchange => "azure.acr-exchange.response",
+            Parser::AcrToken => "azure.acr-token.response",
+            Parser::StsWebIdentity => "aws.sts-web-identity.response",
+            Parser::EcrPrivate | Parser::EcrPublic => "aws.ecr-token.response",
+            Parser::GcpSts => "gcp.sts-exchange.response",
+            Parser::GcpImpersonation => "gcp.impersonation.response",
+            Parser::GcpMetadata => "gcp.metadata-token.response",
+            Parser::KubernetesToken => "kubernetes.token-request.response",
+            Parser::OciToken => "oci.token.response",
+        }
+    }
+
+    fn is_xml(self) -> bool {
+        self == Parser::StsWebIdentity
+    }
+
+    fn call(self, i: &mut Instance, r: &HttpResponse) -> wasmtime::Result<Result<Values, WitError>> {
+        let s = &mut i.store;
+        Ok(match self {
+            Parser::EntraToken => i.api.cloudauth_auth_azure().call_parse_entra_token(s, r, NOW)?.map(token_values),
+            Parser::ImdsToken => i.api.cloudauth_auth_azure().call_parse_imds_token(s, r, NOW)?.map(token_values),
+            Parser::AcrExchange => i.api.cloudauth_auth_azure().call_parse_acr_exchange(s, r, NOW)?.map(registry_values),
+            Parser::AcrToken => i.api.cloudauth_auth_azure().call_parse_acr_token(s, r, NOW)?.map(token_values),
+            Parser::StsWebIdentity => i.api.cloudauth_auth_aws().call_parse_sts_web_identity(s, r)?.map(|c| {
+                vec![
+                    ("access key id", c.access_key_id),
+                    ("secret access key", c.secret_access_key),
+                    ("session token", c.session_token.unwrap_or_default()),
+                ]
+            }),
+            Parser::EcrPrivate => i.api.cloudauth_auth_aws().call_parse_ecr_token(s, r, false)?.map(registry_values),
+            Parser::EcrPublic => i.api.cloudauth_auth_aws().call_parse_ecr_token(s, r, true)?.map(registry_values),
+            Parser::GcpSts => i.api.cloudauth_auth_gcp().call_parse_sts_exchange(s, r, NOW)?.map(token_values),
+            Parser::GcpImpersonation => i.api.cloudauth_auth_gcp().call_parse_impersonation(s, r)?.map(token_values),
+            Parser::GcpMetadata => i.api.cloudauth_auth_gcp().call_parse_metadata_token(s, r, NOW)?.map(token_values),
+            Parser::KubernetesToken => i.api.cloudauth_auth_kubernetes().call_parse_token_request(s, r)?.map(token_values),
+            Parser::OciToken => i.api.cloudauth_auth_oci().call_parse_token(s, r, NOW)?.map(token_values),
+        })
+    }
+
+    /// A valid 2xx body, with the marker inside every secret.
+    fn sample(self) -> (u16, String) {
+        let jwt = jwt(r#"{"exp":4102444800,"iss":"robustness"}"#);
+        let ecr_token = STANDARD.encode(format!("AWS:{MARKER}ecrpassword"));
+        let body = match self {
+            Parser::EntraToken => format!(r#"{{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "{jwt}"}}"#),
+            Parser::ImdsToken => format!(
+                r#"{{"access_token": "{MARKER}-imds", "client_id": "0d0e0a0d-beef-4000-8000-00000000c1d0", "expires_in": "86399", "expires_on": "1705406399", "ext_expires_in": "86399", "not_before": "1705319700", "resource": "https://management.azure.com/", "token_type": "Bearer"}}"#
+            ),
+            Parser::AcrExchange => format!(r#"{{"refresh_token": "{jwt}"}}"#),
+            Parser::AcrToken => format!(r#"{{"access_token": "{jwt}"}}"#),
+            Parser::StsWebIdentity => format!(
+                "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleWithWebIdentityResult>\n    <SubjectFromWebIdentityToken>system:serviceaccount:default:sa</SubjectFromWebIdentityToken>\n    <AssumedRoleUser>\n      <AssumedRoleId>AROAEXAMPLE:session</AssumedRoleId>\n      <Arn>arn:aws:sts::123456789012:assumed-role/role/session</Arn>\n    </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>ASIAEXAMPLE</AccessKeyId>\n      <SecretAccessKey>{MARKER}secretkey</SecretAccessKey>\n      <SessionToken>{MARKER}sessiontoken</SessionToken>\n      <Expiration>2024-01-15T13:00:00Z</Expiration>\n    </Credentials>\n    <Audience>sts.amazonaws.com</Audience>\n  </AssumeRoleWithWebIdentityResult>\n  <ResponseMetadata>\n    <RequestId>00000000-0000-4000-8000-000000000000</RequestId>\n  </ResponseMetadata>\n</AssumeRoleWithWebIdentityResponse>\n"
+            ),
+            Parser::EcrPrivate => format!(
+                r#"{{"authorizationData": [{{"authorizationToken": "{ecr_token}", "expiresAt": 1705406400.0, "proxyEndpoint": "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"}}]}}"#
+            ),
+            Parser::EcrPublic => format!(r#"{{"authorizationData": {{"authorizationToken": "{ecr_token}", "expiresAt": 1705406400.0}}}}"#),
+            Parser::GcpSts => format!(
+                r#"{{"access_token": "ya29.{MARKER}", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3599}}"#
+            ),
+            Parser::GcpImpersonation => format!(r#"{{"accessToken": "ya29.{MARKER}", "expireTime": "2024-01-15T13:00:00Z"}}"#),
+            Parser::GcpMetadata => format!(r#"{{"access_token": "ya29.{MARKER}", "expires_in": 3599, "token_type": "Bearer"}}"#),
+            Parser::KubernetesToken => format!(
+                r#"{{"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1", "metadata": {{"name": "sa", "namespace": "default", "creationTimestamp": null}}, "spec": {{"audiences": ["sts.amazonaws.com"], "expirationSeconds": 3600, "boundObjectRef": null}}, "status": {{"token": "{jwt}", "expirationTimestamp": "2024-01-15T13:00:00Z"}}}}"#
+            ),
+            Parser::OciToken => format!(
+                r#"{{"token": "{MARKER}-registry", "access_token": "{MARKER}-registry", "expires_in": 300, "issued_at": "2024-01-15T12:00:00Z"}}"#
+            ),
+        };
+        (if self == Parser::KubernetesToken { 201 } else { 200 }, body)
+    }
+
+    /// Error bodies in the shape of this parser's protocol.
+    fn error_bodies(self) -> Vec<String> {
+        let mut bodies = vec![
+            String::new(),
+            "<html><body>502 Bad Gateway</body></html>".to_owned(),
+            format!(r#"{{"error": "invalid_grant", "error_description": "bad {MARKER}\r\nX: y"}}"#).replace(MARKER, "assertion"),
+            r#"{"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "denied\u0000\r\n"}}"#.to_owned(),
+            r#"{"__type": "com.amazonaws#AccessDeniedException", "message": "no"}"#.to_owned(),
+            r#"{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "message": "forbidden", "code": 403}"#.to_owned(),
+            r#"{"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": null}]}"#.to_owned(),
+            r#"{"errors": []}"#.to_owned(),
+            r#"{"error": 5, "errors": "x", "reason": [], "__type": {}}"#.to_owned(),
+            format!(r#"{{"error": "{}"}}"#, "E".repeat(10_000)),
+        ];
+        if self.is_xml() {
+            bodies.push(
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>No OpenIDConnect provider found</Message></Error><RequestId>x</RequestId></ErrorResponse>"
+                    .to_owned(),
+            );
+            bodies.push("<ErrorResponse><Error><Code>&#13;&#10;X</Code><Message><![CDATA[\r\n]]></Message></Error></ErrorResponse>".to_owned());
+        }
+        bodies
+    }
+}
+
+/// A JWT with this payload and the marker in its (ignored) signature.
+fn jwt(payload: &str) -> String {
+    format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{MARKER}-signature", URL_SAFE_NO_PAD.encode(payload))
+}
+
+/// A response with no headers.
+fn response(status: u16, body: impl Into<Vec<u8>>) -> HttpResponse {
+    HttpResponse { status, headers: Vec::new(), body: body.into() }
+}
+
+/// The conformance cases directory: `CLOUDAUTH_CASES`, else `shared/`
+/// beside the repository; None when it is not there.
+fn cases_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("CLOUDAUTH_CASES") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/cases"),
+    };
+    dir.is_dir().then_some(dir)
+}
+
+/// The case responses of a parser (status and body, secrets marked).
+fn case_samples(parser: Parser) -> Vec<(u16, Vec<u8>)> {
+    let Some(dir) = cases_dir() else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().ends_with(".response.json")).collect();
+    paths.sort();
+    for path in paths {
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(doc) = serde_json::from_str::<Value>(&text) else { continue };
+        if doc["op"] != parser.op() {
+            continue;
+        }
+        for case in doc["cases"].as_array().into_iter().flatten() {
+            let input = &case["input"];
+            let public = input["public"].as_bool().unwrap_or(false);
+            if parser.op() == "aws.ecr-token.response" && public != (parser == Parser::EcrPublic) {
+                continue;
+            }
+            let (Some(status), Some(body)) = (input["status"].as_u64(), input["body"].as_str()) else { continue };
+            let Ok(status) = u16::try_from(status) else { continue };
+            out.push((status, plant_marker(parser, body).into_bytes()));
+        }
+    }
+    out
+}
+
+/// Puts the marker into every secret of a case body: JSON token fields
+/// (a JWT gets it in its signature, so its claims still parse), the ECR
+/// password inside its base64 pair, the STS keys.
+fn plant_marker(parser: Parser, body: &str) -> String {
+    if parser.is_xml() {
+        return body.replace("<SecretAccessKey>", &format!("<SecretAccessKey>{MARKER}")).replace("<SessionToken>", &format!("<SessionToken>{MARKER}"));
+    }
+    let Ok(mut json) = serde_json::from_str::<Value>(body) else { return body.to_owned() };
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    match (key.as_str(), value) {
+                        ("access_token" | "token" | "refresh_token" | "accessToken", Value::String(s)) => *s = with_marker(s),
+                        ("authorizationToken", Value::String(s)) => {
+                            if let Some((user, password)) = STANDARD.decode(s.as_bytes()).ok().and_then(|b| String::from_utf8(b).ok()).and_then(|t| t.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))) {
+                                *s = STANDARD.encode(format!("{user}:{MARKER}{password}"));
+                            }
+                        }
+                        (_, other) => walk(other),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut json);
+    json.to_string()
+}
+
+fn with_marker(token: &str) -> String {
+    match token.rsplit_once('.') {
+        Some((head, _)) if token.split('.').count() == 3 => format!("{head}.{MARKER}-signature"),
+        _ => format!("{MARKER}{token}"),
+    }
+}
+
+/// Every sample of a parser: the built-in one first, then the cases'.
+fn samples(parser: Parser) -> Vec<(u16, Vec<u8>)> {
+    let (status, body) = parser.sample();
+    let mut all = vec![(status, body.into_bytes())];
+    all.extend(case_samples(parser));
+    all
+}
+
+impl Probe {
+    /// Parses a response and checks every rule; returns the outcome.
+    fn parse(&mut self, parser: Parser, r: &HttpResponse, what: &str) -> Option<Result<Values, WitError>> {
+        let label = format!("{parser:?} {what} (status {})", r.status);
+        let outcome = self.call(&label, &r.body, |i| parser.call(i, r))?;
+        match &outcome {
+            Ok(values) => {
+                for (name, value) in values {
+                    if has_control(value) {
+                        self.fail(format!("{label}: the parsed {name} has a control character: {value:?}"), &r.body);
+                    }
+                    if value.is_empty() && *name != "session token" {
+                        self.fail(format!("{label}: the parsed {name} is empty"), &r.body);
+                    }
+                }
+                if !(200..300).contains(&r.status) {
+                    self.fail(format!("{label}: a non-2xx response was parsed as a success"), &r.body);
+                }
+            }
+            Err(e) => {
+                self.check_error(&label, &r.body, e);
+                let over = r.body.len() > MAX_BODY;
+                match e {
+                    WitError::HttpStatus(s) if s.status != r.status => {
+                        self.fail(format!("{label}: http-status says status {}", s.status), &r.body);
+                    }
+                    WitError::HttpStatus(_) if (200..300).contains(&r.status) => {
+                        self.fail(format!("{label}: a 2xx response gave http-status"), &r.body);
+                    }
+                    WitError::HttpStatus(_) => {}
+                    _ if !(200..300).contains(&r.status) && !over => {
+                        self.fail(format!("{label}: a non-2xx response gave {}", describe(e)), &r.body);
+                    }
+                    WitError::InvalidInput(_) | WitError::Unsupported(_) if !over => {
+                        // A response is never the caller's input.
+                        self.fail(format!("{label}: a response gave {}", describe(e)), &r.body);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Some(outcome)
+    }
+
+    /// Parses and requires an error of this kind.
+    fn expect_error(&mut self, parser: Parser, r: &HttpResponse, what: &str, want: &str) {
+        if let Some(outcome) = self.parse(parser, r, what) {
+            match outcome {
+                Err(e) if kind(&e) == want => {}
+                other => {
+                    let got = match other {
+                        Ok(_) => "success".to_owned(),
+                        Err(e) => describe(&e),
+                    };
+                    self.fail(format!("{parser:?} {what}: expected {want}, got {got}"), &r.body);
+                }
+            }
+        }
+    }
+
+    /// Parses and requires success.
+    fn expect_ok(&mut self, parser: Parser, r: &HttpResponse, what: &str) {
+        if let Some(Err(e)) = self.parse(parser, r, what) {
+            self.fail(format!("{parser:?} {what}: expected success, got {}", describe(&e)), &r.body);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ mutations
+
+/// Bytes that break parsers: delimiters, escapes, controls, invalid UTF-8.
+const INTERESTING_BYTES: &[u8] = b"\0\r\n\t \"\\{}[],:<>&;'/=+-.0123456789eE\x7f\x80\xbf\xc0\xc1\xed\xf4\xf5\xfe\xff";
+
+/// Snippets that break parsers: extreme numbers, escapes, entities,
+/// invalid UTF-8, structure.
+const INTERESTING_SNIPPETS: &[&str] = &[
+    "null",
+    "true",
+    "-1",
+    "0",
+    "1e309",
+    "-1e309",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551616",
+    "1.7976931348623157e308",
+    "4.9e-324",
+    "-0.0",
+    "NaN",
+    "Infinity",
+    "\"\\u0000\"",
+    "\"\\r\\nX-Injected: 1\"",
+    "\"\\ud800\"",
+    "\"\\udfff\\ud800\"",
+    "\\u0000",
+    "\\r\\n",
+    "\"",
+    "\\",
+    "{}",
+    "[]",
+    "[[[[[[[[[[",
+    "]]]]]",
+    "}}}}",
+    "{\"a\":",
+    ",,",
+    "&#0;",
+    "&#13;&#10;",
+    "&lt;",
+    "&undefined;",
+    "<![CDATA[\r\n]]>",
+    "<!-- -->",
+    "<?xml version=\"1.0\"?>",
+    "<!DOCTYPE x [<!ENTITY e \"eeee\">]>",
+    "</Credentials>",
+    "<Credentials>",
+    "\r\n",
+    "\u{2028}",
+    "\u{feff}",
+    "\u{10ffff}",
+];
+
+/// Byte-level mutations of a body: 1 to 4 of flips, interesting bytes and
+/// snippets, deletions, duplications, truncation and splicing.
+fn mutate_bytes(rng: &mut Rng, body: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(9) {
+            0 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] ^= 1 << rng.below(8);
+            }
+            1 if !out.is_empty() => {
+                let i = rng.below(out.len());
+                out[i] = *rng.pick(INTERESTING_BYTES);
+            }
+            2 => out.insert(at, *rng.pick(INTERESTING_BYTES)),
+            3 => {
+                let s = rng.pick(INTERESTING_SNIPPETS).as_bytes();
+                out.splice(at..at, s.iter().copied());
+            }
+            4 => {
+                let end = (at + 1 + rng.below(32)).min(out.len());
+                out.drain(at.min(end)..end);
+            }
+            5 => {
+                let end = (at + 1 + rng.below(64)).min(out.len());
+                let copy = out[at.min(end)..end].to_vec();
+                let to = rng.below(out.len() + 1);
+                out.splice(to..to, copy);
+            }
+            6 => out.truncate(at),
+            7 if !other.is_empty() => {
+                let from = rng.below(other.len());
+                let end = (from + 1 + rng.below(128)).min(other.len());
+                out.splice(at..at, other[from..end].iter().copied());
+            }
+            _ => {
+                let junk = rng.bytes(1 + rng.below(8));
+                out.splice(at..at, junk);
+            }
+        }
+    }
+    out
+}
+
+/// Replacement values for structural JSON mutations. Numbers that JSON
+/// values cannot hold go in as `@@n@@` strings and are unquoted after
+/// serializing.
+fn hostile_json_value(rng: &mut Rng) -> Value {
+    let numbers = ["1e309", "-1e309", "9223372036854775808", "-9223372036854775809", "18446744073709551616", "1e400", "123456789012345678901234567890"];
+    match rng.below(16) {
+        0 => Value::Null,
+        1 => Value::Bool(true),
+        2 => serde_json::json!(-1),
+        3 => serde_json::json!(i64::MAX),
+        4 => serde_json::json!(i64::MIN),
+        5 => serde_json::json!(1.0e300),
+        6 => serde_json::json!(-0.5),
+        7 => Value::String(format!("@@{}@@", rng.pick(&numbers))),
+        8 => Value::String(String::new()),
+        9 => Value::String(format!("{MARKER}\r\nX-Injected: yes")),
+        10 => Value::String(format!("{MARKER}\u{0}")),
+        11 => Value::String(format!("{MARKER}{}", "A".repeat(70_000))),
+        12 => Value::String((*rng.pick(&["-1", "1e309", " 42 ", "3600", "0x10", "+5", "9223372036854775808", "2024-01-15T13:00:00Z", "9999-12-31T23:59:60Z", "0000-01-01T00:00:00Z", "2024-02-30T00:00:00Z", "2024-01-15T12:00:00+99:99", "2024-01-15T12:00:00.Z"])).to_owned()),
+        13 => serde_json::json!([]),
+        14 => serde_json::json!({}),
+        _ => {
+            let mut v = Value::String(MARKER.into());
+            for _ in 0..200 {
+                v = Value::Array(vec![v]);
+            }
+            v
+        }
+    }
+}
+
+/// Every node of a JSON value, as paths of keys and indices.
+fn json_paths(v: &Value, path: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    out.push(path.clone());
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                path.push(Value::String(k.clone()));
+                json_paths(child, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                path.push(serde_json::json!(i));
+                json_paths(child, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn json_at<'a>(v: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |v, step| match step {
+        Value::String(k) => v.get_mut(k.as_str()),
+        Value::Number(i) => v.get_mut(i.as_u64()? as usize),
+        _ => None,
+    })
+}
+
+/// A structural mutation of a JSON body: one node replaced by a hostile
+/// value, removed, renamed, or its key repeated.
+fn mutate_json(rng: &mut Rng, body: &[u8]) -> Option<Vec<u8>> {
+    let mut json: Value = serde_json::from_slice(body).ok()?;
+    let mut paths = Vec::new();
+    json_paths(&json, &mut Vec::new(), &mut paths);
+    let path = rng.pick(&paths).clone();
+    let op = rng.below(8);
+    if op == 0 && !path.is_empty() {
+        // Remove the node from its parent.
+        let (last, parent) = path.split_last()?;
+        match (json_at(&mut json, parent)?, last) {
+            (Value::Object(map), Value::String(k)) => {
+                map.remove(k);
+            }
+            (Value::Array(items), Value::Number(i)) => {
+                items.remove(i.as_u64()? as usize);
+            }
+            _ => {}
+        }
+    } else if op == 1 && !path.is_empty() {
+        // Rename the key (e.g. `token` to `access_token`).
+        let (last, parent) = path.split_last()?;
+        if let (Value::Object(map), Value::String(k)) = (json_at(&mut json, parent)?, last) {
+            let v = map.remove(k)?;
+            let names = ["access_token", "token", "refresh_token", "expires_in", "expires_on", "accessToken", "expireTime", "status", "authorizationData", "error", "errors"];
+            map.insert((*rng.pick(&names)).to_owned(), v);
+        }
+    } else {
+        *json_at(&mut json, &path)? = hostile_json_value(rng);
+    }
+    let mut text = json.to_string();
+    while let Some(start) = text.find("\"@@") {
+        let end = text[start + 3..].find("@@\"")? + start + 3;
+        let number = text[start + 3..end].to_owned();
+        text.replace_range(start..end + 3, &number);
+    }
+    if op == 2 {
+        // Repeat a top-level member: `{"k": 1, ..., "k": 2}`.
+        if let Some(body) = text.strip_prefix('{') {
+            text = format!("{{\"access_token\": \"{MARKER}-dup\", \"expires_in\": 5, {body}");
+        }
+    }
+    Some(text.into_bytes())
+}
+
+/// Random text from a JSON- or XML-ish alphabet, or raw random bytes.
+fn random_body(rng: &mut Rng, xml: bool) -> Vec<u8> {
+    let len = rng.below(2048);
+    match rng.below(3) {
+        0 => rng.bytes(len),
+        _ => {
+            let alphabet: &[u8] = if xml { b"<>/=\"' &;#!?[]-ABCDEFGHIJKLMNOPQRSTUVWXYZacdeiknorstxy0123456789:\r\n" } else { b"{}[]\":,. -+eE0123456789truefalsn\\u_aceiokrsxp\r\n\t" };
+            (0..len).map(|_| *rng.pick(alphabet)).collect()
+        }
+    }
+}
+
+// ------------------------------------------------------------------ parser tests
+
+/// Every sample must parse (a sanity check that makes the mutations count).
+#[test]
+fn parser_samples_parse() {
+    let mut p = Probe::new("parser_samples_parse");
+    for parser in PARSERS {
+        let (status, body) = parser.sample();
+        p.expect_ok(parser, &response(status, body), "built-in sample");
+        for (status, body) in case_samples(parser) {
+            p.parse(parser, &response(status, body), "case");
+        }
+    }
+    p.finish();
+}
+
+/// Byte-level and structural mutations of every sample, random bodies,
+/// hostile headers.
+#[test]
+fn parsers_survive_mutated_bodies() {
+    const BYTE_MUTATIONS: usize = 2500;
+    const JSON_MUTATIONS: usize = 1500;
+    const RANDOM_BODIES: usize = 300;
+    let mut p = Probe::new("parsers_survive_mutated_bodies");
+    for (n, parser) in PARSERS.into_iter().enumerate() {
+        let mut rng = Rng::new(0xB0D1 + n as u64);
+        let samples = samples(parser);
+        let other = PARSERS[(n + 1) % PARSERS.len()].sample().1.into_bytes();
+        for _ in 0..BYTE_MUTATIONS {
+            let (status, body) = rng.pick(&samples);
+            let status = if rng.chance(10) { *rng.pick(&[200, 201, 204, 299, 400, 401, 403, 404, 500, 503]) } else { *status };
+            let mut r = response(status, mutate_bytes(&mut rng, body, &other));
+            if rng.chance(20) {
+                r.headers = vec![
+                    ("Content-Type".into(), "application/json\r\nX-Injected: 1".into()),
+                    ("WWW-Authenticate".into(), "\0".repeat(1000)),
+                    ("X".repeat(10_000), MARKER.into()),
+                ];
+            }
+            p.parse(parser, &r, "byte mutation");
+        }
+        if !parser.is_xml() {
+            for _ in 0..JSON_MUTATIONS {
+                let (status, body) = rng.pick(&samples);
+                if let Some(mutated) = mutate_json(&mut rng, body) {
+                    p.parse(parser, &response(*status, mutated), "JSON mutation");
+                }
+            }
+        }
+        for _ in 0..RANDOM_BODIES {
+            let status = if rng.chance(2) { 200 } else { 100 + rng.below(500) as u16 };
+            p.parse(parser, &response(status, random_body(&mut rng, parser.is_xml())), "random body");
+        }
+    }
+    p.finish();
+}
+
+/// Every prefix of every sample: a truncated body is an error (or, for the
+/// few prefixes that are themselves complete, a success), never a trap.
+#[test]
+fn parsers_survive_truncation_at_every_byte() {
+    let mut p = Probe::new("parsers_survive_truncation_at_every_byte");
+    for parser in PARSERS {
+        for (status, body) in samples(parser).into_iter().take(3) {
+            for cut in 0..body.len() {
+                p.parse(parser, &response(status, &body[..cut]), &format!("truncated at byte {cut}"));
+            }
+        }
+    }
+    p.finish();
+}
+
+/// Every status from 100 to 599, with a valid body and with every error
+/// body shape: a non-2xx status is always `http-status` with that status.
+#[test]
+fn parsers_answer_every_status() {
+    let mut p = Probe::new("parsers_answer_every_status");
+    for parser in PARSERS {
+        let (_, sample) = parser.sample();
+        let mut bodies = parser.error_bodies();
+        bodies.push(sample);
+        for status in 100..=599u16 {
+            for body in &bodies {
+                p.parse(parser, &response(status, body.as_bytes()), "status sweep");
+            }
+        }
+        // The limits of the wire type.
+        for status in [0, 1, 99, 600, 999, 1000, u16::MAX] {
+            p.parse(parser, &response(status, parser.sample().1), "status out of HTTP range");
+        }
+    }
+    p.finish();
+}
+
+/// Bodies at and over the size limit, and nesting deep enough to exhaust a
+/// recursive parser's stack.
+#[test]
+fn parsers_survive_huge_and_deep_bodies() {
+    let mut p = Probe::new("parsers_survive_huge_and_deep_bodies");
+    let mut rng = Rng::new(0x1417);
+    for parser in PARSERS {
+        let (status, sample) = parser.sample();
+        // Exactly at the limit (trailing whitespace is valid JSON and XML): accepted.
+        let mut at_limit = sample.clone().into_bytes();
+        at_limit.resize(MAX_BODY, b' ');
+        p.expect_ok(parser, &response(status, at_limit.clone()), "body of exactly 1 MiB");
+        // One byte over: refused without parsing, whatever the status.
+        at_limit.push(b' ');
+        p.expect_error(parser, &response(status, at_limit.clone()), "body of 1 MiB + 1", "malformed-response");
+        p.parse(parser, &response(401, at_limit), "error body of 1 MiB + 1");
+        p.expect_error(parser, &response(200, rng.bytes(8 << 20)), "8 MiB of random bytes", "malformed-response");
+        // A token that fills the body.
+        let filler = format!("{MARKER}{}", "A".repeat(MAX_BODY - 400));
+        let huge = if parser.is_xml() { sample.replace(&format!("{MARKER}sessiontoken"), &filler) } else { sample.replacen(MARKER, &filler, 1) };
+        p.parse(parser, &response(status, huge), "a 1 MiB token");
+
+        let deep = |open: &str, n: usize| open.repeat(n).into_bytes();
+        let nested: Vec<(&str, Vec<u8>)> = if parser.is_xml() {
+            vec![
+                ("100k nested elements", deep("<a>", 100_000)),
+                ("100k nested elements, closed", format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000)).into_bytes()),
+                ("deep nesting inside Credentials", sample.replace("<AccessKeyId>", &format!("{}<AccessKeyId>", "<x>".repeat(50_000))).into_bytes()),
+                ("deep nesting inside an error", format!("<ErrorResponse><Error>{}</Error></ErrorResponse>", "<Code>".repeat(100_000)).into_bytes()),
+            ]
+        } else {
+            vec![
+                ("100k [", deep("[", 100_000)),
+                ("1 MiB of [", deep("[", MAX_BODY)),
+                ("100k {\"a\":", deep("{\"a\":", 100_000)),
+                ("balanced 10k nesting", format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes()),
+                ("deep nesting in the token field", format!("{{\"access_token\": {}", "[".repeat(100_000)).into_bytes()),
+                ("deep nesting in a nested field", format!("{{\"status\": {{\"token\": {}}}}}", "{\"a\": ".repeat(50_000)).into_bytes()),
+            ]
+        };
+        for (what, body) in nested {
+            p.parse(parser, &response(200, body.clone()), what);
+            p.parse(parser, &response(400, body), &format!("{what} in an error response"));
+        }
+        // Many small members, many array elements.
+        if !parser.is_xml() {
+            let wide = format!("{{{}\"x\": 1}}", (0..50_000).map(|i| format!("\"k{i}\": {i}, ")).collect::<String>());
+            p.parse(parser, &response(200, wide.clone()), "50k members");
+            p.parse(parser, &response(403, wide), "50k members in an error");
+            let errors = format!("{{\"errors\": [{}{{}}]}}", "{\"code\": \"X\"}, ".repeat(50_000));
+            p.parse(parser, &response(401, errors), "50k distribution errors");
+        }
+    }
+    p.finish();
+}
+
+/// XML bombs and external entities against the STS parser, as a success
+/// and as an error body (the error code is read from XML too).
+#[test]
+fn sts_parser_survives_xml_bombs() {
+    let mut p = Probe::new("sts_parser_survives_xml_bombs");
+    let credentials = |key: &str| {
+        format!(
+            "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIA</AccessKeyId><SecretAccessKey>{key}</SecretAccessKey><SessionToken>{MARKER}t</SessionToken><Expiration>2024-01-15T13:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
+        )
+    };
+    let error = |code: &str| format!("<ErrorResponse><Error><Code>{code}</Code><Message>{code}</Message></Error></ErrorResponse>");
+    let laughs = {
+        let mut dtd = String::from("<!ENTITY l0 \"lollollollol\">");
+        for n in 1..=9 {
+            let _ = write!(dtd, "<!ENTITY l{n} \"{}\">", format!("&l{};", n - 1).repeat(10));
+        }
+        dtd
+    };
+    let big = "A".repeat(512 * 1024);
+    let quadratic_refs = "&big;".repeat(100_000);
+    let bombs: Vec<(&str, String)> = vec![
+        ("billion laughs", format!("<?xml version=\"1.0\"?><!DOCTYPE r [{laughs}]>{}", credentials("&l9;"))),
+        ("billion laughs in an error", format!("<?xml version=\"1.0\"?><!DOCTYPE r [{laughs}]>{}", error("&l9;"))),
+        ("quadratic blowup", format!("<!DOCTYPE r [<!ENTITY big \"{big}\">]>{}", credentials(&quadratic_refs))),
+        ("quadratic blowup in an error", format!("<!DOCTYPE r [<!ENTITY big \"{big}\">]>{}", error(&quadratic_refs))),
+        ("recursive entity", format!("<!DOCTYPE r [<!ENTITY a \"&b;\"><!ENTITY b \"&a;\">]>{}", credentials("&a;"))),
+        ("self-referencing entity", format!("<!DOCTYPE r [<!ENTITY a \"x&a;\">]>{}", credentials("&a;"))),
+        ("external entity", format!("<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{}", credentials("&x;"))),
+        ("external DTD", format!("<!DOCTYPE r SYSTEM \"http://169.254.169.254/latest/meta-data/\">{}", credentials("k"))),
+        ("parameter entity", format!("<!DOCTYPE r [<!ENTITY % p \"<!ENTITY x 'y'>\"> %p;]>{}", credentials("&x;"))),
+        ("entity with markup", format!("<!DOCTYPE r [<!ENTITY x \"<SessionToken>{MARKER}</SessionToken>\">]>{}", credentials("&x;"))),
+        ("entity with CR LF", format!("<!DOCTYPE r [<!ENTITY x \"a&#13;&#10;b\">]>{}", credentials("&x;"))),
+        ("deep entity chain", {
+            let mut dtd = String::from("<!ENTITY e0 \"x\">");
+            for n in 1..200 {
+                let _ = write!(dtd, "<!ENTITY e{n} \"&e{};\">", n - 1);
+            }
+            format!("<!DOCTYPE r [{dtd}]>{}", credentials("&e199;"))
+        }),
+        ("100k attributes", format!("<AssumeRoleWithWebIdentityResponse {}>", (0..100_000).map(|i| format!("a{i}=\"\" ")).collect::<String>())),
+        ("100k namespaces", format!("<AssumeRoleWithWebIdentityResponse {}>", (0..50_000).map(|i| format!("xmlns:n{i}=\"u{i}\" ")).collect::<String>())),
+        ("100k siblings", format!("<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>{}</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>", "<Credentials/>".repeat(100_000))),
+        ("many comments", credentials(&"<!---->".repeat(100_000))),
+        ("many CDATA sections", credentials(&format!("{MARKER}{}", "<![CDATA[x]]>".repeat(100_000)))),
+        ("many character references", credentials(&"&#65;".repeat(150_000))),
+    ];
+    for (what, body) in &bombs {
+        for status in [200, 400] {
+            p.parse(Parser::StsWebIdentity, &response(status, body.as_bytes()), what);
+        }
+    }
+    p.finish();
+}
+
+/// Numbers and times out of range in every field that holds one.
+#[test]
+fn parsers_refuse_numbers_and_times_out_of_range() {
+    let mut p = Probe::new("parsers_refuse_numbers_and_times_out_of_range");
+    // (value, must fail): a lifetime that is negative, not a number, or
+    // beyond any real token's is refused.
+    let lifetimes: &[(&str, bool)] = &[
+        ("1e309", true),
+        ("-1e309", true),
+        ("-1", true),
+        ("\"-1\"", true),
+        ("9223372036854775807", true),
+        ("9223372036854775808", true),
+        ("-9223372036854775809", true),
+        ("18446744073709551616", true),
+        ("1.7976931348623157e308", true),
+        ("\"1e309\"", true),
+        ("\"NaN\"", true),
+        ("\"Infinity\"", true),
+        ("\"soon\"", true),
+        ("\"\"", true),
+        ("null", true),
+        ("[]", true),
+        ("{}", true),
+        ("true", true),
+        ("99999999999999999999999999", true),
+        ("0", false),
+        ("4.9e-324", false),
+        ("-0.0", false),
+        ("3599.999", false),
+    ];
+    for parser in [Parser::EntraToken, Parser::ImdsToken, Parser::GcpSts, Parser::GcpMetadata, Parser::OciToken] {
+        let (status, sample) = parser.sample();
+        let field = if parser == Parser::ImdsToken { "\"expires_in\": \"86399\"" } else if parser == Parser::OciToken { "\"expires_in\": 300" } else { "\"expires_in\": 3599" };
+        assert!(sample.contains(field), "{parser:?} sample lacks {field}");
+        for (value, must_fail) in lifetimes {
+            let body = sample.replace(field, &format!("\"expires_in\": {value}"));
+            let what = format!("expires_in {value}");
+            let r = response(status, body);
+            if *must_fail && !(parser == Parser::OciToken && *value == "null") {
+                p.expect_error(parser, &r, &what, "malformed-response");
+            } else {
+                p.parse(parser, &r, &what);
+            }
+        }
+    }
+    // Absolute expiries: IMDS expires_on (without expires_in), ECR expiresAt, JWT exp.
+    let absolute = ["1e309", "-1", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "1.7976931348623157e308", "\"x\"", "253402300800", "1e15", "-1e15", "4.9e-324", "null"];
+    let (status, imds) = Parser::ImdsToken.sample();
+    let ecr_private = Parser::EcrPrivate.sample().1;
+    let ecr_public = Parser::EcrPublic.sample().1;
+    for value in absolute {
+        let body = imds.replace("\"expires_in\": \"86399\", ", "").replace("\"1705406399\"", value);
+        p.parse(Parser::ImdsToken, &response(status, body), &format!("expires_on {value}"));
+        for (parser, sample) in [(Parser::EcrPrivate, &ecr_private), (Parser::EcrPublic, &ecr_public)] {
+            let body = sample.replace("1705406400.0", value);
+            p.parse(parser, &response(200, body), &format!("expiresAt {value}"));
+        }
+        let token = jwt(&format!("{{\"exp\": {value}}}"));
+        p.parse(Parser::AcrExchange, &response(200, format!("{{\"refresh_token\": \"{token}\"}}")), &format!("exp {value}"));
+        p.parse(Parser::AcrToken, &response(200, format!("{{\"access_token\": \"{token}\", \"expires_in\": {value}}}")), &format!("exp and expires_in {value}"));
+    }
+    // Times: malformed, out of range, oversized.
+    let long_fraction = format!("2024-01-15T13:00:00.{}Z", "9".repeat(100_000));
+    let huge = "2".repeat(MAX_BODY - 400);
+    let times = [
+        "9999-12-31T23:59:60Z",
+        "9999-12-31T23:59:59-23:59",
+        "0000-01-01T00:00:00Z",
+        "0000-01-01T00:00:00+23:59",
+        "1969-12-31T23:59:59Z",
+        "2024-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-01-15T24:00:00Z",
+        "2024-01-15T12:00:00+99:99",
+        "2024-01-15T12:00:00.Z",
+        "2024-01-15T12:00:00",
+        "2024-01-15",
+        "２０２４-01-15T12:00:00Z",
+        "2024-01-15T12:00:00Z\r\n",
+        "+2024-01-15T12:00:00Z",
+        "-2024-01-15T12:00:00Z",
+        "2024-01-15T12:00:00ZZ",
+        "",
+        long_fraction.as_str(),
+        huge.as_str(),
+    ];
+    for t in times {
+        let what = format!("time {:?}", t.chars().take(40).collect::<String>());
+        let json_t = serde_json::to_string(t).unwrap_or_default();
+        let (_, k8s) = Parser::KubernetesToken.sample();
+        p.parse(Parser::KubernetesToken, &response(201, k8s.replace("\"2024-01-15T13:00:00Z\"", &json_t)), &what);
+        let (_, iam) = Parser::GcpImpersonation.sample();
+        p.parse(Parser::GcpImpersonation, &response(200, iam.replace("\"2024-01-15T13:00:00Z\"", &json_t)), &what);
+        let (_, oci) = Parser::OciToken.sample();
+        p.parse(Parser::OciToken, &response(200, oci.replace("\"2024-01-15T12:00:00Z\"", &json_t)), &what);
+        let (_, sts) = Parser::StsWebIdentity.sample();
+        p.parse(Parser::StsWebIdentity, &response(200, sts.replace("2024-01-15T13:00:00Z", t)), &what);
+    }
+    p.finish();
+}
+
+/// CR, LF, NUL and other controls inside parsed values, however they are
+/// spelled (JSON escapes, XML character references, raw bytes), and invalid
+/// UTF-8: never a value that could split a header.
+#[test]
+fn parsers_refuse_control_characters_and_invalid_utf8() {
+    let mut p = Probe::new("parsers_refuse_control_characters_and_invalid_utf8");
+    let json_spellings = ["\\r\\nX-Injected: 1", "\\n", "\\r", "\\u0000", "\\u0085", "\\u001b[31m", "\\t", "\\u007f"];
+    let raw_spellings: [&[u8]; 8] = [b"\r\n", b"\0", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80", b"\xe2\x82"];
+    for parser in PARSERS {
+        let (status, sample) = parser.sample();
+        if parser.is_xml() {
+            for spelled in ["&#13;&#10;X-Injected: 1", "&#10;", "&#x0D;", "&#9;", "&#x85;", "&#x1b;", "<![CDATA[a\r\nb]]>", "\r\nX: y"] {
+                for field in [format!("{MARKER}secretkey"), format!("{MARKER}sessiontoken"), "ASIAEXAMPLE".to_owned()] {
+                    let body = sample.replace(&field, &format!("{field}{spelled}x"));
+                    p.expect_error(parser, &response(status, body), &format!("{spelled:?} inside {field}"), "malformed-response");
+                }
+            }
+        } else if matches!(parser, Parser::EcrPrivate | Parser::EcrPublic) {
+            for pair in ["AWS:pass\r\nX: y", "AWS\n:pass", "AWS:pa\0ss", "AWS:\u{85}", "AWS:pass\t"] {
+                let body = sample.replace(&STANDARD.encode(format!("AWS:{MARKER}ecrpassword")), &STANDARD.encode(pair));
+                p.expect_error(parser, &response(status, body), &format!("ECR pair {pair:?}"), "malformed-response");
+            }
+        } else {
+            for spelled in json_spellings {
+                let body = sample.replacen(MARKER, &format!("{MARKER}{spelled}"), 1);
+                p.expect_error(parser, &response(status, body), &format!("{spelled:?} in the token"), "malformed-response");
+            }
+        }
+        for raw in raw_spellings {
+            let marker_at = sample.find(MARKER).unwrap_or(sample.len() / 2);
+            let mut body = sample.clone().into_bytes();
+            body.splice(marker_at..marker_at, raw.iter().copied());
+            p.expect_error(parser, &response(status, body), &format!("raw {raw:?} before the marker"), "malformed-response");
+        }
+        // A body that is not UTF-8 at all, and one in UTF-16.
+        p.parse(parser, &response(status, sample.bytes().map(|b| b | 0x80).collect::<Vec<u8>>()), "high bit set");
+        let utf16: Vec<u8> = sample.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        p.parse(parser, &response(status, [&[0xFF, 0xFE][..], &utf16].concat()), "UTF-16");
+        let bom: Vec<u8> = [&b"\xEF\xBB\xBF"[..], sample.as_bytes()].concat();
+        p.parse(parser, &response(status, bom), "UTF-8 byte order mark");
+    }
+    p.finish();
+}
