@@ -8,6 +8,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod cluster;
 pub mod credentials;
 pub mod error;
 pub mod gcp;

@@ -23,6 +23,8 @@ pub enum ErrorFormat {
     KubernetesStatus,
     /// Registries (distribution): `{"errors": [{"code": "UNAUTHORIZED", ...}]}`.
     Distribution,
+    /// Azure Resource Manager: `{"error": {"code": "ResourceNotFound", "message": ...}}`.
+    AzureResourceManager,
 }
 
 /// Checks the status and body size; returns the body of a 2xx response.
@@ -102,6 +104,10 @@ fn json_error(json: &Value, format: ErrorFormat) -> (Option<String>, Option<Stri
             (code, message)
         }
         ErrorFormat::KubernetesStatus => (str_at(json, "reason"), str_at(json, "message")),
+        ErrorFormat::AzureResourceManager => match json.get("error") {
+            Some(err) => (str_at(err, "code"), str_at(err, "message")),
+            None => (None, None),
+        },
         ErrorFormat::Distribution => {
             let first = json.get("errors").and_then(|e| e.get(0));
             match first {
@@ -163,6 +169,11 @@ mod tests {
             (ErrorFormat::AwsJson, r#"{"__type":"com.amazonaws#AccessDeniedException"}"#, "AccessDeniedException"),
             (ErrorFormat::KubernetesStatus, r#"{"kind":"Status","reason":"Forbidden"}"#, "Forbidden"),
             (ErrorFormat::Distribution, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#, "UNAUTHORIZED"),
+            (
+                ErrorFormat::AzureResourceManager,
+                r#"{"error":{"code":"ResourceNotFound","message":"not found"}}"#,
+                "ResourceNotFound",
+            ),
             (
                 ErrorFormat::AwsQueryXml,
                 "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code></Error></ErrorResponse>",

@@ -65,11 +65,7 @@ fn main() -> ExitCode {
                 run_file(&file, filter.as_ref(), &mut tally);
             }
         }
-        Err(e) => tally.fail(
-            &dir.display().to_string(),
-            "-",
-            &format!("cannot read the directory: {e}"),
-        ),
+        Err(e) => tally.fail(&dir.display().to_string(), "-", &format!("cannot read the directory: {e}")),
     }
     if tally.passed + tally.failed == 0 {
         match &filter {
@@ -78,11 +74,7 @@ fn main() -> ExitCode {
         }
     }
     println!("{} passed, {} failed", tally.passed, tally.failed);
-    if tally.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 #[derive(Default)]
@@ -112,10 +104,7 @@ fn case_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn run_file(path: &Path, filter: Option<&Regex>, tally: &mut Tally) {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => return tally.fail(&name, "-", &format!("cannot read the file: {e}")),
@@ -129,11 +118,7 @@ fn run_file(path: &Path, filter: Option<&Regex>, tally: &mut Tally) {
         return;
     }
     let Some(run) = ops::find(&file.op) else {
-        let why = format!(
-            "unknown op {:?} (known: the {} ops of SPEC.md)",
-            file.op,
-            ops::names().count()
-        );
+        let why = format!("unknown op {:?} (known: the {} ops of SPEC.md)", file.op, ops::names().count());
         if file.cases.is_empty() {
             return tally.fail(&name, "-", &why);
         }

@@ -666,7 +666,8 @@ fn mutate_bytes(rng: &mut Rng, body: &[u8], other: &[u8]) -> Vec<u8> {
                 out.splice(at..at, other[from..end].iter().copied());
             }
             _ => {
-                let junk = rng.bytes(1 + rng.below(8));
+                let len = 1 + rng.below(8);
+                let junk = rng.bytes(len);
                 out.splice(at..at, junk);
             }
         }
@@ -1129,10 +1130,17 @@ fn parsers_refuse_control_characters_and_invalid_utf8() {
             }
         }
         for raw in raw_spellings {
-            let marker_at = sample.find(MARKER).unwrap_or(sample.len() / 2);
+            // Inside a secret value (mid-marker, so XML's trimming of
+            // surrounding whitespace does not apply), or inside ECR's base64.
+            let ecr_value = "\"authorizationToken\": \"";
+            let marker_at = match (sample.find(MARKER), sample.find(ecr_value)) {
+                (Some(i), _) => i + MARKER.len() / 2,
+                (None, Some(i)) => i + ecr_value.len() + 4,
+                (None, None) => unreachable!("every sample has a secret"),
+            };
             let mut body = sample.clone().into_bytes();
             body.splice(marker_at..marker_at, raw.iter().copied());
-            p.expect_error(parser, &response(status, body), &format!("raw {raw:?} before the marker"), "malformed-response");
+            p.expect_error(parser, &response(status, body), &format!("raw {raw:?} inside a secret"), "malformed-response");
         }
         // A body that is not UTF-8 at all, and one in UTF-16.
         p.parse(parser, &response(status, sample.bytes().map(|b| b | 0x80).collect::<Vec<u8>>()), "high bit set");
@@ -1142,4 +1150,921 @@ fn parsers_refuse_control_characters_and_invalid_utf8() {
         p.parse(parser, &response(status, bom), "UTF-8 byte order mark");
     }
     p.finish();
+}
+
+// ------------------------------------------------------------------ builders
+
+use support::api::aws::{EcrTokenParams, EndpointOptions, Service, WebIdentityParams};
+use support::api::azure::{Authority, ManagedIdentity};
+use support::api::gcp::StsExchangeParams;
+use support::api::sigv4::SigningParams;
+
+/// What a builder produced.
+enum Built {
+    Request(HttpRequest),
+    /// A string that ends up in a request (a scope, an endpoint URL, a token).
+    Text(String),
+    Texts(Vec<String>),
+}
+
+type BuildResult = wasmtime::Result<Result<Built, WitError>>;
+
+/// A builder of the WIT with its string parameters. Parameters are passed
+/// as a list of strings, in the order of `params`, so that each can be made
+/// hostile in turn. A name starting with `*` is a secret (its valid value
+/// holds the marker); one starting with `~` is JSON text (CR and LF are JSON
+/// whitespace there, so outside strings they change nothing).
+struct Builder {
+    name: &'static str,
+    params: &'static [(&'static str, &'static str)],
+    call: fn(&mut Instance, &[String]) -> BuildResult,
+}
+
+const OPTS: EndpointOptions = EndpointOptions { fips: false, dualstack: false, legacy: false };
+
+fn request(r: Result<HttpRequest, WitError>) -> Result<Built, WitError> {
+    r.map(Built::Request)
+}
+
+fn aws_credentials(v: &[String]) -> types::AwsCredentials {
+    types::AwsCredentials { access_key_id: v[0].clone(), secret_access_key: v[1].clone(), session_token: Some(v[2].clone()), expires_at: None }
+}
+
+fn signing_params(v: &[String]) -> SigningParams {
+    SigningParams {
+        credentials: aws_credentials(&v[4..7]),
+        region: v[7].clone(),
+        service: v[8].clone(),
+        now: NOW,
+        normalize_path: true,
+        sign_body_header: true,
+        unsigned_headers: vec![v[9].clone()],
+        omit_session_token: false,
+    }
+}
+
+fn http_request(v: &[String]) -> HttpRequest {
+    HttpRequest { method: v[0].clone(), url: v[1].clone(), headers: vec![(v[2].clone(), v[3].clone())], body: b"Action=GetCallerIdentity&Version=2011-06-15".to_vec() }
+}
+
+const SIGV4_PARAMS: &[(&str, &str)] = &[
+    ("method", "POST"),
+    ("url", "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"),
+    ("header name", "Content-Type"),
+    ("header value", "application/x-www-form-urlencoded; charset=utf-8"),
+    ("access key id", "AKIDEXAMPLE"),
+    ("*secret access key", "SECRETMARKERwJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+    ("*session token", "SECRETMARKER-session-token"),
+    ("region", "us-east-1"),
+    ("service", "sts"),
+    ("unsigned header", "x-amz-user-agent"),
+];
+
+const CUSTOM_ENV_PARAMS: [(&str, &str); 3] = [
+    ("resource manager endpoint", "https://management.contoso.example"),
+    ("token audience", "https://management.core.contoso.example"),
+    ("registry DNS suffix", "azurecr.contoso.example"),
+];
+
+fn custom_env(v: &[String]) -> AzureEnvironment {
+    AzureEnvironment { resource_manager_endpoint: Some(v[0].clone()), token_audience: Some(v[1].clone()), container_registry_dns_suffix: v.get(2).cloned() }
+}
+
+fn builders() -> Vec<Builder> {
+    vec![
+        Builder {
+            name: "azure.entra-token-request (authority host)",
+            params: &[
+                ("authority host", "https://login.microsoftonline.com"),
+                ("tenant id", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+                ("client id", "0d0e0a0d-beef-4000-8000-00000000c1d0"),
+                ("scope", "https://management.azure.com/.default"),
+                ("*client assertion", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.SECRETMARKER"),
+            ],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_azure().call_entra_token_request(&mut i.store, &Authority::Host(v[0].clone()), &v[1], &v[2], &v[3], &v[4])?)),
+        },
+        Builder {
+            name: "azure.entra-token-request (cloud)",
+            params: &[
+                ("tenant id", "contoso.onmicrosoft.com"),
+                ("client id", "0d0e0a0d-beef-4000-8000-00000000c1d0"),
+                ("scope", "https://management.azure.com/.default"),
+                ("*client assertion", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.SECRETMARKER"),
+            ],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_azure().call_entra_token_request(&mut i.store, &Authority::Cloud(types::AzureCloud::AzureChina), &v[0], &v[1], &v[2], &v[3])?)),
+        },
+        Builder {
+            name: "azure.imds-token-request (client id)",
+            params: &[("scope", "https://management.azure.com/.default"), ("client id", "0d0e0a0d-beef-4000-8000-00000000c1d0")],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_azure().call_imds_token_request(&mut i.store, &v[0], &ManagedIdentity::ClientId(v[1].clone()))?)),
+        },
+        Builder {
+            name: "azure.imds-token-request (object id)",
+            params: &[("scope", "https://vault.azure.net"), ("object id", "00000000-0000-4000-8000-0000000000aa")],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_azure().call_imds_token_request(&mut i.store, &v[0], &ManagedIdentity::ObjectId(v[1].clone()))?)),
+        },
+        Builder {
+            name: "azure.imds-token-request (resource id)",
+            params: &[
+                ("scope", "https://management.azure.com/.default"),
+                ("resource id", "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"),
+            ],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_azure().call_imds_token_request(&mut i.store, &v[0], &ManagedIdentity::ResourceId(v[1].clone()))?)),
+        },
+        Builder {
+            name: "azure.acr-exchange-request",
+            params: &[("registry", "myregistry.azurecr.io"), ("*access token", "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.SECRETMARKER"), ("tenant id", "72f988bf-86f1-41af-91ab-2d7cd011db47")],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_azure().call_acr_exchange_request(&mut i.store, &v[0], &v[1], Some(&v[2]))?)),
+        },
+        Builder {
+            name: "azure.acr-token-request",
+            params: &[("registry", "myregistry.azurecr.io:443"), ("*refresh token", "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjF9.SECRETMARKER"), ("scope", "repository:team/app:pull"), ("second scope", "repository:b:pull,push")],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_azure().call_acr_token_request(&mut i.store, &v[0], &v[1], &v[2..4])?)),
+        },
+        Builder {
+            name: "azure.arm-scope (custom cloud)",
+            // The registry suffix plays no part in the ARM scope; resolve-registry covers it.
+            params: &[CUSTOM_ENV_PARAMS[0], CUSTOM_ENV_PARAMS[1]],
+            call: |i, v| Ok(i.api.cloudauth_auth_azure().call_arm_scope(&mut i.store, types::AzureCloud::AzureCustom, Some(&custom_env(v)))?.map(Built::Text)),
+        },
+        Builder {
+            name: "aws.resolve-endpoint",
+            params: &[("region", "eu-west-1")],
+            call: |i, v| Ok(i.api.cloudauth_auth_aws().call_resolve_endpoint(&mut i.store, Service::Sts, &v[0], OPTS)?.map(|e| Built::Texts(vec![e.url, e.signing_region]))),
+        },
+        Builder {
+            name: "aws.sts-web-identity-request",
+            params: &[
+                ("region", "us-west-2"),
+                ("role arn", "arn:aws:iam::123456789012:role/path/wirecap-role"),
+                ("role session name", "wirecap-session"),
+                ("*web identity token", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.SECRETMARKER"),
+                ("policy arn", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+            ],
+            call: |i, v| {
+                let params = WebIdentityParams {
+                    region: v[0].clone(),
+                    role_arn: v[1].clone(),
+                    role_session_name: v[2].clone(),
+                    web_identity_token: v[3].clone(),
+                    duration_seconds: Some(3600),
+                    policy_arns: vec![v[4].clone()],
+                    endpoint: OPTS,
+                };
+                Ok(request(i.api.cloudauth_auth_aws().call_sts_web_identity_request(&mut i.store, &params)?))
+            },
+        },
+        Builder {
+            name: "aws.ecr-token-request (private)",
+            params: &[
+                ("region", "us-east-1"),
+                ("access key id", "AKIDEXAMPLE"),
+                ("*secret access key", "SECRETMARKERwJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                ("*session token", "SECRETMARKER-session-token"),
+                ("registry id", "123456789012"),
+            ],
+            call: |i, v| {
+                let params = EcrTokenParams { region: v[0].clone(), credentials: aws_credentials(&v[1..4]), registry_ids: vec![v[4].clone()], public: false, endpoint: OPTS };
+                Ok(request(i.api.cloudauth_auth_aws().call_ecr_token_request(&mut i.store, &params, NOW)?))
+            },
+        },
+        Builder {
+            name: "aws.ecr-token-request (public)",
+            params: &[
+                ("region", "us-east-1"),
+                ("access key id", "AKIDEXAMPLE"),
+                ("*secret access key", "SECRETMARKERwJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                ("*session token", "SECRETMARKER-session-token"),
+            ],
+            call: |i, v| {
+                let params = EcrTokenParams { region: v[0].clone(), credentials: aws_credentials(&v[1..4]), registry_ids: Vec::new(), public: true, endpoint: OPTS };
+                Ok(request(i.api.cloudauth_auth_aws().call_ecr_token_request(&mut i.store, &params, NOW)?))
+            },
+        },
+        Builder {
+            name: "aws.eks-token",
+            params: &[
+                ("cluster", "my-cluster"),
+                ("region", "us-east-1"),
+                ("access key id", "AKIDEXAMPLE"),
+                ("*secret access key", "SECRETMARKERwJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                ("*session token", "SECRETMARKER-session-token"),
+            ],
+            call: |i, v| Ok(i.api.cloudauth_auth_aws().call_eks_token(&mut i.store, &v[0], &v[1], &aws_credentials(&v[2..5]), NOW, OPTS)?.map(|t| Built::Text(t.token))),
+        },
+        Builder {
+            name: "sigv4.sign-request",
+            params: SIGV4_PARAMS,
+            call: |i, v| Ok(i.api.cloudauth_auth_sigv4().call_sign_request(&mut i.store, &http_request(v), &signing_params(v))?.map(|s| Built::Request(s.request))),
+        },
+        Builder {
+            name: "sigv4.presign-request",
+            params: SIGV4_PARAMS,
+            call: |i, v| Ok(i.api.cloudauth_auth_sigv4().call_presign_request(&mut i.store, &http_request(v), &signing_params(v), 900)?.map(|s| Built::Request(s.request))),
+        },
+        Builder {
+            name: "gcp.sts-exchange-request",
+            params: &[
+                ("audience", "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/pool/providers/provider"),
+                ("scope", "https://www.googleapis.com/auth/cloud-platform"),
+                ("*subject token", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.SECRETMARKER"),
+                ("subject token type", "urn:ietf:params:oauth:token-type:jwt"),
+                ("~options", r#"{"userProject": "my-project"}"#),
+                ("client id", "client-id"),
+                ("*client secret", "SECRETMARKER-client-secret"),
+            ],
+            call: |i, v| {
+                let params = StsExchangeParams {
+                    audience: v[0].clone(),
+                    scopes: vec![v[1].clone()],
+                    subject_token: v[2].clone(),
+                    subject_token_type: Some(v[3].clone()),
+                    impersonation: false,
+                    options: Some(v[4].clone()),
+                    client_id: Some(v[5].clone()),
+                    client_secret: Some(v[6].clone()),
+                };
+                Ok(request(i.api.cloudauth_auth_gcp().call_sts_exchange_request(&mut i.store, &params)?))
+            },
+        },
+        Builder {
+            name: "gcp.impersonation-request",
+            params: &[
+                ("service account", "wirecap-sa@my-project.iam.gserviceaccount.com"),
+                ("*access token", "ya29.SECRETMARKER"),
+                ("scope", "https://www.googleapis.com/auth/cloud-platform"),
+                ("delegate", "projects/-/serviceAccounts/delegate@my-project.iam.gserviceaccount.com"),
+            ],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_gcp().call_impersonation_request(&mut i.store, &v[0], &v[1], &v[2..3], Some(3600), &v[3..4])?)),
+        },
+        Builder {
+            name: "gcp.metadata-token-request",
+            params: &[("scope", "https://www.googleapis.com/auth/cloud-platform"), ("service account", "wirecap-sa@my-project.iam.gserviceaccount.com")],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_gcp().call_metadata_token_request(&mut i.store, &v[0..1], Some(&v[1]))?)),
+        },
+        Builder {
+            name: "kubernetes.token-request",
+            params: &[
+                ("api server", "https://10.0.0.1:6443/k8s/clusters/c-1"),
+                ("namespace", "default"),
+                ("service account", "workload-sa"),
+                ("audience", "sts.amazonaws.com"),
+                ("*bearer token", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjIn0.SECRETMARKER"),
+            ],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_kubernetes().call_token_request(&mut i.store, &v[0], &v[1], &v[2], &v[3..4], Some(3600), Some(&v[4]))?)),
+        },
+        Builder {
+            name: "oci.token-request",
+            params: &[
+                ("realm", "https://auth.docker.io/token"),
+                ("service", "registry.docker.io"),
+                ("scope", "repository:library/alpine:pull"),
+                ("username", "robot"),
+                ("*password", "SECRETMARKER-password"),
+            ],
+            call: |i, v| Ok(request(i.api.cloudauth_auth_oci().call_token_request(&mut i.store, &v[0], Some(&v[1]), &v[2..3], Some(&v[3]), Some(&v[4]))?)),
+        },
+        Builder {
+            name: "oci.parse-challenge",
+            params: &[("header", r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull repository:c:pull,push""#)],
+            call: |i, v| {
+                Ok(i.api.cloudauth_auth_oci().call_parse_challenge(&mut i.store, &v[0])?.map(|c| {
+                    let mut all = vec![c.scheme];
+                    all.extend(c.realm);
+                    all.extend(c.service);
+                    all.extend(c.scopes);
+                    Built::Texts(all)
+                }))
+            },
+        },
+        Builder {
+            name: "resolve.resolve-registry",
+            params: &[("reference", "myregistry.azurecr.io/team/app:v1")],
+            call: |i, v| Ok(i.api.cloudauth_auth_resolve().call_resolve_registry(&mut i.store, &v[0], None)?.map(|t| Built::Text(t.registry))),
+        },
+        Builder {
+            name: "resolve.resolve-registry (custom cloud)",
+            params: &[("reference", "myregistry.azurecr.contoso.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), CUSTOM_ENV_PARAMS[0], CUSTOM_ENV_PARAMS[1], CUSTOM_ENV_PARAMS[2]],
+            call: |i, v| Ok(i.api.cloudauth_auth_resolve().call_resolve_registry(&mut i.store, &v[0], Some(&custom_env(&v[1..])))?.map(|t| Built::Text(t.registry))),
+        },
+        Builder {
+            name: "resolve.registry-scopes (custom cloud)",
+            params: &[("reference", "oci://myregistry.azurecr.contoso.example"), CUSTOM_ENV_PARAMS[0], CUSTOM_ENV_PARAMS[1], CUSTOM_ENV_PARAMS[2]],
+            call: |i, v| Ok(i.api.cloudauth_auth_resolve().call_registry_scopes(&mut i.store, &v[0], Some(&custom_env(&v[1..])))?.map(Built::Texts)),
+        },
+    ]
+}
+
+impl Probe {
+    /// Calls a builder and checks its outcome: a built request or value is
+    /// safe to send; an error is clear and shows no secret.
+    fn build(&mut self, b: &Builder, values: &[String], what: &str) -> Option<Result<Built, WitError>> {
+        let label = format!("{} {what}", b.name);
+        let input = values.join(" | ");
+        let outcome = self.call(&label, input.as_bytes(), |i| (b.call)(i, values))?;
+        match &outcome {
+            Ok(Built::Request(r)) => {
+                if let Some(problem) = request_problem(r) {
+                    self.fail(format!("{label}: unsafe request: {problem}"), input.as_bytes());
+                }
+            }
+            Ok(Built::Text(t)) => {
+                if has_control(t) {
+                    self.fail(format!("{label}: output with a control character: {t:?}"), input.as_bytes());
+                }
+            }
+            Ok(Built::Texts(ts)) => {
+                if let Some(t) = ts.iter().find(|t| t.chars().any(|c| c.is_control() && c != '\t')) {
+                    self.fail(format!("{label}: output with a control character: {t:?}"), input.as_bytes());
+                }
+            }
+            Err(e) => self.check_error(&label, input.as_bytes(), e),
+        }
+        Some(outcome)
+    }
+}
+
+/// Every builder works with its valid parameters (so that the hostile
+/// variants below test the parameter, not a broken baseline).
+#[test]
+fn builder_baselines_succeed() {
+    let mut p = Probe::new("builder_baselines_succeed");
+    for b in builders() {
+        let values: Vec<String> = b.params.iter().map(|(_, v)| (*v).to_owned()).collect();
+        if let Some(Err(e)) = p.build(&b, &values, "with valid parameters") {
+            p.fail(format!("{}: the valid call failed: {}", b.name, describe(&e)), values.join(" | ").as_bytes());
+        }
+    }
+    p.finish();
+}
+
+/// CR, LF and NUL (and the C1 control NEL) at the start, middle and end of
+/// each string parameter of every builder: `invalid-input`, never a trap,
+/// never a request with a split header, never the secret in the error.
+#[test]
+fn builders_refuse_control_characters_in_every_parameter() {
+    const INJECTIONS: &[&str] = &["\r", "\n", "\r\n", "\0", "\r\nX-Injected: yes", "\n\n", "\u{85}"];
+    let mut p = Probe::new("builders_refuse_control_characters_in_every_parameter");
+    for b in builders() {
+        let valid: Vec<String> = b.params.iter().map(|(_, v)| (*v).to_owned()).collect();
+        for (n, (name, value)) in b.params.iter().enumerate() {
+            let json_text = name.starts_with('~');
+            let middle = (1..value.len()).find(|&i| value.is_char_boundary(i) && i >= value.len() / 2).unwrap_or(0);
+            for injection in INJECTIONS {
+                for (place, at) in [("start", 0), ("middle", middle), ("end", value.len())] {
+                    let mut values = valid.clone();
+                    values[n].insert_str(at, injection);
+                    let what = format!("with {injection:?} at the {place} of the {}", name.trim_start_matches(['*', '~']));
+                    let outcome = p.build(&b, &values, &what);
+                    // JSON whitespace outside a string changes nothing.
+                    let harmless = json_text && place != "middle" && !injection.contains(['\0', 'X', '\u{85}']);
+                    match outcome {
+                        Some(Err(e)) if kind(&e) == "invalid-input" => {}
+                        Some(Ok(_)) if harmless => {}
+                        Some(other) => {
+                            let got = match other {
+                                Ok(_) => "success".to_owned(),
+                                Err(e) => describe(&e),
+                            };
+                            p.fail(format!("{} {what}: expected invalid-input, got {got}", b.name), values.join(" | ").as_bytes());
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
+    p.finish();
+}
+
+// ------------------------------------------------------------------ hosts
+
+/// Cloud registry hosts, with a look-alike twist applied by [`confuse`].
+const CLOUD_HOSTS: &[&str] = &[
+    "myregistry.azurecr.io",
+    "reg.azurecr.cn",
+    "reg.azurecr.us",
+    "myreg.westeurope.data.azurecr.io",
+    "myregistry.azurecr.contoso.example",
+    "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+    "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+    "123456789012.dkr-ecr.us-west-2.on.aws",
+    "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu",
+    "public.ecr.aws",
+    "gcr.io",
+    "us.gcr.io",
+    "europe-west1-docker.pkg.dev",
+];
+
+/// Hosts of no cloud.
+const OTHER_HOSTS: &[&str] = &["docker.io", "index.docker.io", "ghcr.io", "localhost", "localhost:5000", "[::1]:5000", "127.0.0.1:5000", "evil.example", "registry.example.test:443", "169.254.169.254"];
+
+/// Look-alike characters: Cyrillic, full-width and other confusables.
+const CONFUSABLES: &[(char, &str)] = &[
+    ('a', "\u{430}"),
+    ('e', "\u{435}"),
+    ('o', "\u{43e}"),
+    ('c', "\u{441}"),
+    ('p', "\u{440}"),
+    ('i', "\u{456}"),
+    ('s', "\u{455}"),
+    ('.', "\u{3002}"),
+    ('.', "\u{ff0e}"),
+    ('.', "\u{2024}"),
+    ('.', "%2e"),
+    ('.', "%2E"),
+    ('.', "\\."),
+    ('-', "\u{2010}"),
+    ('1', "l"),
+    ('0', "o"),
+];
+
+const INVISIBLES: &[&str] = &["\u{200b}", "\u{200d}", "\u{ad}", "\u{feff}", "\u{202e}", "\u{0}", "\t", " ", "\r\n", "%00", "%0d%0a"];
+
+const PORTS: &[&str] = &[":443", ":5000", ":0", ":65535", ":65536", ":99999", ":-1", ":", ":443:443", ":0x1bb", ": 443", ":\u{96a}\u{96a}\u{96b}", ":00443", ":+443", ":1e3"];
+
+const IPV6_ODDITIES: &[&str] = &[
+    "[::1]",
+    "[::ffff:169.254.169.254]",
+    "[fe80::1%25eth0]",
+    "[fe80::1%eth0]",
+    "[::1",
+    "::1]",
+    "::1",
+    "[]",
+    "[[::1]]",
+    "[::1]]",
+    "[1:2:3:4:5:6:7:8:9]",
+    "[::g]",
+    "[::1]:",
+    "[::1]:0",
+    "[::1]x",
+    "[ ::1 ]",
+    "[0:0:0:0:0:0:0:1]",
+    "[::1].azurecr.io",
+    "[myregistry.azurecr.io]",
+    "[v1.azurecr.io]",
+    "[::1]@myregistry.azurecr.io",
+];
+
+const SCHEMES: &[&str] = &["", "", "", "oci://", "https://", "OCI://", "HTTPS://", "http://", "docker://", "oci:/", "oci:///", "//", "https:\\\\", "oci://oci://", " oci://"];
+
+const USERINFO: &[&str] = &["", "", "", "user:pass@", "evil.example@", "@", ":@", "myregistry.azurecr.io@", "user@", "a%40b@", "u:p@[::1]@"];
+
+const PATHS: &[&str] = &[
+    "",
+    "",
+    "/",
+    "/app",
+    "/app:v1",
+    "/org/app:latest",
+    "/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "/app:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "/../x",
+    "//x",
+    "/APP",
+    "/app:",
+    "/app:-v",
+    "/a?b=c",
+    "/a#frag",
+    "/%2e%2e/x",
+    "\\app",
+    "/app@evil.example",
+    "/app@sha256:zz",
+    "/evil.example/app",
+    "/app:\u{430}",
+];
+
+/// A host made to look like (or hide behind) another.
+fn confuse(rng: &mut Rng, host: &str) -> String {
+    let evil = *rng.pick(&["evil.example", "evil", "x.evil.example", "169.254.169.254"]);
+    match rng.below(14) {
+        0 => host.to_owned(),
+        1 => format!("{host}.{evil}"),
+        2 => format!("{evil}.{host}"),
+        3 => format!("{evil}{host}"),
+        4 => format!("{host}."),
+        5 => host.chars().map(|c| if rng.chance(3) { c.to_ascii_uppercase() } else { c }).collect(),
+        6 => {
+            let (from, to) = *rng.pick(CONFUSABLES);
+            let spots: Vec<usize> = host.match_indices(from).map(|(i, _)| i).collect();
+            match spots.as_slice() {
+                [] => host.to_owned(),
+                s => {
+                    let at = *rng.pick(s);
+                    format!("{}{to}{}", &host[..at], &host[at + from.len_utf8()..])
+                }
+            }
+        }
+        7 => {
+            let at = (0..=host.len()).filter(|&i| host.is_char_boundary(i)).nth(rng.below(host.len() + 1)).unwrap_or(0);
+            format!("{}{}{}", &host[..at], rng.pick(INVISIBLES), &host[at..])
+        }
+        8 => host.bytes().map(|b| format!("%{b:02X}")).collect(),
+        9 => format!("{host}{}", rng.pick(PORTS)),
+        10 => rng.pick(IPV6_ODDITIES).to_string(),
+        11 => format!("{}.{host}", "a".repeat(63 + rng.below(2))),
+        12 => format!("{}{host}", "a.".repeat(120 + rng.below(10))),
+        _ => format!("xn--{host}"),
+    }
+}
+
+/// A hostile reference: scheme, userinfo, host, port and path, each maybe
+/// twisted, then maybe mutated byte by byte.
+fn hostile_reference(rng: &mut Rng) -> String {
+    let host = if rng.chance(4) { *rng.pick(OTHER_HOSTS) } else { *rng.pick(CLOUD_HOSTS) };
+    let mut host = confuse(rng, host);
+    if rng.chance(4) {
+        host = confuse(rng, &host);
+    }
+    let mut reference = format!("{}{}{host}{}", rng.pick(SCHEMES), rng.pick(USERINFO), rng.pick(PATHS));
+    if rng.chance(8) {
+        reference = format!("{}/{reference}", rng.pick(OTHER_HOSTS));
+    }
+    if rng.chance(5) {
+        let specials = [":", "@", "/", "[", "]", "%", "#", "?", "\\", " ", "\t", "\0", "\r", "\n", ".", "..", "\u{430}", "\u{ff0f}", "\u{2044}", "%2f", "@@"];
+        for _ in 0..1 + rng.below(3) {
+            let at = (0..=reference.len()).filter(|&i| reference.is_char_boundary(i)).nth(rng.below(reference.len() + 1)).unwrap_or(0);
+            let special = *rng.pick(&specials);
+            reference.insert_str(at, special);
+        }
+    }
+    reference
+}
+
+/// A custom cloud whose registries are `*.azurecr.contoso.example`.
+fn contoso() -> AzureEnvironment {
+    let v: Vec<String> = CUSTOM_ENV_PARAMS.iter().map(|(_, v)| (*v).to_owned()).collect();
+    custom_env(&v)
+}
+
+fn cloud_of(provider: Provider) -> Option<Cloud> {
+    match provider {
+        Provider::Azure => Some(Cloud::Azure),
+        Provider::Aws => Some(Cloud::Aws),
+        Provider::Gcp => Some(Cloud::Gcp),
+        Provider::Generic => None,
+    }
+}
+
+impl Probe {
+    /// Resolves a reference and checks that a cloud provider comes only with
+    /// a host of that cloud, named first in the reference.
+    fn resolve(&mut self, reference: &str, env: Option<&AzureEnvironment>) {
+        let label = format!("resolve {:?}{}", reference.chars().take(120).collect::<String>(), if env.is_some() { " (custom cloud)" } else { "" });
+        let input = reference.as_bytes();
+        let Some(resolved) = self.call(&label, input, |i| i.api.cloudauth_auth_resolve().call_resolve_registry(&mut i.store, reference, env)) else { return };
+        let Some(scopes) = self.call(&label, input, |i| i.api.cloudauth_auth_resolve().call_registry_scopes(&mut i.store, reference, env)) else { return };
+        match &resolved {
+            Err(e) => {
+                self.check_error(&label, input, e);
+                if kind(e) != "invalid-input" {
+                    self.fail(format!("{label}: {}", describe(e)), input);
+                }
+                if scopes.as_ref().err().map(kind) != Some(kind(e)) {
+                    self.fail(format!("{label}: resolve failed ({}) but registry-scopes gave {:?}", describe(e), scopes.as_ref().map_err(describe)), input);
+                }
+            }
+            Ok(t) => {
+                if !reference.bytes().all(|b| b.is_ascii_graphic()) {
+                    self.fail(format!("{label}: a reference with whitespace, control or non-ASCII characters resolved to {:?}", t.registry), input);
+                }
+                if t.registry.chars().any(|c| c.is_ascii_uppercase() || !c.is_ascii_graphic()) {
+                    self.fail(format!("{label}: registry {:?} is not lower-case ASCII", t.registry), input);
+                }
+                match cloud_of(t.provider) {
+                    Some(cloud) => {
+                        let custom = env.and_then(|e| e.container_registry_dns_suffix.as_deref());
+                        if let Err(why) = check_registry(cloud, &t.registry, custom) {
+                            self.fail(format!("{label}: {why}"), input);
+                        }
+                        if let Err(why) = check_written_first(reference, &t.registry) {
+                            self.fail(format!("{label}: {why}"), input);
+                        }
+                        if let Err(e) = &scopes {
+                            self.fail(format!("{label}: {:?} registry but registry-scopes gave {}", t.provider, describe(e)), input);
+                        }
+                    }
+                    None => {
+                        if !matches!(&scopes, Err(e) if kind(e) == "unsupported") {
+                            self.fail(format!("{label}: generic registry but registry-scopes gave {:?}", scopes.as_ref().map_err(describe)), input);
+                        }
+                    }
+                }
+                let host = t.registry.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(t.registry.as_str(), |(h, _)| h);
+                let consistent = match t.provider {
+                    Provider::Azure => {
+                        let custom_suffix = env.and_then(|e| e.container_registry_dns_suffix.as_deref()).map(|s| format!(".{}", s.trim_start_matches('.').to_ascii_lowercase()));
+                        let under_custom = custom_suffix.is_some_and(|s| host.ends_with(&s));
+                        t.aws.is_none() && t.azure_cloud.is_some() && (t.azure_cloud == Some(types::AzureCloud::AzureCustom)) == under_custom
+                    }
+                    Provider::Aws => t.azure_cloud.is_none() && t.aws.as_ref().is_some_and(|a| {
+                        a.public == (host == "public.ecr.aws")
+                            && (a.public || (a.account_id.as_deref() == host.split('.').next() && host.split('.').any(|l| l == a.region)))
+                    }),
+                    Provider::Gcp | Provider::Generic => t.azure_cloud.is_none() && t.aws.is_none(),
+                };
+                if !consistent {
+                    self.fail(format!("{label}: inconsistent target {:?} {:?} {:?} {:?}", t.provider, t.registry, t.azure_cloud, t.aws), input);
+                }
+            }
+        }
+    }
+}
+
+/// A generated corpus of hostile references: look-alike hosts, userinfo,
+/// confusables, percent-encoding, IPv6 oddities, bad ports, over-long
+/// input. A cloud provider comes only with a host of that cloud.
+#[test]
+fn resolve_registry_never_gives_a_cloud_to_a_foreign_host() {
+    const REFERENCES: usize = 12_000;
+    let mut p = Probe::new("resolve_registry_never_gives_a_cloud_to_a_foreign_host");
+    let mut rng = Rng::new(0x4E57);
+    let env = contoso();
+    for n in 0..REFERENCES {
+        let reference = hostile_reference(&mut rng);
+        p.resolve(&reference, (n % 4 == 0).then_some(&env));
+    }
+    // Every host and twist combination once, plain.
+    for host in CLOUD_HOSTS.iter().chain(OTHER_HOSTS) {
+        for path in PATHS {
+            for scheme in SCHEMES {
+                p.resolve(&format!("{scheme}{host}{path}"), None);
+            }
+            for userinfo in USERINFO {
+                p.resolve(&format!("{userinfo}{host}{path}"), Some(&env));
+            }
+        }
+        for port in PORTS {
+            p.resolve(&format!("{host}{port}/app"), None);
+        }
+    }
+    for odd in IPV6_ODDITIES {
+        for path in PATHS {
+            p.resolve(&format!("{odd}{path}"), None);
+            p.resolve(&format!("oci://{odd}{path}"), None);
+        }
+    }
+    // Over-long input: at and past every limit.
+    for len in [253, 254, 255, 256, 1023, 1024, 1025, 4096, 100_000, MAX_BODY] {
+        let label = "a".repeat(len.saturating_sub(14));
+        p.resolve(&format!("{label}.azurecr.io"), None);
+        p.resolve(&format!("myregistry.azurecr.io/{label}"), None);
+        p.resolve(&format!("myregistry.azurecr.io/app:{label}"), None);
+        p.resolve(&"a.".repeat(len / 2), None);
+        p.resolve(&"/".repeat(len), None);
+        p.resolve(&"@".repeat(len), None);
+        p.resolve(&"[".repeat(len), None);
+        p.resolve(&":".repeat(len), None);
+    }
+    p.finish();
+}
+
+/// A hostile custom cloud: its registry suffix decides which hosts are
+/// Azure, so it is checked as strictly as a host; a cloud result always
+/// lies under the suffix it was given.
+#[test]
+fn resolve_registry_with_hostile_custom_clouds() {
+    let suffixes = [
+        "azurecr.contoso.example",
+        ".azurecr.contoso.example",
+        "io",
+        "com",
+        "azurecr.io",
+        "evil.example",
+        ".",
+        "..",
+        "",
+        "*.contoso.example",
+        "contoso.example.",
+        "contoso..example",
+        "-contoso.example",
+        "contoso.example:443",
+        "contoso.example/x",
+        "user@contoso.example",
+        "CONTOSO.EXAMPLE",
+        "c\u{43e}ntoso.example",
+        "contoso.example\r\nX: y",
+        "contoso.example\0",
+        "[::1]",
+        "169.254.169.254",
+    ];
+    let endpoints = ["https://management.contoso.example", "https://management.contoso.example/", "http://management.contoso.example", "https://user@management.contoso.example", "https://management.contoso.example\r\n", "management.contoso.example", "https://", "", "https://[::1]:443/x"];
+    let mut p = Probe::new("resolve_registry_with_hostile_custom_clouds");
+    let mut rng = Rng::new(0xC0);
+    for suffix in suffixes {
+        for endpoint in endpoints {
+            let env = AzureEnvironment { resource_manager_endpoint: Some(endpoint.into()), token_audience: Some("https://management.core.contoso.example".into()), container_registry_dns_suffix: Some(suffix.into()) };
+            let hosts = [format!("myreg.{}", suffix.trim_start_matches('.')), format!("myreg{suffix}"), "myregistry.azurecr.io".into(), "evil.example".into(), suffix.to_owned()];
+            for host in &hosts {
+                p.resolve(&format!("{host}/app:v1"), Some(&env));
+                let twisted = confuse(&mut rng, host);
+                p.resolve(&twisted, Some(&env));
+            }
+        }
+    }
+    p.finish();
+}
+
+/// `host[:port]` of nothing but host characters: no userinfo, no escapes.
+fn plain_authority(authority: &str) -> bool {
+    !authority.is_empty() && authority.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-:[]".contains(&b))
+}
+
+/// The builders that choose where a token goes (the Entra authority, the
+/// ACR registry, the API server, the token realm) with hostile hosts: a
+/// request, if built, goes to the host the parameter names first.
+#[test]
+fn builders_send_tokens_only_to_the_named_host() {
+    let mut p = Probe::new("builders_send_tokens_only_to_the_named_host");
+    let mut rng = Rng::new(0xDE57);
+    let all = builders();
+    let destinations: Vec<&Builder> = all
+        .iter()
+        .filter(|b| ["azure.entra-token-request (authority host)", "azure.acr-exchange-request", "azure.acr-token-request", "kubernetes.token-request", "oci.token-request"].contains(&b.name))
+        .collect();
+    assert_eq!(destinations.len(), 5);
+    for b in destinations {
+        let valid: Vec<String> = b.params.iter().map(|(_, v)| (*v).to_owned()).collect();
+        let base = valid[0].clone();
+        let (scheme, rest) = base.split_once("://").map_or(("", base.as_str()), |(s, r)| (s, r));
+        let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+        for n in 0..1500 {
+            let twisted = confuse(&mut rng, host);
+            let userinfo = if n % 5 == 0 { *rng.pick(USERINFO) } else { "" };
+            let tail = if n % 7 == 0 { (*rng.pick(&["#@evil.example", "?@evil.example", "\\@evil.example", "/..", "@evil.example", "%2F%2Fevil.example", "/\\evil.example"])).to_owned() } else { String::new() };
+            let scheme = if n % 11 == 0 { (*rng.pick(&["http", "HTTPS", "https:", "", "file", "javascript"])).to_owned() } else { scheme.to_owned() };
+            let separator = if scheme.is_empty() { "" } else { "://" };
+            let slash = if path.is_empty() { "" } else { "/" };
+            let destination = format!("{scheme}{separator}{userinfo}{twisted}{tail}{slash}{path}");
+            let mut values = valid.clone();
+            values[0] = destination.clone();
+            if let Some(Ok(Built::Request(r))) = p.build(b, &values, &format!("to {destination:?}")) {
+                let authority = url_authority(&r.url);
+                if !plain_authority(authority) {
+                    p.fail(format!("{}: {destination:?} built a request to {:?}", b.name, r.url), destination.as_bytes());
+                } else if let Err(why) = check_written_first(&destination, authority) {
+                    p.fail(format!("{}: {why} (URL {:?})", b.name, r.url), destination.as_bytes());
+                }
+            }
+        }
+    }
+    p.finish();
+}
+
+// ------------------------------------------------------------------ Debug
+
+/// Collects the Debug output (plain and pretty) of values that hold a
+/// planted secret, and of every built request the credential headers'
+/// values, which must not show however they are encoded (base64 in Basic).
+#[derive(Default)]
+struct DebugCheck {
+    failures: Vec<String>,
+    checked: usize,
+}
+
+impl DebugCheck {
+    fn check(&mut self, what: &str, value: &dyn std::fmt::Debug) {
+        self.check_against(what, value, &[]);
+    }
+
+    fn check_against(&mut self, what: &str, value: &dyn std::fmt::Debug, also_hidden: &[&str]) {
+        for debug in [format!("{value:?}"), format!("{value:#?}")] {
+            self.checked += 1;
+            if debug.contains(MARKER) {
+                self.failures.push(format!("{what}: {debug}"));
+            } else if let Some(h) = also_hidden.iter().find(|h| h.len() >= 8 && debug.contains(*h)) {
+                self.failures.push(format!("{what} shows the credential {h:?}: {debug}"));
+            }
+        }
+    }
+
+    /// A built request: its Debug hides the marker and every credential
+    /// header value (and the credential after `Bearer `/`Basic `).
+    fn request(&mut self, what: &str, request: &cloudauth::http::HttpRequest) {
+        let credentials: Vec<&str> = request
+            .headers
+            .iter()
+            .filter(|(n, _)| ["authorization", "x-amz-security-token", "proxy-authorization", "cookie"].iter().any(|s| n.eq_ignore_ascii_case(s)))
+            .flat_map(|(_, v)| [v.as_str(), v.split_once(' ').map_or(v.as_str(), |(_, c)| c)])
+            .collect();
+        self.check_against(what, request, &credentials);
+    }
+
+    fn finish(self) {
+        eprintln!("debug checks: {} formatted, {} failures", self.checked, self.failures.len());
+        assert!(self.failures.is_empty(), "secrets in Debug output:\n  - {}", self.failures.join("\n  - "));
+    }
+}
+
+/// `Debug` of every credential, request, signed request and builder
+/// parameter type never shows a secret.
+#[test]
+fn debug_output_never_shows_secrets() {
+    use cloudauth::aws::endpoint::EndpointOptions as NativeEndpointOptions;
+    use cloudauth::aws::{ecr, eks, sigv4, sts};
+    use cloudauth::azure::{acr, entra, imds};
+    use cloudauth::credentials::{AccessToken, AwsCredentials, RegistryCredentials};
+    use cloudauth::http::{HttpRequest as NativeRequest, HttpResponse as NativeResponse};
+    use cloudauth::secret::Secret;
+    use cloudauth::{gcp, kubernetes, oci};
+
+    let mut d = DebugCheck::default();
+    let secret = Secret::new(format!("{MARKER}-secret"));
+    let jwt_secret = Secret::new(jwt(r#"{"exp":4102444800}"#));
+    let session_token = Secret::new(format!("{MARKER}-session"));
+    let aws = AwsCredentials { access_key_id: "AKIDEXAMPLE".into(), secret_access_key: Secret::new(format!("{MARKER}wJalrXUtnFEMI")), session_token: Some(session_token.clone()), expires_at: Some(1) };
+
+    // Secrets and credentials.
+    d.check("Secret", &secret);
+    d.check("Secret (Display)", &format_args!("{secret}"));
+    d.check("AccessToken", &AccessToken { token: secret.clone(), expires_at: 1 });
+    d.check("RegistryCredentials", &RegistryCredentials { username: "AWS".into(), password: secret.clone(), expires_at: None });
+    d.check("AwsCredentials", &aws);
+
+    // Requests and responses made by hand, with every credential carrier.
+    let by_hand = NativeRequest::post(format!("https://h.example/p?X-Amz-Credential=AKID&X-Amz-Signature={MARKER}&X-Amz-Security-Token={MARKER}"))
+        .header("Authorization", format!("Bearer {MARKER}"))
+        .and_then(|r| r.header("AUTHORIZATION", format!("Basic {MARKER}")))
+        .and_then(|r| r.header("x-amz-security-token", MARKER))
+        .and_then(|r| r.header("Proxy-Authorization", MARKER))
+        .and_then(|r| r.header("Cookie", format!("session={MARKER}")))
+        .and_then(|r| r.form(&[("client_assertion", MARKER), ("password", MARKER)]))
+        .expect("a valid request");
+    d.request("HttpRequest", &by_hand);
+    d.check("HttpResponse", &NativeResponse { status: 200, headers: vec![("Content-Type".into(), "application/json".into())], body: format!(r#"{{"access_token": "{MARKER}"}}"#).into_bytes() });
+
+    // Azure.
+    let authority = entra::Authority::Host("https://login.microsoftonline.com".into());
+    let entra_params = entra::AssertionTokenRequest { authority: &authority, tenant_id: "contoso.onmicrosoft.com", client_id: "client", scope: "https://management.azure.com/.default", client_assertion: &jwt_secret };
+    d.check("entra::AssertionTokenRequest", &entra_params);
+    d.request("entra token request", &entra::token_request(&entra_params).expect("entra request"));
+    d.request("imds token request", &imds::token_request("https://management.azure.com/.default", &imds::ManagedIdentity::SystemAssigned).expect("imds request"));
+    d.request("acr exchange request", &acr::exchange_request("myregistry.azurecr.io", &jwt_secret, Some("contoso.onmicrosoft.com")).expect("acr exchange"));
+    d.request("acr token request", &acr::token_request("myregistry.azurecr.io", &secret, &["repository:a:pull".into()]).expect("acr token"));
+
+    // AWS.
+    let policies = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned()];
+    let web_identity = sts::WebIdentityParams {
+        region: "us-east-1",
+        role_arn: "arn:aws:iam::123456789012:role/r",
+        role_session_name: "s",
+        web_identity_token: &jwt_secret,
+        duration_seconds: None,
+        policy_arns: &policies,
+        endpoint: NativeEndpointOptions::default(),
+    };
+    d.check("sts::WebIdentityParams", &web_identity);
+    d.request("sts web identity request", &sts::web_identity_request(&web_identity).expect("sts request"));
+    let ids = vec!["123456789012".to_owned()];
+    let ecr_params = ecr::EcrTokenParams { region: "us-east-1", credentials: &aws, registry_ids: &ids, public: false, endpoint: NativeEndpointOptions::default() };
+    d.check("ecr::EcrTokenParams", &ecr_params);
+    d.request("ecr token request", &ecr::token_request(&ecr_params, NOW).expect("ecr request"));
+    d.check("eks token", &eks::token("my-cluster", "us-east-1", &aws, NOW, NativeEndpointOptions::default()).expect("eks token"));
+    let unsigned = vec!["x-amz-user-agent".to_owned()];
+    let signing = sigv4::SigningParams { credentials: &aws, region: "us-east-1", service: "sts", now: NOW, normalize_path: true, sign_body_header: true, unsigned_headers: &unsigned };
+    d.check("sigv4::SigningParams", &signing);
+    let to_sign = NativeRequest::post("https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity").header("Content-Type", "application/x-www-form-urlencoded").expect("request");
+    let signed = sigv4::sign(&to_sign, &signing).expect("signed");
+    d.check_against("sigv4::Signed (header)", &signed, &[signed.signature.as_str()]);
+    d.request("sigv4 signed request", &signed.request);
+    let presigned = sigv4::presign(&to_sign, &signing, 60).expect("presigned");
+    d.check_against("sigv4::Signed (presigned)", &presigned, &[presigned.signature.as_str()]);
+
+    // Google Cloud.
+    let scopes = vec!["https://www.googleapis.com/auth/cloud-platform".to_owned()];
+    let exchange = gcp::sts::ExchangeParams {
+        audience: "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/p",
+        scopes: &scopes,
+        subject_token: &jwt_secret,
+        subject_token_type: None,
+        impersonation: false,
+        options: None,
+        client_id: Some("client"),
+        client_secret: Some(&secret),
+    };
+    d.check("gcp::sts::ExchangeParams", &exchange);
+    d.request("gcp sts exchange request", &gcp::sts::exchange_request(&exchange).expect("gcp sts"));
+    d.request("gcp impersonation request", &gcp::iam::impersonation_request("sa@p.iam.gserviceaccount.com", &secret, &scopes, None, &[]).expect("impersonation"));
+    d.check("gcp docker credentials", &gcp::registry_credentials(&AccessToken { token: secret.clone(), expires_at: 1 }));
+
+    // Kubernetes and registries.
+    let audiences = vec!["sts.amazonaws.com".to_owned()];
+    let k8s = kubernetes::TokenRequestParams { api_server: "https://10.0.0.1:6443", namespace: "default", service_account: "sa", audiences: &audiences, expiration_seconds: None, bearer_token: Some(&jwt_secret) };
+    d.check("kubernetes::TokenRequestParams", &k8s);
+    d.request("kubernetes token request", &kubernetes::token_request(&k8s).expect("k8s request"));
+    let basic = oci::token::BasicAuth { username: "robot", password: &secret };
+    d.check("oci::token::BasicAuth", &basic);
+    d.request("oci token request", &oci::token::token_request("https://auth.docker.io/token", Some("registry.docker.io"), &["repository:a:pull".into()], Some(&basic)).expect("oci request"));
+
+    // Session outcomes.
+    use cloudauth::session::{Credentials, GitCredentials, RestConfig, Step};
+    let git = Credentials::Git(GitCredentials { username: "x".into(), password: secret.clone(), bearer_token: secret.clone(), expires_at: 1 });
+    d.check("session::Credentials::Git", &git);
+    d.check("session::Step::Done", &Step::Done(git));
+    d.check("session::Credentials::RestConfig", &Credentials::RestConfig(RestConfig { host: "https://10.0.0.1".into(), ca_data: None, bearer_token: secret.clone(), expires_at: 1 }));
+    d.check("session::Credentials::Aws", &Credentials::Aws(aws.clone()));
+    d.check("session::Step::SendHttp", &Step::SendHttp(by_hand.clone()));
+    d.finish();
 }

@@ -20,13 +20,14 @@
 #
 # Self-contained and idempotent: installs docker-registry and skopeo with
 # apt-get if missing, builds what it needs, works in a temporary directory,
-# bounds every wait, and stops every server on exit.
+# bounds every wait, and stops every server on exit. Ends with the line
+# `e2e: N passed, N failed` and exits non-zero if any check failed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf "\n==> %s (%ss)\n" "$*" "$SECONDS"; }
 
 passed=0
 failed=0
@@ -54,9 +55,13 @@ docker-registry --version
 skopeo --version
 
 step "build the component and the host"
-(cd "$root" && cargo xtask build && cargo build --release -p cloudauth-host)
-host="$root/target/release/cloudauth-host"
+(cd "$root" && cargo xtask build)
 wasm="$root/target/cloudauth.wasm"
+# CLOUDAUTH_HOST: an already built cloudauth-host to use instead.
+host="${CLOUDAUTH_HOST:-$root/target/release/cloudauth-host}"
+if [ -z "${CLOUDAUTH_HOST:-}" ]; then
+  (cd "$root" && cargo build --release -p cloudauth-host)
+fi
 
 # --- servers --------------------------------------------------------------------------------
 tmp=$(mktemp -d)
@@ -152,7 +157,8 @@ export HOME="$tmp/home"
 echo '{"default": [{"type": "insecureAcceptAnything"}]}' >policy.json
 echo '{}' >no-auth.json
 echo "{\"credHelpers\": {\"$registry\": \"cloudauth\"}}" >helper-auth.json
-skopeo() { timeout 120 command skopeo --policy "$tmp/policy.json" "$@"; }
+skopeo_bin=$(command -v skopeo)
+skopeo() { timeout 120 "$skopeo_bin" --policy "$tmp/policy.json" "$@"; }
 
 step "push an image with skopeo and the token server's credentials"
 image="docker://$registry/e2e/hello:v1"

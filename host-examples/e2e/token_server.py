@@ -191,13 +191,32 @@ class Handler(BaseHTTPRequestHandler):
         self.log("200", f"basic, subject {subject!r}, scopes {query.get('scope', [])}")
         self.reply(200, self.server.issuer.issue(subject, query.get("scope", [])))
 
+    def read_body(self):
+        """The request body, plain or chunked (Go's client sends a form
+        body of unknown length chunked); None when over the limit."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline(100).split(b";")[0].strip() or b"0", 16)
+                if len(body) + size > MAX_BODY:
+                    return None
+                body += self.rfile.read(size)
+                self.rfile.readline(100)  # the CRLF after the chunk
+                if size == 0:
+                    return body
+        length = int(self.headers.get("Content-Length") or 0)
+        return None if length > MAX_BODY else self.rfile.read(length)
+
     def do_POST(self):
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if url.path != "/token" or length > MAX_BODY:
+        body = self.read_body()
+        if url.path != "/token" or body is None:
             self.reply(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]})
             return
-        form = parse_qs(self.rfile.read(length).decode(errors="replace"))
+        # The parameters are form fields; some clients also put them in the query.
+        form = parse_qs(url.query)
+        for name, values in parse_qs(body.decode(errors="replace")).items():
+            form.setdefault(name, []).extend(values)
         one = lambda name: form.get(name, [None])[0]  # noqa: E731
         if not self.check_service(one("service")):
             return
@@ -214,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
             self.log("401", f"{grant_type} refused")
             self.reply(401, {"error": "invalid_grant"})
             return
-        scopes = [s for s in (one("scope") or "").split(" ") if s]
+        scopes = [s for value in form.get("scope", []) for s in value.split(" ") if s]
         self.log("200", f"{grant_type}, subject {subject!r}, scopes {scopes}")
         answer = self.server.issuer.issue(subject, scopes)
         answer["refresh_token"] = answer["token"]

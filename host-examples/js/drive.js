@@ -21,6 +21,17 @@ export class CloudauthError extends Error {
   }
 }
 
+/** Runs a `receive-*` call: a WIT error it returns (jco throws it as a
+ * `ComponentError` with the variant as `payload`) ends the flow. */
+function handOver(call) {
+  try {
+    call();
+  } catch (e) {
+    if (e && e.payload && typeof e.payload.tag === 'string') throw new CloudauthError(e.payload);
+    throw e;
+  }
+}
+
 /**
  * Drives `session` until `done` and returns the `credentials` variant.
  *
@@ -37,12 +48,16 @@ export async function drive(session, { sendHttp, fetchIdentityToken, now }, maxS
         return step.val;
       case 'failed':
         throw new CloudauthError(step.val);
-      case 'send-http':
-        session.receiveHttp(await sendHttp(step.val), now());
+      case 'send-http': {
+        const response = await sendHttp(step.val);
+        handOver(() => session.receiveHttp(response, now()));
         break;
-      case 'fetch-identity-token':
-        session.receiveIdentityToken(await fetchIdentityToken(step.val), now());
+      }
+      case 'fetch-identity-token': {
+        const token = await fetchIdentityToken(step.val);
+        handOver(() => session.receiveIdentityToken(token, now()));
         break;
+      }
       default:
         throw new Error(`unknown step ${step.tag}`);
     }

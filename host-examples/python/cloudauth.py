@@ -324,8 +324,8 @@ def drive(
 
     ``send_http(request) -> response`` performs one HTTP exchange,
     ``fetch_identity_token(request) -> token`` fetches an identity token and
-    ``now()`` gives the current Unix time. A ``failed`` step raises
-    :class:`CloudauthError`.
+    ``now()`` gives the current Unix time. A ``failed`` step, or an error
+    from handing a result over, raises :class:`CloudauthError`.
     """
     for _ in range(max_steps):
         step = session.next()

@@ -73,7 +73,7 @@ pub fn token(
 }
 
 /// EKS cluster names: 1 to 100 of `[0-9A-Za-z][A-Za-z0-9-_]*`.
-fn check_cluster_name(name: &str) -> Result<()> {
+pub(crate) fn check_cluster_name(name: &str) -> Result<()> {
     let valid = (1..=MAX_CLUSTER_NAME).contains(&name.len())
         && name
             .bytes()

@@ -1,6 +1,6 @@
-//! Endpoint resolution for STS, ECR and ECR Public, as botocore's endpoint
-//! rule sets do it (`endpoint-rule-set-1.json` of `sts`, `ecr` and
-//! `ecr-public`, botocore 1.44).
+//! Endpoint resolution for STS, ECR, ECR Public and EKS, as botocore's
+//! endpoint rule sets do it (`endpoint-rule-set-1.json` of `sts`, `ecr`,
+//! `ecr-public` and `eks`, botocore 1.44).
 //!
 //! The rule sets are small decision trees over the partition of the region
 //! and the FIPS and dual-stack options; each service is written out here as
@@ -19,6 +19,7 @@ pub enum Service {
     Sts,
     Ecr,
     EcrPublic,
+    Eks,
 }
 
 impl Service {
@@ -28,6 +29,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Ecr => "ecr",
             Service::EcrPublic => "ecr-public",
+            Service::Eks => "eks",
         }
     }
 }
@@ -102,6 +104,7 @@ pub fn resolve(service: Service, region: &str, options: EndpointOptions) -> Resu
         Service::Sts => sts(partition, region, options),
         Service::Ecr => ecr(partition, region, options),
         Service::EcrPublic => ecr_public(partition, region, options),
+        Service::Eks => eks(partition, region, options),
     }
 }
 
@@ -200,6 +203,33 @@ fn ecr_public(partition: &Partition, region: &str, options: EndpointOptions) -> 
             }
         }
         (false, false) => format!("api.ecr-public.{region}.{}", partition.dns_suffix),
+    };
+    Ok(Endpoint::regional(host, region))
+}
+
+/// EKS: `eks.<region>.<dnsSuffix>`; FIPS is `fips.eks.<region>.amazonaws.com`
+/// in partition `aws`, the regular endpoint in GovCloud (already FIPS) and
+/// `eks-fips.<region>.<dnsSuffix>` elsewhere; dual-stack endpoints use the
+/// dual-stack suffix (`eks-fips.` with FIPS).
+fn eks(partition: &Partition, region: &str, options: EndpointOptions) -> Result<Endpoint> {
+    let host = match (options.fips, options.dualstack) {
+        (true, true) => {
+            require_fips_and_dual_stack(partition)?;
+            format!("eks-fips.{region}.{}", partition.dual_stack_dns_suffix)
+        }
+        (true, false) => {
+            require_fips(partition)?;
+            match partition.id {
+                "aws" => format!("fips.eks.{region}.amazonaws.com"),
+                "aws-us-gov" => format!("eks.{region}.amazonaws.com"),
+                _ => format!("eks-fips.{region}.{}", partition.dns_suffix),
+            }
+        }
+        (false, true) => {
+            require_dual_stack(partition)?;
+            format!("eks.{region}.{}", partition.dual_stack_dns_suffix)
+        }
+        (false, false) => format!("eks.{region}.{}", partition.dns_suffix),
     };
     Ok(Endpoint::regional(host, region))
 }
@@ -446,8 +476,30 @@ mod tests {
     }
 
     #[test]
+    fn eks_variants() {
+        use Service::Eks;
+        assert_eq!(url(Eks, "us-west-2", NONE), "https://eks.us-west-2.amazonaws.com");
+        assert_eq!(url(Eks, "us-west-2", FIPS), "https://fips.eks.us-west-2.amazonaws.com");
+        assert_eq!(url(Eks, "us-west-2", DUAL), "https://eks.us-west-2.api.aws");
+        assert_eq!(url(Eks, "us-west-2", BOTH), "https://eks-fips.us-west-2.api.aws");
+        assert_eq!(url(Eks, "us-gov-west-1", FIPS), "https://eks.us-gov-west-1.amazonaws.com");
+        assert_eq!(url(Eks, "cn-north-1", NONE), "https://eks.cn-north-1.amazonaws.com.cn");
+        assert_eq!(url(Eks, "cn-north-1", FIPS), "https://eks-fips.cn-north-1.amazonaws.com.cn");
+        assert_eq!(url(Eks, "us-iso-east-1", DUAL), "https://eks.us-iso-east-1.api.aws.ic.gov");
+        assert_eq!(url(Eks, "eusc-de-east-1", NONE), "https://eks.eusc-de-east-1.amazonaws.eu");
+        assert_eq!(url(Eks, "eu-west-1", LEGACY), "https://eks.eu-west-1.amazonaws.com");
+        assert_eq!(Eks.signing_name(), "eks");
+        let e = resolve(Eks, "ap-south-1", NONE).unwrap();
+        assert_eq!(e.signing_region, "ap-south-1");
+        let p = Partition { supports_fips: false, supports_dual_stack: false, ..*partition::by_id("aws").unwrap() };
+        for options in [FIPS, DUAL, BOTH] {
+            assert_eq!(eks(&p, "us-east-1", options).unwrap_err().kind(), "unsupported");
+        }
+    }
+
+    #[test]
     fn non_regions_are_invalid_input() {
-        for service in [Service::Sts, Service::Ecr, Service::EcrPublic] {
+        for service in [Service::Sts, Service::Ecr, Service::EcrPublic, Service::Eks] {
             for region in [
                 "",
                 "us-east-1.evil.com",

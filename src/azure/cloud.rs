@@ -74,24 +74,25 @@ pub fn authority_host(cloud: AzureCloud) -> Result<&'static str> {
     }
 }
 
-/// The ARM scope of a cloud. A custom cloud's is its
-/// `resourceManagerEndpoint` (trailing `/` trimmed) plus `/.default`, so it
-/// needs its (valid) environment.
+/// The ARM scope of a cloud: its [`arm_endpoint`] plus `/.default`.
 pub fn arm_scope(cloud: AzureCloud, environment: Option<&AzureEnvironment>) -> Result<String> {
+    Ok(format!("{}{DEFAULT_SCOPE_SUFFIX}", arm_endpoint(cloud, environment)?))
+}
+
+/// The Azure Resource Manager endpoint of a cloud, without a trailing `/`.
+/// A custom cloud's is its `resourceManagerEndpoint`, so it needs its
+/// (valid) environment.
+pub fn arm_endpoint(cloud: AzureCloud, environment: Option<&AzureEnvironment>) -> Result<String> {
     let endpoint = match cloud {
         AzureCloud::Public => "https://management.azure.com",
         AzureCloud::China => "https://management.chinacloudapi.cn",
         AzureCloud::UsGovernment => "https://management.usgovcloudapi.net",
         AzureCloud::Custom => {
             let env = environment.ok_or_else(|| Error::invalid("a custom Azure cloud needs its environment (resourceManagerEndpoint, tokenAudience)"))?;
-            let endpoint = required_endpoint(env)?;
-            return Ok(format!(
-                "{}{DEFAULT_SCOPE_SUFFIX}",
-                endpoint.trim_end_matches('/')
-            ));
+            required_endpoint(env)?
         }
     };
-    Ok(format!("{endpoint}{DEFAULT_SCOPE_SUFFIX}"))
+    Ok(endpoint.trim_end_matches('/').to_owned())
 }
 
 /// Checks an environment file as fluxcd/pkg needs it: `resourceManagerEndpoint`
@@ -209,6 +210,16 @@ mod tests {
             assert_eq!(AzureCloud::from_name(c.name()), Some(c));
         }
         assert_eq!(AzureCloud::from_name("azurepublic"), None);
+    }
+
+    #[test]
+    fn arm_endpoints() {
+        assert_eq!(arm_endpoint(AzureCloud::Public, None).unwrap(), "https://management.azure.com");
+        assert_eq!(arm_endpoint(AzureCloud::China, None).unwrap(), "https://management.chinacloudapi.cn");
+        assert_eq!(arm_endpoint(AzureCloud::UsGovernment, None).unwrap(), "https://management.usgovcloudapi.net");
+        let e = env(Some("https://management.azure.example/"), Some("https://management.azure.example"));
+        assert_eq!(arm_endpoint(AzureCloud::Custom, Some(&e)).unwrap(), "https://management.azure.example");
+        assert_eq!(arm_endpoint(AzureCloud::Custom, None).unwrap_err().kind(), "invalid-input");
     }
 
     #[test]

@@ -49,7 +49,12 @@ impl wit::GuestSession for SessionResource {
 
 impl From<wit::SessionRequest> for session::SessionRequest {
     fn from(r: wit::SessionRequest) -> Self {
-        session::SessionRequest { target: r.target.into(), identity: r.identity.into(), options: r.options.into(), now: r.now }
+        session::SessionRequest {
+            target: r.target.into(),
+            identity: r.identity.into(),
+            options: r.options.into(),
+            now: r.now,
+        }
     }
 }
 
@@ -64,7 +69,9 @@ impl From<wit::Target> for session::Target {
                 address: c.address,
                 ca_data: c.ca_data,
             }),
-            wit::Target::AccessToken((provider, scopes)) => session::Target::AccessToken { provider: provider.into(), scopes },
+            wit::Target::AccessToken((provider, scopes)) => {
+                session::Target::AccessToken { provider: provider.into(), scopes }
+            }
         }
     }
 }
@@ -73,9 +80,11 @@ impl From<wit::Identity> for session::Identity {
     fn from(i: wit::Identity) -> Self {
         match i {
             wit::Identity::Controller => session::Identity::Controller,
-            wit::Identity::ServiceAccount(sa) => {
-                session::Identity::ServiceAccount(session::ServiceAccount { namespace: sa.namespace, name: sa.name, annotations: sa.annotations })
-            }
+            wit::Identity::ServiceAccount(sa) => session::Identity::ServiceAccount(session::ServiceAccount {
+                namespace: sa.namespace,
+                name: sa.name,
+                annotations: sa.annotations,
+            }),
         }
     }
 }
@@ -99,9 +108,11 @@ impl From<session::Step> for wit::Step {
     fn from(s: session::Step) -> Self {
         match s {
             session::Step::SendHttp(request) => wit::Step::SendHttp(request.into()),
-            session::Step::FetchIdentityToken(r) => {
-                wit::Step::FetchIdentityToken(wit::IdentityTokenRequest { audience: r.audience, service_account: r.service_account, file: r.file })
-            }
+            session::Step::FetchIdentityToken(r) => wit::Step::FetchIdentityToken(wit::IdentityTokenRequest {
+                audience: r.audience,
+                service_account: r.service_account,
+                file: r.file,
+            }),
             session::Step::Done(credentials) => wit::Step::Done(credentials.into()),
             session::Step::Failed(error) => wit::Step::Failed(error.into()),
         }

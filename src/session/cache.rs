@@ -22,6 +22,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
+use super::cluster::ClusterPlan;
 use super::identity::AZURE_AUDIENCE;
 use super::identity::{AWS_AUDIENCE, StsEndpoint};
 use super::outcome::Credentials;
@@ -41,8 +42,29 @@ pub fn hash_parts(parts: &[String]) -> String {
 
 /// The cache key of a session.
 pub fn key(plan: &Plan, request: &SessionRequest) -> String {
-    let access_token = || hash_parts(&access_token_parts(plan, request));
+    let access_token = || hash_parts(&access_token_parts(plan, request, &plan.token_scopes(), None));
     match &plan.target {
+        TargetPlan::Cluster(cluster) => {
+            let ca = cluster.ca();
+            let mut token_scopes = vec![plan.token_scopes()];
+            if let ClusterPlan::Aks { lookup: Some(lookup), .. } = cluster {
+                token_scopes.push(vec![lookup.arm_scope.clone()]);
+            }
+            let mut parts: Vec<String> = token_scopes
+                .iter()
+                .enumerate()
+                .map(|(i, scopes)| {
+                    format!("accessToken{i}CacheKey={}", hash_parts(&access_token_parts(plan, request, scopes, ca)))
+                })
+                .collect();
+            if !cluster.id().is_empty() {
+                parts.push(format!("cluster={}", cluster.id()));
+            }
+            if let Some(address) = cluster.address() {
+                parts.push(format!("address={address}"));
+            }
+            hash_parts(&parts)
+        }
         TargetPlan::Acr { registry, .. } => combine(access_token(), "artifactRepositoryCacheKey", registry),
         TargetPlan::Ecr(ecr) => {
             let input = if ecr.public { "public.ecr.aws" } else { ecr.region.as_str() };
@@ -75,31 +97,35 @@ fn combine(access_token_key: String, name: &str, input: &str) -> String {
 }
 
 /// Flux's access-token key parts, in Flux's order, then cloudauth's own.
-fn access_token_parts(plan: &Plan, request: &SessionRequest) -> Vec<String> {
+fn access_token_parts(plan: &Plan, request: &SessionRequest, scopes: &[String], ca: Option<&str>) -> Vec<String> {
     let mut parts = vec![format!("provider={}", plan.identity.provider().name())];
     if let Identity::ServiceAccount(sa) = &request.identity {
         let (provider_identity, audience) = match &plan.identity {
             ProviderIdentity::Azure(id) => (id.provider_identity(), AZURE_AUDIENCE.to_owned()),
             ProviderIdentity::Aws(id) => (id.provider_identity(), AWS_AUDIENCE.to_owned()),
             ProviderIdentity::Gcp(id) => (id.provider_identity(), id.key_audience()),
-            ProviderIdentity::Generic(_) => (format!("system:serviceaccount:{}:{}", sa.namespace, sa.name), plan.token_scopes().join(",")),
+            ProviderIdentity::Generic(_) => {
+                (format!("system:serviceaccount:{}:{}", sa.namespace, sa.name), plan.token_scopes().join(","))
+            }
         };
         parts.push(format!("providerIdentity={provider_identity}"));
         parts.push(format!("serviceAccountName={}", sa.name));
         parts.push(format!("serviceAccountNamespace={}", sa.namespace));
         parts.push(format!("serviceAccountTokenAudiences={audience}"));
     }
-    let scopes = plan.token_scopes();
     if !scopes.is_empty() {
         parts.push(format!("scopes={}", scopes.join(",")));
     }
-    if let (ProviderIdentity::Aws(aws), TargetPlan::Ecr(_)) = (&plan.identity, &plan.target) {
+    if let (ProviderIdentity::Aws(aws), TargetPlan::Ecr(_) | TargetPlan::Cluster(_)) = (&plan.identity, &plan.target) {
         parts.push(format!("stsRegion={}", aws.region));
     }
-    if let ProviderIdentity::Aws(aws) = &plan.identity {
-        if let StsEndpoint::Explicit(endpoint) = &aws.sts {
-            parts.push(format!("stsEndpoint={endpoint}"));
-        }
+    if let ProviderIdentity::Aws(aws) = &plan.identity
+        && let StsEndpoint::Explicit(endpoint) = &aws.sts
+    {
+        parts.push(format!("stsEndpoint={endpoint}"));
+    }
+    if let Some(ca) = ca {
+        parts.push(format!("caData={ca}"));
     }
     if request.identity == Identity::Controller {
         let controller = match &plan.identity {
@@ -154,16 +180,22 @@ impl Cache {
     pub fn put(&mut self, key: &str, credentials: &Credentials, now: i64) {
         let Some(deadline) = reuse_deadline(credentials, now) else { return };
         self.entries.retain(|e| e.key != key && now >= e.stored_at && now < e.valid_until);
-        if self.entries.len() >= self.capacity {
-            if let Some(lru) = self.entries.iter().enumerate().min_by_key(|(_, e)| e.last_used).map(|(i, _)| i) {
-                self.entries.swap_remove(lru);
-            }
+        if self.entries.len() >= self.capacity
+            && let Some(lru) = self.entries.iter().enumerate().min_by_key(|(_, e)| e.last_used).map(|(i, _)| i)
+        {
+            self.entries.swap_remove(lru);
         }
         if self.capacity == 0 {
             return;
         }
         self.uses = self.uses.wrapping_add(1);
-        self.entries.push(Entry { key: key.to_owned(), credentials: credentials.clone(), stored_at: now, valid_until: deadline, last_used: self.uses });
+        self.entries.push(Entry {
+            key: key.to_owned(),
+            credentials: credentials.clone(),
+            stored_at: now,
+            valid_until: deadline,
+            last_used: self.uses,
+        });
     }
 
     pub fn clear(&mut self) {
@@ -230,7 +262,11 @@ mod tests {
         assert_eq!(reuse_deadline(&token(1), 0), None);
         assert_eq!(reuse_deadline(&token(0), 10), None);
         assert_eq!(reuse_deadline(&token(i64::MAX), -10), None);
-        let no_expiry = Credentials::Registry(RegistryCredentials { username: "u".into(), password: Secret::new("p"), expires_at: None });
+        let no_expiry = Credentials::Registry(RegistryCredentials {
+            username: "u".into(),
+            password: Secret::new("p"),
+            expires_at: None,
+        });
         assert_eq!(reuse_deadline(&no_expiry, 0), None);
     }
 

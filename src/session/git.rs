@@ -34,7 +34,9 @@ pub fn check_azure_devops_url(url: &str) -> Result<()> {
     // Azure DevOps clone URLs carry the organization as a user name
     // (`https://org@dev.azure.com/org/...`); a password in the URL is refused.
     let authority = match authority.rsplit_once('@') {
-        Some((user, _)) if user.contains(':') || user.is_empty() => return Err(bad("carries a password or an empty user")),
+        Some((user, _)) if user.contains(':') || user.is_empty() => {
+            return Err(bad("carries a password or an empty user"));
+        }
         Some((_, host)) => host,
         None => authority,
     };

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::host::Authority;
 use crate::http::HttpRequest;
 
+use super::cluster::{ClusterPlan, GKE_API, eks_base};
 use super::flow::{Carries, Outbound};
 use super::identity::{AwsIdentity, AzureIdentity, GcpAudience, GcpIdentity, StsEndpoint};
 use super::plan::{Plan, ProviderIdentity, TargetPlan};
@@ -79,7 +80,9 @@ impl Guard {
             ProviderIdentity::Aws(aws) => match (&aws.identity, &aws.sts) {
                 (AwsIdentity::StaticKeys(_), _) => {}
                 (AwsIdentity::InstanceMetadata, _) => guard.metadata.push(MetadataEndpoint::LinkLocal),
-                (AwsIdentity::WebIdentity { .. }, StsEndpoint::Explicit(url)) => guard.cloud.push(https_authority(url)?),
+                (AwsIdentity::WebIdentity { .. }, StsEndpoint::Explicit(url)) => {
+                    guard.cloud.push(https_authority(url)?)
+                }
                 (AwsIdentity::WebIdentity { .. }, StsEndpoint::Resolved(options)) => {
                     guard.cloud.push(https_authority(&endpoint::resolve(Service::Sts, &aws.region, *options)?.url)?);
                 }
@@ -104,6 +107,17 @@ impl Guard {
                 guard.cloud.push(https_authority(&endpoint::resolve(service, &ecr.region, options)?.url)?);
             }
             TargetPlan::GenericRegistry(registry) => guard.registry = registry.basic_hosts(),
+            TargetPlan::Cluster(cluster) => {
+                let lookup = cluster.address().is_none() || cluster.ca().is_none();
+                match cluster {
+                    ClusterPlan::Aks { lookup: Some(aks), .. } => guard.cloud.push(https_authority(&aks.arm_base)?),
+                    ClusterPlan::Eks { cluster, .. } if lookup => {
+                        guard.cloud.push(https_authority(&eks_base(&cluster.region)?)?)
+                    }
+                    ClusterPlan::Gke { .. } if lookup => guard.cloud.push(https_authority(GKE_API)?),
+                    _ => {}
+                }
+            }
             TargetPlan::Gar | TargetPlan::AccessToken { .. } | TargetPlan::AzureDevOps => {}
         }
         Ok(guard)
@@ -112,7 +126,9 @@ impl Guard {
     /// Checks one request; the error says why it may not go out.
     pub fn check(&self, outbound: &Outbound) -> Result<()> {
         let request = &outbound.request;
-        let refuse = |why: String| Err(Error::invalid(format!("routing guard: {} {} refused: {why}", request.method, redacted(&request.url))));
+        let refuse = |why: String| {
+            Err(Error::invalid(format!("routing guard: {} {} refused: {why}", request.method, redacted(&request.url))))
+        };
         if request.url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return refuse("the URL contains whitespace or control characters".into());
         }
@@ -136,11 +152,17 @@ impl Guard {
                 if let Some(what) = secret_in(request) {
                     return refuse(format!("a request marked as carrying nothing carries {what}"));
                 }
-                outbound.carries == Carries::AnonymousTokenRequest || self.cloud.contains(&host) || self.registry.contains(&host)
+                outbound.carries == Carries::AnonymousTokenRequest
+                    || self.cloud.contains(&host)
+                    || self.registry.contains(&host)
             }
             Carries::Metadata => false,
         };
-        if allowed { Ok(()) } else { refuse(format!("{host} is not an allowed destination for {:?}", outbound.carries)) }
+        if allowed {
+            Ok(())
+        } else {
+            refuse(format!("{host} is not an allowed destination for {:?}", outbound.carries))
+        }
     }
 }
 
@@ -194,7 +216,10 @@ mod tests {
         let request = SessionRequest {
             target: Target::Registry(target.into()),
             identity: Identity::Controller,
-            options: Options { environment: env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(), ..Options::default() },
+            options: Options {
+                environment: env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+                ..Options::default()
+            },
             now: 1_705_320_000,
         };
         Plan::new(&request).unwrap()
@@ -210,7 +235,11 @@ mod tests {
 
     #[test]
     fn cloud_credentials_go_only_to_the_plan_hosts() {
-        let guard = Guard::for_plan(&plan("myregistry.azurecr.io/app", &[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f")])).unwrap();
+        let guard = Guard::for_plan(&plan(
+            "myregistry.azurecr.io/app",
+            &[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f")],
+        ))
+        .unwrap();
         for ok in [
             "https://login.microsoftonline.com/t/oauth2/v2.0/token",
             "https://myregistry.azurecr.io/oauth2/exchange?api-version=2021-07-01",
@@ -231,7 +260,11 @@ mod tests {
             "http://169.254.169.254/metadata/identity/oauth2/token",
             "ftp://myregistry.azurecr.io/",
         ] {
-            assert_eq!(guard.check(&with_auth(bad, Carries::CloudCredential)).unwrap_err().kind(), "invalid-input", "{bad}");
+            assert_eq!(
+                guard.check(&with_auth(bad, Carries::CloudCredential)).unwrap_err().kind(),
+                "invalid-input",
+                "{bad}"
+            );
         }
         // A cloud credential never goes out under another label.
         assert!(guard.check(&with_auth("https://myregistry.azurecr.io/x", Carries::RegistryPassword)).is_err());
@@ -244,17 +277,32 @@ mod tests {
     #[test]
     fn metadata_endpoints_only_for_their_identity_and_without_secrets() {
         let guard = Guard::for_plan(&plan("myregistry.azurecr.io/app", &[])).unwrap();
-        guard.check(&out("http://169.254.169.254/metadata/identity/oauth2/token?resource=x", Carries::Metadata)).unwrap();
-        for bad in ["http://169.254.169.254.evil.example/x", "http://169.254.169.2540/x", "http://metadata.google.internal/x", "https://169.254.169.254/x"] {
+        guard
+            .check(&out("http://169.254.169.254/metadata/identity/oauth2/token?resource=x", Carries::Metadata))
+            .unwrap();
+        for bad in [
+            "http://169.254.169.254.evil.example/x",
+            "http://169.254.169.2540/x",
+            "http://metadata.google.internal/x",
+            "https://169.254.169.254/x",
+        ] {
             assert!(guard.check(&out(bad, Carries::Metadata)).is_err(), "{bad}");
         }
-        assert!(guard.check(&with_auth("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata)).is_err());
+        assert!(
+            guard
+                .check(&with_auth("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata))
+                .is_err()
+        );
         let mut with_body = out("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata);
         with_body.request.body = b"secret".to_vec();
         assert!(guard.check(&with_body).is_err());
 
         let gcp = Guard::for_plan(&plan("us-docker.pkg.dev/p/r/app", &[])).unwrap();
-        gcp.check(&out("http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", Carries::Metadata)).unwrap();
+        gcp.check(&out(
+            "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token",
+            Carries::Metadata,
+        ))
+        .unwrap();
         assert!(gcp.check(&out("http://169.254.169.254/latest/api/token", Carries::Metadata)).is_err());
     }
 
@@ -264,7 +312,11 @@ mod tests {
         let guard = Guard::for_plan(&plan("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app", &env)).unwrap();
         guard.check(&with_auth("https://sts.eu-west-1.amazonaws.com/", Carries::CloudCredential)).unwrap();
         guard.check(&with_auth("https://api.ecr.eu-west-1.amazonaws.com/", Carries::CloudCredential)).unwrap();
-        for bad in ["https://sts.us-east-1.amazonaws.com/", "https://api.ecr.us-east-1.amazonaws.com/", "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/"] {
+        for bad in [
+            "https://sts.us-east-1.amazonaws.com/",
+            "https://api.ecr.us-east-1.amazonaws.com/",
+            "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",
+        ] {
             assert!(guard.check(&with_auth(bad, Carries::CloudCredential)).is_err(), "{bad}");
         }
     }
@@ -273,12 +325,16 @@ mod tests {
     fn generic_registries_get_no_cloud_credential() {
         let guard = Guard::for_plan(&plan("myregistry.azurecr.io.evil.example/app", &[])).unwrap();
         assert!(guard.cloud.is_empty());
-        assert!(guard.check(&with_auth("https://myregistry.azurecr.io.evil.example/x", Carries::CloudCredential)).is_err());
+        assert!(
+            guard.check(&with_auth("https://myregistry.azurecr.io.evil.example/x", Carries::CloudCredential)).is_err()
+        );
         guard.check(&out("https://myregistry.azurecr.io.evil.example/v2/", Carries::Nothing)).unwrap();
         // An anonymous token request may go to any https realm, carrying nothing.
         guard.check(&out("https://auth.example.com/token?scope=x", Carries::AnonymousTokenRequest)).unwrap();
         assert!(guard.check(&out("http://auth.example.com/token", Carries::AnonymousTokenRequest)).is_err());
-        assert!(guard.check(&out("https://auth.example.com/token?access_token=x", Carries::AnonymousTokenRequest)).is_err());
+        assert!(
+            guard.check(&out("https://auth.example.com/token?access_token=x", Carries::AnonymousTokenRequest)).is_err()
+        );
         // The registry password goes to the registry only.
         guard.check(&with_auth("https://myregistry.azurecr.io.evil.example/token", Carries::RegistryPassword)).unwrap();
         assert!(guard.check(&with_auth("https://auth.example.com/token", Carries::RegistryPassword)).is_err());
@@ -288,7 +344,9 @@ mod tests {
     fn https_authorities() {
         assert_eq!(https_authority("https://Example.COM:443/x?y").unwrap().to_string(), "example.com");
         assert_eq!(https_authority("https://example.com:8443").unwrap().to_string(), "example.com:8443");
-        for bad in ["http://example.com", "https://", "https://u@example.com", "https://example.com%2f@x", "example.com"] {
+        for bad in
+            ["http://example.com", "https://", "https://u@example.com", "https://example.com%2f@x", "example.com"]
+        {
             assert!(https_authority(bad).is_err(), "{bad}");
         }
     }

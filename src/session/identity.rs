@@ -47,13 +47,17 @@ impl TokenSource {
     /// What to ask the host for.
     pub fn request(&self, audience: &str) -> IdentityTokenRequest {
         match self {
-            TokenSource::File(path) => IdentityTokenRequest { audience: audience.to_owned(), service_account: None, file: Some(path.clone()) },
+            TokenSource::File(path) => {
+                IdentityTokenRequest { audience: audience.to_owned(), service_account: None, file: Some(path.clone()) }
+            }
             TokenSource::ServiceAccount { namespace, name } => IdentityTokenRequest {
                 audience: audience.to_owned(),
                 service_account: Some((namespace.clone(), name.clone())),
                 file: None,
             },
-            TokenSource::Host => IdentityTokenRequest { audience: audience.to_owned(), service_account: None, file: None },
+            TokenSource::Host => {
+                IdentityTokenRequest { audience: audience.to_owned(), service_account: None, file: None }
+            }
         }
     }
 }
@@ -184,8 +188,12 @@ fn azure_authority(options: &Options, cloud: AzureCloud) -> Result<Result<entra:
 fn azure_annotations(sa: &ServiceAccount) -> Result<(String, String), String> {
     const TENANT: &str = "azure.workload.identity/tenant-id";
     const CLIENT: &str = "azure.workload.identity/client-id";
-    let tenant = sa.annotation(TENANT).ok_or_else(|| format!("azure tenant ID is not set in the service account annotation {TENANT}"))?;
-    let client = sa.annotation(CLIENT).ok_or_else(|| format!("azure client ID is not set in the service account annotation {CLIENT}"))?;
+    let tenant = sa
+        .annotation(TENANT)
+        .ok_or_else(|| format!("azure tenant ID is not set in the service account annotation {TENANT}"))?;
+    let client = sa
+        .annotation(CLIENT)
+        .ok_or_else(|| format!("azure client ID is not set in the service account annotation {CLIENT}"))?;
     for (key, value) in [(TENANT, tenant), (CLIENT, client)] {
         if !is_azure_id(value) {
             return Err(format!("invalid {key} annotation: '{value}'. must be a GUID or a domain name"));
@@ -194,9 +202,14 @@ fn azure_annotations(sa: &ServiceAccount) -> Result<(String, String), String> {
     Ok((tenant.to_owned(), client.to_owned()))
 }
 
-/// Tenant and client ids: GUIDs, or (tenants) verified domain names.
+/// Tenant and client ids: GUIDs, or (tenants) verified domain names, so
+/// dot-separated labels of letters, digits and `-` (no empty label: the
+/// tenant becomes a path segment, where `..` would climb).
 fn is_azure_id(value: &str) -> bool {
-    (1..=256).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    (1..=253).contains(&value.len())
+        && value
+            .split('.')
+            .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 fn check_azure_id(name: &str, value: &str) -> Result<()> {
@@ -404,7 +417,8 @@ pub enum GcpIdentity {
 const GCP_SA_KEY: &str = "iam.gke.io/gcp-service-account";
 const GCP_SA_PATTERN: &str = r"^[a-zA-Z0-9-]{1,100}@[a-zA-Z0-9-]{1,100}\.iam\.gserviceaccount\.com$";
 const GCP_WIP_KEY: &str = "gcp.auth.fluxcd.io/workload-identity-provider";
-const GCP_WIP_PATTERN: &str = r"^projects/\d{1,30}/locations/global/workloadIdentityPools/[^/]{1,100}/providers/[^/]{1,100}$";
+const GCP_WIP_PATTERN: &str =
+    r"^projects/\d{1,30}/locations/global/workloadIdentityPools/[^/]{1,100}/providers/[^/]{1,100}$";
 
 impl GcpIdentity {
     /// Plans the Google identity: the metadata server at controller level,
@@ -412,7 +426,9 @@ impl GcpIdentity {
     pub fn plan(identity: &Identity, options: &Options) -> Result<Self> {
         let object = object_level(identity, options, |sa| Ok((gcp_audience(sa)?, gcp_service_account(sa)?)))?;
         Ok(match object {
-            Some((sa, (audience, impersonate))) => GcpIdentity::WorkloadIdentity { audience, impersonate, token: TokenSource::of(sa) },
+            Some((sa, (audience, impersonate))) => {
+                GcpIdentity::WorkloadIdentity { audience, impersonate, token: TokenSource::of(sa) }
+            }
             None => GcpIdentity::Metadata,
         })
     }
@@ -442,10 +458,13 @@ fn gcp_service_account(sa: &ServiceAccount) -> Result<Option<String>, String> {
     if email.is_empty() {
         return Ok(None);
     }
-    let ok = email.strip_suffix(".iam.gserviceaccount.com").and_then(|s| s.split_once('@')).is_some_and(|(user, project)| {
-        let part = |s: &str| (1..=100).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        part(user) && part(project)
-    });
+    let ok = email.strip_suffix(".iam.gserviceaccount.com").and_then(|s| s.split_once('@')).is_some_and(
+        |(user, project)| {
+            let part =
+                |s: &str| (1..=100).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            part(user) && part(project)
+        },
+    );
     if ok {
         Ok(Some(email.to_owned()))
     } else {
@@ -512,14 +531,28 @@ mod tests {
             }
         );
         assert_eq!(plan.provider_identity(), "arn:aws:iam::123456789012:role/puller");
-        assert!(AwsPlan::plan(&sa(&[(ROLE_ARN_KEY, "arn:aws-us-gov:iam::1:role/a/b")]), &env(&[]), Some("us-gov-west-1"), 0).is_ok());
+        assert!(
+            AwsPlan::plan(
+                &sa(&[(ROLE_ARN_KEY, "arn:aws-us-gov:iam::1:role/a/b")]),
+                &env(&[]),
+                Some("us-gov-west-1"),
+                0
+            )
+            .is_ok()
+        );
 
         let err = message(AwsPlan::plan(&sa(&[]), &env(&[]), Some("us-west-2"), 0).unwrap_err());
         assert_eq!(
             err,
             r"failed to get provider identity from service account 'apps/puller' annotations: invalid eks.amazonaws.com/role-arn annotation: ''. must match ^arn:aws[\w-]*:iam::[0-9]{1,30}:role/(.{1,200})$"
         );
-        for bad in ["arn:aws:iam::12x:role/a", "arn:aws:iam::1:role/", "arn:aws:s3::1:role/a", "arn:aws!:iam::1:role/a", "xarn:aws:iam::1:role/a"] {
+        for bad in [
+            "arn:aws:iam::12x:role/a",
+            "arn:aws:iam::1:role/",
+            "arn:aws:s3::1:role/a",
+            "arn:aws!:iam::1:role/a",
+            "xarn:aws:iam::1:role/a",
+        ] {
             assert!(AwsPlan::plan(&sa(&[(ROLE_ARN_KEY, bad)]), &env(&[]), Some("us-west-2"), 0).is_err(), "{bad}");
         }
         assert_eq!(message(AwsPlan::plan(&id, &env(&[]), None, 0).unwrap_err()), ERR_NO_OBJECT_REGION);
@@ -530,11 +563,21 @@ mod tests {
 
     #[test]
     fn aws_controller_chain() {
-        let keys = env(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s"), ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")]);
+        let keys = env(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+        ]);
         let plan = AwsPlan::plan(&Identity::Controller, &keys, Some("us-east-1"), 0).unwrap();
-        assert!(matches!(plan.identity, AwsIdentity::StaticKeys(ref c) if c.access_key_id == "AKID" && c.session_token.is_none()));
+        assert!(
+            matches!(plan.identity, AwsIdentity::StaticKeys(ref c) if c.access_key_id == "AKID" && c.session_token.is_none())
+        );
 
-        let wi = env(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"), ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"), ("AWS_REGION", "eu-west-1")]);
+        let wi = env(&[
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
+            ("AWS_REGION", "eu-west-1"),
+        ]);
         let plan = AwsPlan::plan(&Identity::Controller, &wi, None, 1_700_000_000).unwrap();
         assert_eq!(plan.region, "eu-west-1");
         assert_eq!(
@@ -548,9 +591,22 @@ mod tests {
         let imds = AwsPlan::plan(&Identity::Controller, &env(&[]), Some("us-east-1"), 0).unwrap();
         assert_eq!(imds.identity, AwsIdentity::InstanceMetadata);
         assert_eq!(imds.describe(), None);
-        assert_eq!(message(AwsPlan::plan(&Identity::Controller, &env(&[]), None, 0).unwrap_err()), ERR_NO_CONTROLLER_REGION);
-        assert!(AwsPlan::plan(&Identity::Controller, &env(&[("AWS_ACCESS_KEY_ID", "A")]), Some("us-east-1"), 0).is_err());
-        assert!(AwsPlan::plan(&Identity::Controller, &env(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")]), Some("us-east-1"), 0).is_err());
+        assert_eq!(
+            message(AwsPlan::plan(&Identity::Controller, &env(&[]), None, 0).unwrap_err()),
+            ERR_NO_CONTROLLER_REGION
+        );
+        assert!(
+            AwsPlan::plan(&Identity::Controller, &env(&[("AWS_ACCESS_KEY_ID", "A")]), Some("us-east-1"), 0).is_err()
+        );
+        assert!(
+            AwsPlan::plan(
+                &Identity::Controller,
+                &env(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")]),
+                Some("us-east-1"),
+                0
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -582,32 +638,75 @@ mod tests {
 
     #[test]
     fn azure_modes() {
-        let id = sa(&[("azure.workload.identity/tenant-id", "72f988bf-0000-4000-8000-00000000a11e"), ("azure.workload.identity/client-id", "c1")]);
+        let id = sa(&[
+            ("azure.workload.identity/tenant-id", "72f988bf-0000-4000-8000-00000000a11e"),
+            ("azure.workload.identity/client-id", "c1"),
+        ]);
         let plan = AzureIdentity::plan(&id, &env(&[]), AzureCloud::China).unwrap();
         assert_eq!(plan.provider_identity(), "72f988bf-0000-4000-8000-00000000a11e/c1");
-        assert!(matches!(plan, AzureIdentity::WorkloadIdentity { authority: entra::Authority::Cloud(AzureCloud::China), .. }));
+        assert!(matches!(
+            plan,
+            AzureIdentity::WorkloadIdentity { authority: entra::Authority::Cloud(AzureCloud::China), .. }
+        ));
 
-        let err = message(AzureIdentity::plan(&sa(&[("azure.workload.identity/client-id", "c")]), &env(&[]), AzureCloud::Public).unwrap_err());
-        assert!(err.ends_with("azure tenant ID is not set in the service account annotation azure.workload.identity/tenant-id"), "{err}");
+        let err = message(
+            AzureIdentity::plan(&sa(&[("azure.workload.identity/client-id", "c")]), &env(&[]), AzureCloud::Public)
+                .unwrap_err(),
+        );
+        assert!(
+            err.ends_with(
+                "azure tenant ID is not set in the service account annotation azure.workload.identity/tenant-id"
+            ),
+            "{err}"
+        );
         let err = message(AzureIdentity::plan(&sa(&[]), &env(&[]), AzureCloud::Public).unwrap_err());
         assert!(err.ends_with("tenant-id"), "tenant is checked first: {err}");
-        let err = message(AzureIdentity::plan(&sa(&[("azure.workload.identity/tenant-id", "t")]), &env(&[]), AzureCloud::Public).unwrap_err());
-        assert!(err.ends_with("azure client ID is not set in the service account annotation azure.workload.identity/client-id"), "{err}");
-        assert!(AzureIdentity::plan(&sa(&[("azure.workload.identity/tenant-id", "t/../x"), ("azure.workload.identity/client-id", "c")]), &env(&[]), AzureCloud::Public).is_err());
+        let err = message(
+            AzureIdentity::plan(&sa(&[("azure.workload.identity/tenant-id", "t")]), &env(&[]), AzureCloud::Public)
+                .unwrap_err(),
+        );
+        assert!(
+            err.ends_with(
+                "azure client ID is not set in the service account annotation azure.workload.identity/client-id"
+            ),
+            "{err}"
+        );
+        for bad in ["t/../x", "..", "a..b", "", "t?x", "t x"] {
+            let annotations = [("azure.workload.identity/tenant-id", bad), ("azure.workload.identity/client-id", "c")];
+            assert!(AzureIdentity::plan(&sa(&annotations), &env(&[]), AzureCloud::Public).is_err(), "{bad:?}");
+        }
 
-        let wi = env(&[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f"), ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/")]);
+        let wi = env(&[
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/f"),
+            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
+        ]);
         let plan = AzureIdentity::plan(&Identity::Controller, &wi, AzureCloud::Public).unwrap();
-        assert!(matches!(plan, AzureIdentity::WorkloadIdentity { authority: entra::Authority::Host(ref h), token: TokenSource::File(ref f), .. } if h == "https://login.microsoftonline.us/" && f == "/f"));
-        let mi = AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_ID", "c")]), AzureCloud::Public).unwrap();
+        assert!(
+            matches!(plan, AzureIdentity::WorkloadIdentity { authority: entra::Authority::Host(ref h), token: TokenSource::File(ref f), .. } if h == "https://login.microsoftonline.us/" && f == "/f")
+        );
+        let mi =
+            AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_ID", "c")]), AzureCloud::Public).unwrap();
         assert_eq!(mi, AzureIdentity::ManagedIdentity(ManagedIdentity::ClientId("c".into())));
         let mi = AzureIdentity::plan(&Identity::Controller, &env(&[]), AzureCloud::Custom).unwrap();
         assert_eq!(mi, AzureIdentity::ManagedIdentity(ManagedIdentity::SystemAssigned));
         // A custom cloud has no known authority host: workload identity needs AZURE_AUTHORITY_HOST.
-        let wi_custom = env(&[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f")]);
+        let wi_custom =
+            env(&[("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t"), ("AZURE_FEDERATED_TOKEN_FILE", "/f")]);
         assert!(AzureIdentity::plan(&Identity::Controller, &wi_custom, AzureCloud::Custom).is_err());
-        assert!(AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_AUTHORITY_HOST", "http://login.example")]), AzureCloud::Public).is_err());
+        assert!(
+            AzureIdentity::plan(
+                &Identity::Controller,
+                &env(&[("AZURE_AUTHORITY_HOST", "http://login.example")]),
+                AzureCloud::Public
+            )
+            .is_err()
+        );
         assert_eq!(
-            AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_SECRET", "s")]), AzureCloud::Public).unwrap_err().kind(),
+            AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_SECRET", "s")]), AzureCloud::Public)
+                .unwrap_err()
+                .kind(),
             "unsupported"
         );
     }
@@ -616,15 +715,35 @@ mod tests {
     fn gcp_modes() {
         assert_eq!(GcpIdentity::plan(&Identity::Controller, &env(&[])).unwrap(), GcpIdentity::Metadata);
         let direct = GcpIdentity::plan(&sa(&[]), &env(&[])).unwrap();
-        assert_eq!(direct, GcpIdentity::WorkloadIdentity { audience: GcpAudience::Gke, impersonate: None, token: TokenSource::ServiceAccount { namespace: "apps".into(), name: "puller".into() } });
+        assert_eq!(
+            direct,
+            GcpIdentity::WorkloadIdentity {
+                audience: GcpAudience::Gke,
+                impersonate: None,
+                token: TokenSource::ServiceAccount { namespace: "apps".into(), name: "puller".into() }
+            }
+        );
         let wip = "projects/123456789012/locations/global/workloadIdentityPools/my-pool/providers/my-provider";
-        let plan = GcpIdentity::plan(&sa(&[(GCP_WIP_KEY, wip), (GCP_SA_KEY, "puller@my-project.iam.gserviceaccount.com")]), &env(&[])).unwrap();
-        assert!(matches!(plan, GcpIdentity::WorkloadIdentity { audience: GcpAudience::Federation(ref a), impersonate: Some(_), .. } if a == &format!("//iam.googleapis.com/{wip}")));
+        let plan = GcpIdentity::plan(
+            &sa(&[(GCP_WIP_KEY, wip), (GCP_SA_KEY, "puller@my-project.iam.gserviceaccount.com")]),
+            &env(&[]),
+        )
+        .unwrap();
+        assert!(
+            matches!(plan, GcpIdentity::WorkloadIdentity { audience: GcpAudience::Federation(ref a), impersonate: Some(_), .. } if a == &format!("//iam.googleapis.com/{wip}"))
+        );
         assert_eq!(plan.provider_identity(), "puller@my-project.iam.gserviceaccount.com");
 
         let err = message(GcpIdentity::plan(&sa(&[(GCP_SA_KEY, "puller@evil.example")]), &env(&[])).unwrap_err());
-        assert!(err.ends_with(&format!("invalid iam.gke.io/gcp-service-account annotation: 'puller@evil.example'. must match {GCP_SA_PATTERN}")), "{err}");
-        let err = message(GcpIdentity::plan(&sa(&[(GCP_WIP_KEY, "//iam.googleapis.com/projects/1/x")]), &env(&[])).unwrap_err());
+        assert!(
+            err.ends_with(&format!(
+                "invalid iam.gke.io/gcp-service-account annotation: 'puller@evil.example'. must match {GCP_SA_PATTERN}"
+            )),
+            "{err}"
+        );
+        let err = message(
+            GcpIdentity::plan(&sa(&[(GCP_WIP_KEY, "//iam.googleapis.com/projects/1/x")]), &env(&[])).unwrap_err(),
+        );
         assert!(err.contains("invalid gcp.auth.fluxcd.io/workload-identity-provider annotation"), "{err}");
     }
 }

@@ -32,6 +32,7 @@
 //! and its keys), [`git`] (which Git URLs get credentials).
 
 pub mod cache;
+pub mod cluster;
 pub mod flow;
 pub mod git;
 pub mod guard;
@@ -86,7 +87,11 @@ impl fmt::Debug for Session {
             State::Done(_) => "Done(<credentials>)".to_owned(),
             State::Failed(e) => format!("Failed({e})"),
         };
-        f.debug_struct("Session").field("state", &state).field("cache_key", &self.cache_key).field("from_cache", &self.from_cache).finish()
+        f.debug_struct("Session")
+            .field("state", &state)
+            .field("cache_key", &self.cache_key)
+            .field("from_cache", &self.from_cache)
+            .finish()
     }
 }
 
@@ -99,14 +104,26 @@ impl Session {
         let cache_key = cache::key(&plan, &request);
         let use_cache = !request.options.skip_cache;
         let now = request.now;
-        if use_cache {
-            if let Some(credentials) = cache::lookup(&cache_key, now) {
-                return Ok(Session { state: State::Done(credentials), flow: None, guard, cache_key, from_cache: true, use_cache });
-            }
+        if use_cache && let Some(credentials) = cache::lookup(&cache_key, now) {
+            return Ok(Session {
+                state: State::Done(credentials),
+                flow: None,
+                guard,
+                cache_key,
+                from_cache: true,
+                use_cache,
+            });
         }
         let mut flow = flow::build(&plan)?;
         let first = flow.begin(now)?;
-        let mut session = Session { state: State::Failed(Error::invalid("not started")), flow: Some(flow), guard, cache_key, from_cache: false, use_cache };
+        let mut session = Session {
+            state: State::Failed(Error::invalid("not started")),
+            flow: Some(flow),
+            guard,
+            cache_key,
+            from_cache: false,
+            use_cache,
+        };
         session.advance(Ok(first), now)?;
         Ok(session)
     }
@@ -212,10 +229,10 @@ fn check_identity_token(token: &Secret, now: i64) -> Result<()> {
     if value.len() > MAX_IDENTITY_TOKEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::invalid("the identity token is too long or not one line of visible ASCII"));
     }
-    if let Ok(exp) = crate::jwt::expiry(value) {
-        if exp <= now {
-            return Err(Error::invalid(format!("the identity token expired at {exp}, before now ({now})")));
-        }
+    if let Ok(exp) = crate::jwt::expiry(value)
+        && exp <= now
+    {
+        return Err(Error::invalid(format!("the identity token expired at {exp}, before now ({now})")));
     }
     Ok(())
 }

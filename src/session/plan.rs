@@ -8,6 +8,7 @@ use crate::host::Authority;
 use crate::secret::Secret;
 use crate::target::{self, AwsRegistry, Provider};
 
+use super::cluster::{self, ClusterPlan};
 use super::git;
 use super::identity::{AwsPlan, AzureIdentity, GcpIdentity, TokenSource, generic_token_source};
 use super::request::{Identity, SessionRequest, Target};
@@ -27,6 +28,8 @@ pub enum TargetPlan {
     AccessToken { scopes: Vec<String> },
     /// An Azure DevOps repository: an Entra token for the DevOps scope.
     AzureDevOps,
+    /// A Kubernetes cluster: a REST config.
+    Cluster(ClusterPlan),
 }
 
 /// A generic registry and what may be sent to it.
@@ -100,11 +103,17 @@ impl Plan {
                         Ok(Plan { target: TargetPlan::Acr { registry: resolved.registry, scope }, identity })
                     }
                     Provider::Aws => {
-                        let ecr = resolved.aws.ok_or_else(|| Error::invalid("an ECR registry resolved without its region"))?;
-                        let identity = ProviderIdentity::Aws(AwsPlan::plan(identity, options, Some(&ecr.region), request.now)?);
+                        let ecr = resolved
+                            .aws
+                            .ok_or_else(|| Error::invalid("an ECR registry resolved without its region"))?;
+                        let identity =
+                            ProviderIdentity::Aws(AwsPlan::plan(identity, options, Some(&ecr.region), request.now)?);
                         Ok(Plan { target: TargetPlan::Ecr(ecr), identity })
                     }
-                    Provider::Gcp => Ok(Plan { target: TargetPlan::Gar, identity: ProviderIdentity::Gcp(GcpIdentity::plan(identity, options)?) }),
+                    Provider::Gcp => Ok(Plan {
+                        target: TargetPlan::Gar,
+                        identity: ProviderIdentity::Gcp(GcpIdentity::plan(identity, options)?),
+                    }),
                     Provider::Generic => {
                         if matches!(identity, Identity::ServiceAccount(_)) {
                             return Err(Error::unsupported(format!(
@@ -113,7 +122,10 @@ impl Plan {
                             )));
                         }
                         let generic = GenericRegistry::new(reference, request)?;
-                        Ok(Plan { target: TargetPlan::GenericRegistry(generic), identity: ProviderIdentity::Generic(None) })
+                        Ok(Plan {
+                            target: TargetPlan::GenericRegistry(generic),
+                            identity: ProviderIdentity::Generic(None),
+                        })
                     }
                 }
             }
@@ -127,9 +139,13 @@ impl Plan {
                     Provider::Gcp => ProviderIdentity::Gcp(GcpIdentity::plan(identity, options)?),
                     Provider::Generic => {
                         if scopes.len() > 1 {
-                            return Err(Error::invalid("a generic access token has one audience: give at most one scope"));
+                            return Err(Error::invalid(
+                                "a generic access token has one audience: give at most one scope",
+                            ));
                         }
-                        ProviderIdentity::Generic(Some(generic_token_source(identity, options)?.unwrap_or(TokenSource::Host)))
+                        ProviderIdentity::Generic(Some(
+                            generic_token_source(identity, options)?.unwrap_or(TokenSource::Host),
+                        ))
                     }
                 };
                 let scopes = match (provider, scopes.is_empty()) {
@@ -154,7 +170,10 @@ impl Plan {
                 let identity = ProviderIdentity::Azure(AzureIdentity::plan(identity, options, AzureCloud::Public)?);
                 Ok(Plan { target: TargetPlan::AzureDevOps, identity })
             }
-            Target::Cluster(_) => Err(Error::unsupported("cluster targets are not built yet")),
+            Target::Cluster(c) => {
+                let (cluster, identity) = cluster::plan(c, identity, options, request.now)?;
+                Ok(Plan { target: TargetPlan::Cluster(cluster), identity })
+            }
         }
     }
 
@@ -165,6 +184,9 @@ impl Plan {
             TargetPlan::Acr { scope, .. } => vec![scope.clone()],
             TargetPlan::AccessToken { scopes } => scopes.clone(),
             TargetPlan::AzureDevOps => vec![cloud::DEVOPS_SCOPE.to_owned()],
+            TargetPlan::Cluster(ClusterPlan::Aks { .. }) => vec![cloud::AKS_SCOPE.to_owned()],
+            TargetPlan::Cluster(ClusterPlan::Generic { address, .. }) => vec![address.clone()],
+            TargetPlan::Cluster(_) => Vec::new(),
             TargetPlan::Ecr(_) | TargetPlan::Gar | TargetPlan::GenericRegistry(_) => Vec::new(),
         }
     }
@@ -181,23 +203,34 @@ impl GenericRegistry {
     fn new(reference: &str, request: &SessionRequest) -> Result<Self> {
         let parsed = target::parse_reference(reference)?;
         let registry = parsed.registry;
-        let api = if registry.host() == DOCKER_HUB && registry.port().is_none() { Authority::parse(DOCKER_HUB_API)? } else { registry.clone() };
+        let api = if registry.host() == DOCKER_HUB && registry.port().is_none() {
+            Authority::parse(DOCKER_HUB_API)?
+        } else {
+            registry.clone()
+        };
         let options = &request.options;
         let basic = match (&options.registry_username, &options.registry_password) {
             (Some(user), Some(password)) => Some((user.clone(), password.clone())),
             _ => None,
         };
-        Ok(GenericRegistry { registry, api, repository: parsed.repository, basic, trusted_realms: options.trusted_realm_hosts()? })
+        Ok(GenericRegistry {
+            registry,
+            api,
+            repository: parsed.repository,
+            basic,
+            trusted_realms: options.trusted_realm_hosts()?,
+        })
     }
 
     /// The hosts that may receive the basic credentials: the registry and its
     /// API host, the trusted realms, and Docker Hub's token server for Docker Hub.
     pub fn basic_hosts(&self) -> Vec<Authority> {
         let mut hosts = vec![self.registry.clone(), self.api.clone()];
-        if self.api.host() == DOCKER_HUB_API && self.api.port().is_none() {
-            if let Ok(auth) = Authority::parse(DOCKER_HUB_AUTH) {
-                hosts.push(auth);
-            }
+        if self.api.host() == DOCKER_HUB_API
+            && self.api.port().is_none()
+            && let Ok(auth) = Authority::parse(DOCKER_HUB_AUTH)
+        {
+            hosts.push(auth);
         }
         hosts.extend(self.trusted_realms.iter().cloned());
         hosts

@@ -227,7 +227,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_requests() {
-        let bad: Vec<Box<dyn Fn(&mut SessionRequest)>> = vec![
+        type Mutation = Box<dyn Fn(&mut SessionRequest)>;
+        let bad: Vec<Mutation> = vec![
             Box::new(|r| r.now = -1),
             Box::new(|r| r.identity = sa("../kube-system", "sa", &[])),
             Box::new(|r| r.identity = sa("ns", "SA", &[])),
@@ -252,10 +253,12 @@ mod tests {
 
     #[test]
     fn env_values_are_checked_when_read_without_echoing_them() {
-        let mut o = Options::default();
-        o.environment = vec![("AWS_SECRET_ACCESS_KEY".into(), "sec\nret".into()), ("FLAG".into(), "TRUE".into())];
+        let mut o = Options {
+            environment: vec![("AWS_SECRET_ACCESS_KEY".into(), "hunter2\n".into()), ("FLAG".into(), "TRUE".into())],
+            ..Options::default()
+        };
         let err = o.env("AWS_SECRET_ACCESS_KEY").unwrap_err();
-        assert!(!err.to_string().contains("sec"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
         assert!(o.env_flag("FLAG").unwrap());
         assert!(!o.env_flag("UNSET").unwrap());
         o.environment = vec![("FLAG".into(), "yes".into())];

@@ -37,14 +37,21 @@ fn steps_in_order_and_end_states() {
     let asked = s.next();
     assert_eq!(
         asked,
-        Step::FetchIdentityToken(IdentityTokenRequest { audience: "aud".into(), service_account: Some(("apps".into(), "a".into())), file: None })
+        Step::FetchIdentityToken(IdentityTokenRequest {
+            audience: "aud".into(),
+            service_account: Some(("apps".into(), "a".into())),
+            file: None
+        })
     );
     assert_eq!(s.next(), asked, "asking again gives the same step");
     // A response now is out of order: an error, and nothing changes.
     assert_eq!(s.receive_http(imds(200, "{}"), NOW).unwrap_err().kind(), "invalid-input");
     assert_eq!(s.next(), asked);
     s.receive_identity_token(jwt(NOW + 600), NOW).unwrap();
-    assert_eq!(s.next(), Step::Done(Credentials::AccessToken(AccessToken { token: jwt(NOW + 600), expires_at: NOW + 600 })));
+    assert_eq!(
+        s.next(),
+        Step::Done(Credentials::AccessToken(AccessToken { token: jwt(NOW + 600), expires_at: NOW + 600 }))
+    );
     // After done, every receive is an error.
     assert!(s.receive_identity_token(jwt(NOW + 600), NOW).is_err());
     assert!(s.receive_http(imds(200, "{}"), NOW).is_err());
@@ -87,7 +94,8 @@ fn start_errors() {
     let mut no_gate = kubernetes_token("aud", "d", true);
     no_gate.options.object_level_workload_identity = false;
     assert_eq!(Session::start(no_gate).unwrap_err(), Error::invalid(identity::ERR_OBJECT_LEVEL_DISABLED));
-    let cluster = Target::Cluster(Cluster { provider: Provider::Aws, resource_id: "x".into(), address: None, ca_data: None });
+    let cluster =
+        Target::Cluster(Cluster { provider: Provider::Aws, resource_id: "x".into(), address: None, ca_data: None });
     assert!(Session::start(request(cluster, Identity::Controller, true)).is_err());
     let generic_sa = request(Target::Registry("ghcr.io/o/app".into()), sa("e"), true);
     assert_eq!(Session::start(generic_sa).unwrap_err().kind(), "unsupported");

@@ -30,18 +30,15 @@ pub struct CaseFile<'a> {
 
 /// Parses the top level of a case file.
 pub fn parse_file(text: &str) -> Result<CaseFile<'_>, String> {
-    let top: BTreeMap<String, &RawValue> =
-        serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
-    let op = match top
-        .get("op")
-        .map(|raw| serde_json::from_str::<Value>(raw.get()))
-    {
+    let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    let op = match top.get("op").map(|raw| serde_json::from_str::<Value>(raw.get())) {
         Some(Ok(Value::String(op))) => op,
         _ => return Err("`op` is missing or not a string".into()),
     };
     let cases = match top.get("cases") {
-        Some(raw) => serde_json::from_str::<Vec<&RawValue>>(raw.get())
-            .map_err(|e| format!("`cases` is not a list: {e}"))?,
+        Some(raw) => {
+            serde_json::from_str::<Vec<&RawValue>>(raw.get()).map_err(|e| format!("`cases` is not a list: {e}"))?
+        }
         None => return Err("`cases` is missing".into()),
     };
     Ok(CaseFile { op, cases })
@@ -70,22 +67,18 @@ pub fn parse_case<'a>(raw: &'a RawValue) -> Result<Case<'a>, String> {
     let fields: BTreeMap<String, &'a RawValue> =
         serde_json::from_str(raw.get()).map_err(|e| format!("case is not a JSON object: {e}"))?;
     let input_raw = fields.get("input").ok_or("case has no `input`")?;
-    let raw_fields: BTreeMap<String, &'a RawValue> = serde_json::from_str(input_raw.get())
-        .map_err(|e| format!("`input` is not an object: {e}"))?;
+    let raw_fields: BTreeMap<String, &'a RawValue> =
+        serde_json::from_str(input_raw.get()).map_err(|e| format!("`input` is not an object: {e}"))?;
     let mut input = BTreeMap::new();
     for (name, raw) in raw_fields {
-        let value: Value =
-            serde_json::from_str(raw.get()).map_err(|e| format!("input.{name}: {e}"))?;
+        let value: Value = serde_json::from_str(raw.get()).map_err(|e| format!("input.{name}: {e}"))?;
         input.insert(name, (raw, value));
     }
     let expect = match fields.get("expect") {
         Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("`expect`: {e}"))?,
         None => return Err("case has no `expect`".into()),
     };
-    Ok(Case {
-        input: Input { fields: input },
-        expect,
-    })
+    Ok(Case { input: Input { fields: input }, expect })
 }
 
 /// A case's `input`. Accessors give the typed values the WIT calls take.
@@ -106,27 +99,17 @@ impl Input<'_> {
     /// gives request builders `now` "where the wire format depends on the
     /// time", and a builder that takes none does not need it.
     pub fn only(&self, known: &[&str]) -> Res<()> {
-        let unknown: Vec<&str> = self
-            .fields
-            .keys()
-            .map(String::as_str)
-            .filter(|k| *k != "now" && !known.contains(k))
-            .collect();
+        let unknown: Vec<&str> =
+            self.fields.keys().map(String::as_str).filter(|k| *k != "now" && !known.contains(k)).collect();
         if unknown.is_empty() {
             Ok(())
         } else {
-            fail(format!(
-                "input field(s) this op does not take: {}",
-                unknown.join(", ")
-            ))
+            fail(format!("input field(s) this op does not take: {}", unknown.join(", ")))
         }
     }
 
     fn get(&self, name: &str) -> Option<&Value> {
-        self.fields
-            .get(name)
-            .map(|(_, v)| v)
-            .filter(|v| !v.is_null())
+        self.fields.get(name).map(|(_, v)| v).filter(|v| !v.is_null())
     }
 
     fn required(&self, name: &str) -> Res<&Value> {
@@ -161,9 +144,7 @@ impl Input<'_> {
     }
 
     pub fn opt_u32(&self, name: &str) -> Res<Option<u32>> {
-        self.opt_i64(name)?
-            .map(|n| u32::try_from(n).map_err(|_| out_of_range(name, n, "u32")))
-            .transpose()
+        self.opt_i64(name)?.map(|n| u32::try_from(n).map_err(|_| out_of_range(name, n, "u32"))).transpose()
     }
 
     /// A list of strings; required.
@@ -173,17 +154,12 @@ impl Input<'_> {
 
     /// A list of strings; absent reads as empty.
     pub fn opt_strings(&self, name: &str) -> Res<Vec<String>> {
-        self.get(name)
-            .map(|v| as_strings(name, v))
-            .unwrap_or(Ok(Vec::new()))
+        self.get(name).map(|v| as_strings(name, v)).unwrap_or(Ok(Vec::new()))
     }
 
     /// The field's JSON text exactly as the case file writes it.
     pub fn raw_json(&self, name: &str) -> Option<String> {
-        self.fields
-            .get(name)
-            .filter(|(_, v)| !v.is_null())
-            .map(|(raw, _)| raw.get().to_string())
+        self.fields.get(name).filter(|(_, v)| !v.is_null()).map(|(raw, _)| raw.get().to_string())
     }
 
     /// An object field, for records such as `custom_cloud`.
@@ -197,11 +173,7 @@ impl Input<'_> {
 
     /// Response headers: an object `{name: value}` or a list of `[name, value]`.
     pub fn headers(&self, name: &str) -> Res<Vec<(String, String)>> {
-        let bad = || {
-            Err(Stop::Fail(format!(
-                "input.{name} must be an object or a list of [name, value] strings"
-            )))
-        };
+        let bad = || Err(Stop::Fail(format!("input.{name} must be an object or a list of [name, value] strings")));
         match self.get(name) {
             None => Ok(Vec::new()),
             Some(Value::Object(map)) => map
@@ -218,9 +190,7 @@ impl Input<'_> {
                     _ => bad(),
                 })
                 .collect(),
-            Some(_) => Err(Stop::Fail(format!(
-                "input.{name} must be an object or a list of pairs"
-            ))),
+            Some(_) => Err(Stop::Fail(format!("input.{name} must be an object or a list of pairs"))),
         }
     }
 }
@@ -236,9 +206,7 @@ fn as_int(name: &str, value: &Value) -> Res<i64> {
     match value {
         Value::Number(n) => match n.as_i64() {
             Some(n) => Ok(n),
-            None => Err(Stop::Inexpressible(format!(
-                "input.{name} = {n} is not a 64-bit integer"
-            ))),
+            None => Err(Stop::Inexpressible(format!("input.{name} = {n} is not a 64-bit integer"))),
         },
         _ => fail(format!("input.{name} is not a number")),
     }

@@ -23,11 +23,7 @@ pub enum Actual {
     /// A parser's or resolver's result, as a JSON object with SPEC's field names.
     Output(Value),
     /// A WIT `error`: its kind in WIT spelling, the service code, the message.
-    Error {
-        kind: &'static str,
-        code: Option<String>,
-        message: String,
-    },
+    Error { kind: &'static str, code: Option<String>, message: String },
 }
 
 /// Checks `actual` against a case's `expect` object. `Err` describes every
@@ -45,34 +41,17 @@ pub fn check(expect: &Value, actual: &Actual) -> Result<(), String> {
         ("request", Actual::Request(request)) => check_request(wanted, request),
         ("output", Actual::Output(output)) => check_output(wanted, output),
         ("error", Actual::Error { kind, code, .. }) => check_error(wanted, kind, code.as_deref()),
-        (
-            "request" | "output",
-            Actual::Error {
-                kind,
-                code,
-                message,
-            },
-        ) => Err(format!(
+        ("request" | "output", Actual::Error { kind, code, message }) => Err(format!(
             "unexpected error {kind}{}: {}",
-            code.as_ref()
-                .map(|c| format!(" (code {})", show(c)))
-                .unwrap_or_default(),
+            code.as_ref().map(|c| format!(" (code {})", show(c))).unwrap_or_default(),
             shorten(message, 160)
         )),
-        ("error", success) => Err(format!(
-            "expected error {}, got success: {}",
-            describe_expected_error(wanted),
-            summary(success)
-        )),
-        ("request", Actual::Output(_)) => {
-            Err("case error: this op gives an output, not a request".into())
+        ("error", success) => {
+            Err(format!("expected error {}, got success: {}", describe_expected_error(wanted), summary(success)))
         }
-        ("output", Actual::Request(_)) => {
-            Err("case error: this op gives a request, not an output".into())
-        }
-        (other, _) => Err(format!(
-            "case error: unknown expectation `{other}` (want request, output or error)"
-        )),
+        ("request", Actual::Output(_)) => Err("case error: this op gives an output, not a request".into()),
+        ("output", Actual::Request(_)) => Err("case error: this op gives a request, not an output".into()),
+        (other, _) => Err(format!("case error: unknown expectation `{other}` (want request, output or error)")),
     }
 }
 
@@ -99,13 +78,8 @@ fn check_error(wanted: &Value, kind: &str, code: Option<&str>) -> Result<(), Str
     let Some(wanted) = wanted.as_object() else {
         return Err("case error: `expect.error` is not an object".into());
     };
-    if let Some(unknown) = wanted
-        .keys()
-        .find(|k| !["kind", "code"].contains(&k.as_str()))
-    {
-        return Err(format!(
-            "case error: unknown field `expect.error.{unknown}`"
-        ));
+    if let Some(unknown) = wanted.keys().find(|k| !["kind", "code"].contains(&k.as_str())) {
+        return Err(format!("case error: unknown field `expect.error.{unknown}`"));
     }
     let Some(wanted_kind) = wanted.get("kind").and_then(Value::as_str) else {
         return Err("case error: `expect.error.kind` is missing or not a string".into());
@@ -117,18 +91,15 @@ fn check_error(wanted: &Value, kind: &str, code: Option<&str>) -> Result<(), Str
     match wanted.get("code") {
         None => {}
         // `"code": null`: the service gave no code.
-        Some(Value::Null) if code.is_some() => diffs.push(format!(
-            "error code: expected none, actual {}",
-            show(code.unwrap_or_default())
-        )),
-        Some(Value::Null) => {}
-        Some(Value::String(wanted_code)) if Some(wanted_code.as_str()) != code => {
-            diffs.push(format!(
-                "error code: expected {}, actual {}",
-                show(wanted_code),
-                code.map(show).unwrap_or_else(|| "none".into())
-            ))
+        Some(Value::Null) if code.is_some() => {
+            diffs.push(format!("error code: expected none, actual {}", show(code.unwrap_or_default())))
         }
+        Some(Value::Null) => {}
+        Some(Value::String(wanted_code)) if Some(wanted_code.as_str()) != code => diffs.push(format!(
+            "error code: expected {}, actual {}",
+            show(wanted_code),
+            code.map(show).unwrap_or_else(|| "none".into())
+        )),
         Some(Value::String(_)) => {}
         Some(_) => return Err("case error: `expect.error.code` is not a string".into()),
     }
@@ -153,34 +124,20 @@ fn check_output(wanted: &Value, actual: &Value) -> Result<(), String> {
 
 // ---------------------------------------------------------------- requests
 
-const REQUEST_FIELDS: &[&str] = &[
-    "method",
-    "url",
-    "headers",
-    "absent_headers",
-    "form",
-    "json",
-    "body",
-];
+const REQUEST_FIELDS: &[&str] = &["method", "url", "headers", "absent_headers", "form", "json", "body"];
 
 fn check_request(wanted: &Value, actual: &Request) -> Result<(), String> {
     let Some(wanted) = wanted.as_object() else {
         return Err("case error: `expect.request` is not an object".into());
     };
-    if let Some(unknown) = wanted
-        .keys()
-        .find(|k| !REQUEST_FIELDS.contains(&k.as_str()))
-    {
-        return Err(format!(
-            "case error: unknown field `expect.request.{unknown}`"
-        ));
+    if let Some(unknown) = wanted.keys().find(|k| !REQUEST_FIELDS.contains(&k.as_str())) {
+        return Err(format!("case error: unknown field `expect.request.{unknown}`"));
     }
     let mut diffs = Vec::new();
     match wanted.get("method") {
-        Some(Value::String(method)) if *method != actual.method => diffs.push(format!(
-            "method: {}",
-            show_difference(method, &actual.method)
-        )),
+        Some(Value::String(method)) if *method != actual.method => {
+            diffs.push(format!("method: {}", show_difference(method, &actual.method)))
+        }
         Some(Value::String(_)) => {}
         _ => return Err("case error: `expect.request.method` is missing or not a string".into()),
     }
@@ -214,11 +171,7 @@ pub struct UrlParts<'a> {
 /// Only the structure is checked; the parts are compared, not validated.
 pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
     let (scheme, rest) = url.split_once("://")?;
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    {
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
         return None;
     }
     let (rest, fragment) = match rest.split_once('#') {
@@ -254,23 +207,12 @@ pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
     if host.is_empty() {
         return None;
     }
-    Some(UrlParts {
-        scheme,
-        userinfo,
-        host,
-        port,
-        path,
-        query,
-        fragment,
-    })
+    Some(UrlParts { scheme, userinfo, host, port, path, query, fragment })
 }
 
 fn compare_urls(expected: &str, actual: &str, diffs: &mut Vec<String>) -> Result<(), String> {
     let Some(e) = split_url(expected) else {
-        return Err(format!(
-            "case error: expected url {} is not an absolute URL",
-            show(expected)
-        ));
+        return Err(format!("case error: expected url {} is not an absolute URL", show(expected)));
     };
     let Some(a) = split_url(actual) else {
         diffs.push(format!("url: not an absolute URL: {}", show(actual)));
@@ -278,30 +220,16 @@ fn compare_urls(expected: &str, actual: &str, diffs: &mut Vec<String>) -> Result
     };
     let mut part = |name: &str, same: bool, want: &str, got: &str| {
         if !same {
-            diffs.push(format!(
-                "url {name}: expected {}, actual {}",
-                show(want),
-                show(got)
-            ));
+            diffs.push(format!("url {name}: expected {}, actual {}", show(want), show(got)));
         }
     };
     let opt = |p: Option<&str>| p.map(str::to_string).unwrap_or_else(|| "(none)".into());
     part("scheme", e.scheme == a.scheme, e.scheme, a.scheme);
-    part(
-        "userinfo",
-        e.userinfo == a.userinfo,
-        &opt(e.userinfo),
-        &opt(a.userinfo),
-    );
+    part("userinfo", e.userinfo == a.userinfo, &opt(e.userinfo), &opt(a.userinfo));
     part("host", e.host.eq_ignore_ascii_case(a.host), e.host, a.host);
     part("port", e.port == a.port, &opt(e.port), &opt(a.port));
     part("path", e.path == a.path, e.path, a.path);
-    part(
-        "fragment",
-        e.fragment == a.fragment,
-        &opt(e.fragment),
-        &opt(a.fragment),
-    );
+    part("fragment", e.fragment == a.fragment, &opt(e.fragment), &opt(a.fragment));
     multiset_diff(
         "query",
         &decode_pairs(e.query.unwrap_or("").as_bytes()),
@@ -314,20 +242,13 @@ fn compare_urls(expected: &str, actual: &str, diffs: &mut Vec<String>) -> Result
 /// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space), the
 /// way servers read both form bodies and query strings.
 pub fn decode_pairs(text: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(text)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    form_urlencoded::parse(text).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 /// Compares two lists of pairs as multisets. Differences are reported per
 /// name when both sides have it ("expected X, actual Y"), else as missing or
 /// unexpected pairs.
-pub fn multiset_diff(
-    what: &str,
-    expected: &[(String, String)],
-    actual: &[(String, String)],
-    diffs: &mut Vec<String>,
-) {
+pub fn multiset_diff(what: &str, expected: &[(String, String)], actual: &[(String, String)], diffs: &mut Vec<String>) {
     let mut unmatched: Vec<&(String, String)> = actual.iter().collect();
     let mut missing = Vec::new();
     for pair in expected {
@@ -352,43 +273,27 @@ pub fn multiset_diff(
     }
 }
 
-fn compare_headers(
-    wanted: &Value,
-    actual: &[(String, String)],
-    diffs: &mut Vec<String>,
-) -> Result<(), String> {
+fn compare_headers(wanted: &Value, actual: &[(String, String)], diffs: &mut Vec<String>) -> Result<(), String> {
     let Some(wanted) = wanted.as_object() else {
         return Err("case error: `expect.request.headers` is not an object".into());
     };
     for (name, value) in wanted {
         let Some(value) = value.as_str() else {
-            return Err(format!(
-                "case error: expected header {name} is not a string"
-            ));
+            return Err(format!("case error: expected header {name} is not a string"));
         };
-        let found: Vec<&str> = actual
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect();
+        let found: Vec<&str> =
+            actual.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
         match found.as_slice() {
             [] => diffs.push(format!("header {name}: missing (expected {})", show(value))),
             [got] if *got == value => {}
             [got] => diffs.push(format!("header {name}: {}", show_difference(value, got))),
-            many => diffs.push(format!(
-                "header {name}: present {} times, expected once",
-                many.len()
-            )),
+            many => diffs.push(format!("header {name}: present {} times, expected once", many.len())),
         }
     }
     Ok(())
 }
 
-fn check_absent_headers(
-    wanted: &Value,
-    actual: &[(String, String)],
-    diffs: &mut Vec<String>,
-) -> Result<(), String> {
+fn check_absent_headers(wanted: &Value, actual: &[(String, String)], diffs: &mut Vec<String>) -> Result<(), String> {
     let Some(names) = wanted.as_array() else {
         return Err("case error: `expect.request.absent_headers` is not a list".into());
     };
@@ -403,11 +308,7 @@ fn check_absent_headers(
     Ok(())
 }
 
-fn compare_body(
-    wanted: &Map<String, Value>,
-    body: &[u8],
-    diffs: &mut Vec<String>,
-) -> Result<(), String> {
+fn compare_body(wanted: &Map<String, Value>, body: &[u8], diffs: &mut Vec<String>) -> Result<(), String> {
     let form = wanted.get("form");
     let json = wanted.get("json");
     if let Some(form) = form {
@@ -417,10 +318,7 @@ fn compare_body(
     if let Some(json) = json {
         match serde_json::from_slice::<Value>(body) {
             Ok(got) => json_diff("json", &without_nulls(json), &without_nulls(&got), diffs),
-            Err(e) => diffs.push(format!(
-                "json: body is not JSON ({e}): {}",
-                show(&String::from_utf8_lossy(body))
-            )),
+            Err(e) => diffs.push(format!("json: body is not JSON ({e}): {}", show(&String::from_utf8_lossy(body)))),
         }
     }
     if form.is_some() || json.is_some() {
@@ -445,8 +343,7 @@ fn compare_body(
 }
 
 fn expected_pairs(form: &Value) -> Result<Vec<(String, String)>, String> {
-    let bad =
-        || "case error: `expect.request.form` must be a list of [name, value] strings".to_string();
+    let bad = || "case error: `expect.request.form` must be a list of [name, value] strings".to_string();
     let list = form.as_array().ok_or_else(bad)?;
     list.iter()
         .map(|pair| match pair.as_array().map(Vec::as_slice) {
@@ -462,10 +359,7 @@ fn expected_pairs(form: &Value) -> Result<Vec<(String, String)>, String> {
 pub fn without_nulls(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
+            map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
         other => other.clone(),
@@ -503,11 +397,7 @@ pub fn json_diff(path: &str, expected: &Value, actual: &Value, diffs: &mut Vec<S
             diffs.push(format!("{path}: {}", show_difference(e, a)));
         }
         (e, a) if e != a => {
-            diffs.push(format!(
-                "{path}: expected {}, actual {}",
-                show_json(e),
-                show_json(a)
-            ));
+            diffs.push(format!("{path}: expected {}, actual {}", show_json(e), show_json(a)));
         }
         _ => {}
     }
@@ -543,27 +433,15 @@ pub fn show_difference(expected: &str, actual: &str) -> String {
     if expected.chars().count() <= SHOW_LIMIT && actual.chars().count() <= SHOW_LIMIT {
         return format!("expected {expected:?}, actual {actual:?}");
     }
-    let at = expected
-        .chars()
-        .zip(actual.chars())
-        .take_while(|(e, a)| e == a)
-        .count();
+    let at = expected.chars().zip(actual.chars()).take_while(|(e, a)| e == a).count();
     let window = |s: &str| -> String {
         let start = at.saturating_sub(12);
         let part: String = s.chars().skip(start).take(36).collect();
         let prefix = if start > 0 { "..." } else { "" };
-        let suffix = if s.chars().count() > start + 36 {
-            "..."
-        } else {
-            ""
-        };
+        let suffix = if s.chars().count() > start + 36 { "..." } else { "" };
         format!("{prefix}{part:?}{suffix} ({} chars)", s.chars().count())
     };
-    format!(
-        "differ at char {at}: expected {}, actual {}",
-        window(expected),
-        window(actual)
-    )
+    format!("differ at char {at}: expected {}, actual {}", window(expected), window(actual))
 }
 
 /// Cuts a message to `limit` characters.
@@ -577,9 +455,5 @@ pub fn shorten(text: &str, limit: usize) -> String {
 }
 
 fn finish(diffs: Vec<String>) -> Result<(), String> {
-    if diffs.is_empty() {
-        Ok(())
-    } else {
-        Err(diffs.join("; "))
-    }
+    if diffs.is_empty() { Ok(()) } else { Err(diffs.join("; ")) }
 }

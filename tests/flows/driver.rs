@@ -26,19 +26,36 @@ pub struct Host {
 
 impl Host {
     pub fn new() -> Host {
-        Host { i: support::instantiate() }
+        Host {
+            i: support::instantiate(),
+        }
     }
 
     pub fn start(&mut self, request: &SessionRequest) -> Result<ResourceAny, Error> {
-        self.i.api.cloudauth_auth_session().session().call_start(&mut self.i.store, request).expect("start trapped")
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .session()
+            .call_start(&mut self.i.store, request)
+            .expect("start trapped")
     }
 
     pub fn next(&mut self, s: ResourceAny) -> Step {
-        self.i.api.cloudauth_auth_session().session().call_next(&mut self.i.store, s).expect("next trapped")
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .session()
+            .call_next(&mut self.i.store, s)
+            .expect("next trapped")
     }
 
     pub fn http(&mut self, s: ResourceAny, response: &HttpResponse, now: i64) -> Result<(), Error> {
-        self.i.api.cloudauth_auth_session().session().call_receive_http(&mut self.i.store, s, response, now).expect("receive-http trapped")
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .session()
+            .call_receive_http(&mut self.i.store, s, response, now)
+            .expect("receive-http trapped")
     }
 
     pub fn token(&mut self, s: ResourceAny, token: &str, now: i64) -> Result<(), Error> {
@@ -51,15 +68,37 @@ impl Host {
     }
 
     pub fn cache_key(&mut self, s: ResourceAny) -> String {
-        self.i.api.cloudauth_auth_session().session().call_cache_key(&mut self.i.store, s).expect("cache-key trapped")
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .session()
+            .call_cache_key(&mut self.i.store, s)
+            .expect("cache-key trapped")
     }
 
-    pub fn from_cache(&mut self, s: ResourceAny) -> bool {
-        self.i.api.cloudauth_auth_session().session().call_from_cache(&mut self.i.store, s).expect("from-cache trapped")
+    pub fn served_from_cache(&mut self, s: ResourceAny) -> bool {
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .session()
+            .call_from_cache(&mut self.i.store, s)
+            .expect("from-cache trapped")
+    }
+
+    /// Starts `request` and tells whether it was served from the cache.
+    pub fn hit(&mut self, request: &SessionRequest) -> bool {
+        let s = self
+            .start(request)
+            .unwrap_or_else(|e| panic!("start failed: {}", message(&e)));
+        self.served_from_cache(s)
     }
 
     pub fn clear_cache(&mut self) {
-        self.i.api.cloudauth_auth_session().call_clear_cache(&mut self.i.store).expect("clear-cache trapped")
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .call_clear_cache(&mut self.i.store)
+            .expect("clear-cache trapped")
     }
 }
 
@@ -84,7 +123,10 @@ pub fn message(e: &Error) -> String {
 pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
     HttpResponse {
         status,
-        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         body: body.as_bytes().to_vec(),
     }
 }
@@ -104,7 +146,10 @@ pub fn check_request(expected: &Value, actual: &HttpRequest) -> Result<(), Strin
 /// What the host is expected to do, and what it answers.
 pub enum Exchange {
     /// An identity token is asked for; the host hands over `reply`.
-    Token { expect: IdentityTokenRequest, reply: String },
+    Token {
+        expect: IdentityTokenRequest,
+        reply: String,
+    },
     /// A request is to be sent; it must match `expect`; the host hands over `reply`.
     Http {
         expect: Value,
@@ -115,7 +160,12 @@ pub enum Exchange {
 }
 
 impl Exchange {
-    pub fn token(audience: &str, service_account: Option<(&str, &str)>, file: Option<&str>, reply: &str) -> Exchange {
+    pub fn token(
+        audience: &str,
+        service_account: Option<(&str, &str)>,
+        file: Option<&str>,
+        reply: &str,
+    ) -> Exchange {
         Exchange::Token {
             expect: IdentityTokenRequest {
                 audience: audience.to_owned(),
@@ -127,7 +177,11 @@ impl Exchange {
     }
 
     pub fn http(expect: Value, reply: HttpResponse, malformed: Option<&str>) -> Exchange {
-        Exchange::Http { expect, reply, malformed: malformed.map(str::to_owned) }
+        Exchange::Http {
+            expect,
+            reply,
+            malformed: malformed.map(str::to_owned),
+        }
     }
 }
 
@@ -136,7 +190,10 @@ pub enum Outcome {
     /// Done with exactly these credentials.
     Done(Credentials),
     /// Failed with this error kind (and service code).
-    Failed { kind: &'static str, code: Option<&'static str> },
+    Failed {
+        kind: &'static str,
+        code: Option<&'static str>,
+    },
 }
 
 pub struct Scenario {
@@ -154,7 +211,11 @@ fn same_step(a: &Step, b: &Step) -> bool {
 
 fn describe(step: &Step) -> String {
     match step {
-        Step::SendHttp(r) => format!("send-http {} {}", r.method, r.url.split('?').next().unwrap_or_default()),
+        Step::SendHttp(r) => format!(
+            "send-http {} {}",
+            r.method,
+            r.url.split('?').next().unwrap_or_default()
+        ),
         Step::FetchIdentityToken(r) => format!("fetch-identity-token {r:?}"),
         Step::Done(_) => "done".into(),
         Step::Failed(e) => format!("failed {}: {}", kind(e), message(e)),
@@ -165,32 +226,63 @@ impl Scenario {
     /// Drives the scenario; returns the host and session at the end.
     pub fn run(&self) -> (Host, ResourceAny) {
         let mut host = Host::new();
-        let s = host.start(&self.request).unwrap_or_else(|e| panic!("{}: start failed: {} {}", self.name, kind(&e), message(&e)));
+        let s = host.start(&self.request).unwrap_or_else(|e| {
+            panic!("{}: start failed: {} {}", self.name, kind(&e), message(&e))
+        });
         let last = self.exchanges.len();
         for (k, exchange) in self.exchanges.iter().enumerate() {
             let step = host.next(s);
-            assert!(same_step(&step, &host.next(s)), "{} step {k}: asking twice changed the step", self.name);
+            assert!(
+                same_step(&step, &host.next(s)),
+                "{} step {k}: asking twice changed the step",
+                self.name
+            );
             let result = match exchange {
                 Exchange::Token { expect, reply } => {
                     let Step::FetchIdentityToken(asked) = &step else {
-                        panic!("{} step {k}: expected fetch-identity-token, got {}", self.name, describe(&step));
+                        panic!(
+                            "{} step {k}: expected fetch-identity-token, got {}",
+                            self.name,
+                            describe(&step)
+                        );
                     };
-                    assert_eq!(format!("{asked:?}"), format!("{expect:?}"), "{} step {k}: identity token request", self.name);
-                    let wrong = host.http(s, &response(200, &[], "{}"), self.now).expect_err("an HTTP response while a token is awaited");
+                    assert_eq!(
+                        format!("{asked:?}"),
+                        format!("{expect:?}"),
+                        "{} step {k}: identity token request",
+                        self.name
+                    );
+                    let wrong = host
+                        .http(s, &response(200, &[], "{}"), self.now)
+                        .expect_err("an HTTP response while a token is awaited");
                     assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
-                    assert!(same_step(&step, &host.next(s)), "{} step {k}: wrong-order input changed the session", self.name);
+                    assert!(
+                        same_step(&step, &host.next(s)),
+                        "{} step {k}: wrong-order input changed the session",
+                        self.name
+                    );
                     host.token(s, reply, self.now)
                 }
                 Exchange::Http { expect, reply, .. } => {
                     let Step::SendHttp(request) = &step else {
-                        panic!("{} step {k}: expected send-http, got {}", self.name, describe(&step));
+                        panic!(
+                            "{} step {k}: expected send-http, got {}",
+                            self.name,
+                            describe(&step)
+                        );
                     };
                     if let Err(diff) = check_request(expect, request) {
                         panic!("{} step {k}: request differs: {diff}", self.name);
                     }
-                    let wrong = host.token(s, "eyJhbGciOiJub25lIn0.e30.sig", self.now).expect_err("a token while a response is awaited");
+                    let wrong = host
+                        .token(s, "eyJhbGciOiJub25lIn0.e30.sig", self.now)
+                        .expect_err("a token while a response is awaited");
                     assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
-                    assert!(same_step(&step, &host.next(s)), "{} step {k}: wrong-order input changed the session", self.name);
+                    assert!(
+                        same_step(&step, &host.next(s)),
+                        "{} step {k}: wrong-order input changed the session",
+                        self.name
+                    );
                     host.http(s, reply, self.now)
                 }
             };
@@ -199,19 +291,37 @@ impl Scenario {
                 (Ok(()), false) => {}
                 (Err(e), true) => {
                     let end = host.next(s);
-                    assert!(matches!(&end, Step::Failed(f) if format!("{f:?}") == format!("{e:?}")), "{}: the receive error and the failed step differ", self.name);
+                    assert!(
+                        matches!(&end, Step::Failed(f) if format!("{f:?}") == format!("{e:?}")),
+                        "{}: the receive error and the failed step differ",
+                        self.name
+                    );
                 }
                 (Ok(()), true) => panic!("{} step {k}: expected the receive to fail", self.name),
-                (Err(e), false) => panic!("{} step {k}: receive failed: {} {}", self.name, kind(&e), message(&e)),
+                (Err(e), false) => panic!(
+                    "{} step {k}: receive failed: {} {}",
+                    self.name,
+                    kind(&e),
+                    message(&e)
+                ),
             }
         }
         let end = host.next(s);
         match (&self.outcome, &end) {
-            (Outcome::Done(want), Step::Done(got)) => assert_eq!(format!("{got:?}"), format!("{want:?}"), "{}: credentials", self.name),
+            (Outcome::Done(want), Step::Done(got)) => assert_eq!(
+                format!("{got:?}"),
+                format!("{want:?}"),
+                "{}: credentials",
+                self.name
+            ),
             (Outcome::Failed { kind: k, code }, Step::Failed(e)) => {
                 assert_eq!(kind(e), *k, "{}: {}", self.name, message(e));
                 if let Some(code) = code {
-                    assert!(matches!(e, Error::HttpStatus(s) if s.code.as_deref() == Some(*code)), "{}: code {e:?}", self.name);
+                    assert!(
+                        matches!(e, Error::HttpStatus(s) if s.code.as_deref() == Some(*code)),
+                        "{}: code {e:?}",
+                        self.name
+                    );
                 }
             }
             _ => panic!("{}: unexpected end {}", self.name, describe(&end)),
@@ -225,17 +335,37 @@ impl Scenario {
         for (k, exchange) in self.exchanges.iter().enumerate() {
             let failures: Vec<(String, Failure)> = match exchange {
                 Exchange::Token { .. } => vec![
-                    ("expired identity token".into(), Failure::Token(expired_jwt(self.now), "invalid-input")),
-                    ("empty identity token".into(), Failure::Token(String::new(), "invalid-input")),
-                    ("identity token with a newline".into(), Failure::Token("a\nb".into(), "invalid-input")),
+                    (
+                        "expired identity token".into(),
+                        Failure::Token(expired_jwt(self.now), "invalid-input"),
+                    ),
+                    (
+                        "empty identity token".into(),
+                        Failure::Token(String::new(), "invalid-input"),
+                    ),
+                    (
+                        "identity token with a newline".into(),
+                        Failure::Token("a\nb".into(), "invalid-input"),
+                    ),
                 ],
                 Exchange::Http { malformed, .. } => {
                     let mut f: Vec<(String, Failure)> = [401u16, 403, 500, 503]
                         .iter()
-                        .map(|&status| (format!("HTTP {status}"), Failure::Http(response(status, &[], r#"{"message":"no"}"#), "http-status")))
+                        .map(|&status| {
+                            (
+                                format!("HTTP {status}"),
+                                Failure::Http(
+                                    response(status, &[], r#"{"message":"no"}"#),
+                                    "http-status",
+                                ),
+                            )
+                        })
                         .collect();
                     if let Some(body) = malformed {
-                        f.push(("malformed body".into(), Failure::Http(response(200, &[], body), "malformed-response")));
+                        f.push((
+                            "malformed body".into(),
+                            Failure::Http(response(200, &[], body), "malformed-response"),
+                        ));
                     }
                     f
                 }
@@ -243,7 +373,9 @@ impl Scenario {
             for (what, failure) in failures {
                 let name = format!("{} step {k} {what}", self.name);
                 let mut host = Host::new();
-                let s = host.start(&self.request).unwrap_or_else(|e| panic!("{name}: start failed: {}", message(&e)));
+                let s = host
+                    .start(&self.request)
+                    .unwrap_or_else(|e| panic!("{name}: start failed: {}", message(&e)));
                 for earlier in &self.exchanges[..k] {
                     let r = match earlier {
                         Exchange::Token { reply, .. } => host.token(s, reply, self.now),
@@ -257,7 +389,9 @@ impl Scenario {
                 };
                 let err = result.expect_err(&name);
                 assert_eq!(kind(&err), want, "{name}: {}", message(&err));
-                if let (Failure::Http(resp, "http-status"), Error::HttpStatus(se)) = (&failure, &err) {
+                if let (Failure::Http(resp, "http-status"), Error::HttpStatus(se)) =
+                    (&failure, &err)
+                {
                     assert_eq!(se.status, resp.status, "{name}");
                 }
                 match host.next(s) {
@@ -278,18 +412,28 @@ enum Failure {
 /// After done or failed, every receive is an error and changes nothing.
 fn assert_finished(host: &mut Host, s: ResourceAny, name: &str, now: i64) {
     let end = host.next(s);
-    let e = host.http(s, &response(200, &[], "{}"), now).expect_err("receive-http after the end");
+    let e = host
+        .http(s, &response(200, &[], "{}"), now)
+        .expect_err("receive-http after the end");
     assert_eq!(kind(&e), "invalid-input", "{name}");
-    let e = host.token(s, "eyJhbGciOiJub25lIn0.e30.sig", now).expect_err("receive-identity-token after the end");
+    let e = host
+        .token(s, "eyJhbGciOiJub25lIn0.e30.sig", now)
+        .expect_err("receive-identity-token after the end");
     assert_eq!(kind(&e), "invalid-input", "{name}");
-    assert!(same_step(&end, &host.next(s)), "{name}: a receive after the end changed the session");
+    assert!(
+        same_step(&end, &host.next(s)),
+        "{name}: a receive after the end changed the session"
+    );
 }
 
 /// A JWT (unsigned, dummy signature) with these claims.
 pub fn jwt(claims: &Value) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(claims.to_string()))
+    format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
 }
 
 /// A service-account token that expired a second before `now`.

@@ -42,10 +42,7 @@ pub fn load(path: &Path) -> Result<Instance> {
     let linker: Linker<()> = Linker::new(&engine);
     let mut store = Store::new(&engine, ());
     let api = Cloudauth::instantiate(&mut store, &component, &linker).map_err(|e| {
-        anyhow!(
-            "cannot instantiate {} (is it a cloudauth component of this version?): {e:#}",
-            path.display()
-        )
+        anyhow!("cannot instantiate {} (is it a cloudauth component of this version?): {e:#}", path.display())
     })?;
     Ok(Instance { store, api })
 }

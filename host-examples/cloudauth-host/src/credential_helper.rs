@@ -190,7 +190,8 @@ mod tests {
 
     #[test]
     fn unsupported_registries_are_not_found() {
-        let err = answer("get", "ghcr.io", |_| Err(FlowError::Component(ComponentError::Unsupported("no".into())))).unwrap_err();
+        let err = answer("get", "ghcr.io", |_| Err(FlowError::Component(ComponentError::Unsupported("no".into()))))
+            .unwrap_err();
         assert_eq!(err, NOT_FOUND);
     }
 

@@ -66,7 +66,9 @@ struct Auth {
 
 pub fn main(args: &[String]) -> ExitCode {
     if let Some(arg) = args.first() {
-        eprintln!("kubelet-credential-provider takes no arguments (got {arg}); it reads a CredentialProviderRequest on stdin");
+        eprintln!(
+            "kubelet-credential-provider takes no arguments (got {arg}); it reads a CredentialProviderRequest on stdin"
+        );
         return ExitCode::from(2);
     }
     match run() {
@@ -89,20 +91,19 @@ fn run() -> anyhow::Result<String> {
     std::io::stdin().take(MAX_INPUT).read_to_end(&mut input).context("cannot read stdin")?;
     let request = parse_request(&input)?;
     let mut instance = transport::load_component()?;
-    let registry = transport::registry_host(&mut instance, &request.image).map_err(|e| anyhow!("image {}: {e}", request.image))?;
+    let registry =
+        transport::registry_host(&mut instance, &request.image).map_err(|e| anyhow!("image {}: {e}", request.image))?;
     let (identity, object_level) = identity(&request)?;
     let mut options = transport::options_from_env(&transport::process_env())?;
     options.object_level_workload_identity = object_level;
-    let session = SessionRequest {
-        target: Target::Registry(request.image.clone()),
-        identity,
-        options,
-        now: transport::now(),
-    };
+    let session =
+        SessionRequest { target: Target::Registry(request.image.clone()), identity, options, now: transport::now() };
     let tokens = IdentityTokens { token_file: None, service_account_token: request.service_account_token.clone() };
     let outcome = transport::run_session(&mut instance, &Transport::from_env()?, &tokens, &session);
     let auth = match outcome {
-        Ok(Credentials::Registry(c)) => Some(Auth { registry, username: c.username, password: c.password, expires_at: c.expires_at }),
+        Ok(Credentials::Registry(c)) => {
+            Some(Auth { registry, username: c.username, password: c.password, expires_at: c.expires_at })
+        }
         Ok(_) => bail!("the flow gave credentials that are not for a registry"),
         Err(e) if e.is_unsupported() => None,
         Err(FlowError::Component(e)) => bail!("{}: {}", request.image, crate::component::describe(&e)),
@@ -224,7 +225,8 @@ mod tests {
         assert!(format!("{:#}", parse_request(wrong_version).unwrap_err()).contains("apiVersion"));
         let wrong_kind = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"Pod","image":"r/a"}"#;
         assert!(parse_request(wrong_kind).is_err());
-        let no_image = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":""}"#;
+        let no_image =
+            br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":""}"#;
         assert!(parse_request(no_image).is_err());
         let truncated = br#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","serviceAccountToken":"hunter2"#;
         let message = format!("{:#}", parse_request(truncated).unwrap_err());
@@ -233,7 +235,8 @@ mod tests {
 
     #[test]
     fn a_service_account_token_means_object_level_identity() {
-        let token = jwt(serde_json::json!({"sub": "system:serviceaccount:team-a:puller", "aud": ["sts.amazonaws.com"]}));
+        let token =
+            jwt(serde_json::json!({"sub": "system:serviceaccount:team-a:puller", "aud": ["sts.amazonaws.com"]}));
         let body = serde_json::json!({
             "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
             "kind": "CredentialProviderRequest",

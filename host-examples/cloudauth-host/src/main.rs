@@ -14,6 +14,7 @@ mod plan;
 mod render;
 mod transport;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -79,20 +80,18 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command> {
         [cmd, ..] if cmd == "plan" => bail!("plan takes one target"),
         [other, ..] => bail!("unknown command {other:?} (did you mean `plan {other}`?)"),
     };
-    Ok(Command::Plan(Args {
-        component: component.unwrap_or_else(component::default_path),
-        json,
-        target,
-    }))
+    Ok(Command::Plan(Args { component: component.unwrap_or_else(component::default_path), json, target }))
 }
 
 fn run(args: Args) -> Result<bool> {
     let mut instance = component::load(&args.component)?;
     let plan = plan::plan(&mut instance, &args.target);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&render::json(&plan))?);
-    } else {
-        print!("{}", render::text(&plan));
+    let text = if args.json { serde_json::to_string_pretty(&render::json(&plan))? + "\n" } else { render::text(&plan) };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
     }
     Ok(plan.resolved.is_ok())
 }

@@ -50,18 +50,11 @@ const SHOWN_AS: &[(&str, &str)] = &[
 
 /// `text` with every stand-in replaced by its placeholder.
 pub fn show(text: &str) -> String {
-    SHOWN_AS
-        .iter()
-        .fold(text.to_string(), |t, (stand_in, shown)| t.replace(stand_in, shown))
+    SHOWN_AS.iter().fold(text.to_string(), |t, (stand_in, shown)| t.replace(stand_in, shown))
 }
 
 /// Headers whose values carry credentials.
-const CREDENTIAL_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "x-amz-security-token",
-    "cookie",
-];
+const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "x-amz-security-token", "cookie"];
 
 /// A header value for printing: placeholders shown, and for a credential
 /// header everything that is not a placeholder redacted. The scheme
@@ -121,19 +114,13 @@ mod tests {
             show("arn:aws:iam::999999999999:role/PLACEHOLDER-ROLE-NAME"),
             "arn:aws:iam::<account-id>:role/<role-name>"
         );
-        assert_eq!(
-            show(stand_in::GCP_SERVICE_ACCOUNT),
-            "<gsa-name>@<project-id>.iam.gserviceaccount.com"
-        );
+        assert_eq!(show(stand_in::GCP_SERVICE_ACCOUNT), "<gsa-name>@<project-id>.iam.gserviceaccount.com");
     }
 
     #[test]
     fn every_stand_in_is_url_unreserved() {
         for (stand_in, _) in SHOWN_AS.iter().filter(|(s, _)| !s.starts_with("arn:")) {
-            assert!(
-                stand_in.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)),
-                "{stand_in}"
-            );
+            assert!(stand_in.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)), "{stand_in}");
         }
     }
 
@@ -146,10 +133,7 @@ mod tests {
         assert_eq!(header_value("authorization", "Bearer ya29.real"), "Bearer <redacted>");
         assert_eq!(header_value("Authorization", "Basic dTpw"), "Basic <base64 user:password>");
         assert_eq!(header_value("X-Amz-Security-Token", "FwoGZX"), "<redacted>");
-        assert_eq!(
-            header_value("X-Amz-Security-Token", "PLACEHOLDER-AWS-SESSION-TOKEN"),
-            "<aws-session-token>"
-        );
+        assert_eq!(header_value("X-Amz-Security-Token", "PLACEHOLDER-AWS-SESSION-TOKEN"), "<aws-session-token>");
         assert_eq!(
             header_value(
                 "Authorization",

@@ -56,6 +56,8 @@ pub struct AwsTarget {
 pub struct Flow {
     pub name: String,
     pub default: bool,
+    /// What happens before the first request, when the component is not asked.
+    pub intro: Vec<String>,
     pub steps: Vec<Step>,
     /// What the host does with the final answer.
     pub outcome: String,
@@ -84,57 +86,33 @@ pub enum Body {
 
 impl ShownRequest {
     fn from_built(request: HttpRequest) -> Self {
-        let headers: Vec<(String, String)> = request
+        let headers: Vec<(String, String)> =
+            request.headers.iter().map(|(n, v)| (n.clone(), placeholder::header_value(n, v))).collect();
+        let is_form = request
             .headers
             .iter()
-            .map(|(n, v)| (n.clone(), placeholder::header_value(n, v)))
-            .collect();
-        let is_form = request.headers.iter().any(|(n, v)| {
-            n.eq_ignore_ascii_case("content-type")
-                && v.starts_with("application/x-www-form-urlencoded")
-        });
+            .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.starts_with("application/x-www-form-urlencoded"));
         let text = String::from_utf8_lossy(&request.body);
         let body = if request.body.is_empty() {
             Body::Empty
         } else if is_form {
-            Body::Form(
-                decode_form(&text)
-                    .into_iter()
-                    .map(|(k, v)| (k, placeholder::show(&v)))
-                    .collect(),
-            )
+            Body::Form(decode_form(&text).into_iter().map(|(k, v)| (k, placeholder::show(&v))).collect())
         } else {
             Body::Text(placeholder::show(&text))
         };
-        ShownRequest {
-            method: request.method,
-            url: placeholder::show(&request.url),
-            headers,
-            body,
-        }
+        ShownRequest { method: request.method, url: placeholder::show(&request.url), headers, body }
     }
 }
 
 fn step(title: &str, built: Result<HttpRequest, String>) -> Step {
-    Step {
-        title: title.to_string(),
-        request: built.map(ShownRequest::from_built),
-    }
+    Step { title: title.to_string(), request: built.map(ShownRequest::from_built) }
 }
 
 /// Plans `target`.
 pub fn plan(instance: &mut Instance, target: &str) -> Plan {
     let i = instance;
-    let resolved = flatten(i.api.cloudauth_auth_resolve().call_resolve_registry(
-        &mut i.store,
-        target,
-        None,
-    ));
-    let scopes = flatten(
-        i.api
-            .cloudauth_auth_resolve()
-            .call_registry_scopes(&mut i.store, target, None),
-    );
+    let resolved = flatten(i.api.cloudauth_auth_resolve().call_resolve_registry(&mut i.store, target, None));
+    let scopes = flatten(i.api.cloudauth_auth_resolve().call_registry_scopes(&mut i.store, target, None));
     let mut plan = Plan {
         target: target.to_string(),
         resolved: Err(String::new()),
@@ -151,11 +129,8 @@ pub fn plan(instance: &mut Instance, target: &str) -> Plan {
             return plan;
         }
     };
-    plan.audience = flatten(
-        i.api
-            .cloudauth_auth_resolve()
-            .call_service_account_audience(&mut i.store, resolved.provider),
-    );
+    plan.audience =
+        flatten(i.api.cloudauth_auth_resolve().call_service_account_audience(&mut i.store, resolved.provider));
     match resolved.provider {
         Provider::Azure => azure_flows(i, &resolved, &mut plan),
         Provider::Aws => aws_flows(i, &resolved, &mut plan),
@@ -206,11 +181,7 @@ fn cloud_name(c: AzureCloud) -> &'static str {
 
 /// The first token scope, or a placeholder when the component gave none.
 fn first_scope(plan: &Plan) -> String {
-    plan.scopes
-        .as_ref()
-        .ok()
-        .and_then(|s| s.first().cloned())
-        .unwrap_or_else(|| stand_in::SCOPE.to_string())
+    plan.scopes.as_ref().ok().and_then(|s| s.first().cloned()).unwrap_or_else(|| stand_in::SCOPE.to_string())
 }
 
 // ---------------------------------------------------------------- Azure
@@ -244,11 +215,9 @@ fn azure_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     plan.flows.push(Flow {
         name: "Workload identity".into(),
         default: true,
+        intro: Vec::new(),
         steps: vec![
-            step(
-                "Entra ID: the Kubernetes service-account token, as a client assertion, for an access token",
-                entra,
-            ),
+            step("Entra ID: the Kubernetes service-account token, as a client assertion, for an access token", entra),
             step(exchange_title, exchange(i, Some(stand_in::TENANT_ID))),
         ],
         outcome: outcome.clone(),
@@ -267,11 +236,9 @@ fn azure_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     plan.flows.push(Flow {
         name: "Managed identity (IMDS)".into(),
         default: false,
+        intro: Vec::new(),
         steps: vec![
-            step(
-                "IMDS: an access token for the VM's system-assigned identity",
-                imds,
-            ),
+            step("IMDS: an access token for the VM's system-assigned identity", imds),
             step(exchange_title, exchange(i, None)),
         ],
         outcome,
@@ -287,16 +254,8 @@ fn aws_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
         return;
     };
     let account = aws.account_id.as_deref().unwrap_or(stand_in::ACCOUNT_ID);
-    let role_arn = format!(
-        "arn:{}:iam::{account}:role/{}",
-        aws.partition,
-        stand_in::ROLE_NAME
-    );
-    let no_options = EndpointOptions {
-        fips: false,
-        dualstack: false,
-        legacy: false,
-    };
+    let role_arn = format!("arn:{}:iam::{account}:role/{}", aws.partition, stand_in::ROLE_NAME);
+    let no_options = EndpointOptions { fips: false, dualstack: false, legacy: false };
     let sts = flatten(i.api.cloudauth_auth_aws().call_sts_web_identity_request(
         &mut i.store,
         &WebIdentityParams {
@@ -321,10 +280,7 @@ fn aws_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
             },
             registry_ids: Vec::new(),
             public: aws.public,
-            endpoint: EndpointOptions {
-                fips: aws.fips,
-                ..no_options
-            },
+            endpoint: EndpointOptions { fips: aws.fips, ..no_options },
         },
         SIGNING_TIME,
     ));
@@ -332,15 +288,10 @@ fn aws_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     plan.flows.push(Flow {
         name: "IRSA (web identity)".into(),
         default: true,
+        intro: Vec::new(),
         steps: vec![
-            step(
-                "STS AssumeRoleWithWebIdentity: the Kubernetes service-account token for temporary credentials",
-                sts,
-            ),
-            step(
-                &format!("{service} GetAuthorizationToken, SigV4-signed with those credentials"),
-                ecr,
-            ),
+            step("STS AssumeRoleWithWebIdentity: the Kubernetes service-account token for temporary credentials", sts),
+            step(&format!("{service} GetAuthorizationToken, SigV4-signed with those credentials"), ecr),
         ],
         outcome: format!(
             "docker login {} --username AWS --password <the password in the decoded authorizationToken>",
@@ -363,18 +314,12 @@ fn aws_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
 
 fn gcp_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     let scopes = plan.scopes.clone().unwrap_or_default();
-    let metadata = flatten(
-        i.api
-            .cloudauth_auth_gcp()
-            .call_metadata_token_request(&mut i.store, &scopes, None),
-    );
-    let outcome = format!(
-        "docker login {} --username oauth2accesstoken --password <access-token>",
-        t.registry
-    );
+    let metadata = flatten(i.api.cloudauth_auth_gcp().call_metadata_token_request(&mut i.store, &scopes, None));
+    let outcome = format!("docker login {} --username oauth2accesstoken --password <access-token>", t.registry);
     plan.flows.push(Flow {
         name: "GCE metadata server".into(),
         default: true,
+        intro: Vec::new(),
         steps: vec![step(
             "Metadata server: an access token for the node's (or GKE workload's) service account",
             metadata,
@@ -407,6 +352,7 @@ fn gcp_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     plan.flows.push(Flow {
         name: "Workload identity federation, impersonating a service account".into(),
         default: false,
+        intro: Vec::new(),
         steps: vec![
             step(
                 "STS token exchange: the Kubernetes service-account token for a federated token",
@@ -429,29 +375,16 @@ fn gcp_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
 // ---------------------------------------------------------------- generic registries
 
 fn generic_flow(i: &mut Instance, target: &str, t: &RegistryTarget, plan: &mut Plan) {
-    plan.notes.push(
-        "Not a cloud registry: no cloud token is requested, and no cloud identity is sent to it."
-            .into(),
-    );
+    plan.notes.push("Not a cloud registry: no cloud token is requested, and no cloud identity is sent to it.".into());
     // The realm comes from the registry's own challenge at run time; Docker
     // Hub's is well known, others are shown with an example realm.
     let (challenge, example) = if t.registry == "docker.io" {
-        (
-            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#.to_string(),
-            false,
-        )
+        (r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#.to_string(), false)
     } else {
-        (
-            format!(r#"Bearer realm="https://{0}/token",service="{0}""#, t.registry),
-            true,
-        )
+        (format!(r#"Bearer realm="https://{0}/token",service="{0}""#, t.registry), true)
     };
     let scope = format!("repository:{}:pull", repository(target, &t.registry));
-    let parsed = flatten(
-        i.api
-            .cloudauth_auth_oci()
-            .call_parse_challenge(&mut i.store, &challenge),
-    );
+    let parsed = flatten(i.api.cloudauth_auth_oci().call_parse_challenge(&mut i.store, &challenge));
     let request = match parsed {
         Ok(c) => match c.realm {
             Some(realm) => flatten(i.api.cloudauth_auth_oci().call_token_request(
@@ -466,34 +399,31 @@ fn generic_flow(i: &mut Instance, target: &str, t: &RegistryTarget, plan: &mut P
         },
         Err(e) => Err(format!("parse-challenge: {e}")),
     };
-    let mut notes = vec![format!(
-        "1. GET https://{}/v2/ answers 401 with WWW-Authenticate: {challenge}",
-        t.registry
-    )];
+    // Docker Hub's registry API is served from registry-1.docker.io.
+    let api_host = if t.registry == "docker.io" { "registry-1.docker.io" } else { t.registry.as_str() };
+    let mut intro = vec![format!("GET https://{api_host}/v2/ answers 401 with WWW-Authenticate: {challenge}")];
     if example {
-        notes.push("   (an example challenge: the real realm and service come from the registry)".into());
+        intro.push("(an example challenge: the real realm and service come from the registry)".into());
     }
-    notes.push(
-        "2. The component parses the challenge and builds the token request below: \
+    intro.push(
+        "The component parses the challenge (parse-challenge) and builds the token request: \
          anonymous, or with the registry's basic credentials."
             .into(),
     );
     plan.flows.push(Flow {
         name: "Docker token authentication (anonymous)".into(),
         default: true,
+        intro,
         steps: vec![step("Token request to the challenge's realm", request)],
         outcome: "Authorization: Bearer <registry-token> on the registry requests".into(),
-        notes,
+        notes: Vec::new(),
     });
 }
 
 /// The repository path of an image reference, for the pull scope:
 /// `library/` is implied for an official Docker Hub image.
 fn repository(reference: &str, registry: &str) -> String {
-    let rest = reference
-        .strip_prefix("oci://")
-        .or_else(|| reference.strip_prefix("https://"))
-        .unwrap_or(reference);
+    let rest = reference.strip_prefix("oci://").or_else(|| reference.strip_prefix("https://")).unwrap_or(reference);
     let path = match rest.split_once('/') {
         Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => path,
         Some(_) => rest,

@@ -59,6 +59,9 @@ fn field(o: &mut String, name: &str, value: &str) {
 fn flow_text(o: &mut String, flow: &Flow) {
     let label = if flow.default { "default" } else { "alternative" };
     let _ = writeln!(o, "{}  [{label}]", flow.name);
+    for line in &flow.intro {
+        let _ = writeln!(o, "  {line}");
+    }
     for (n, step) in flow.steps.iter().enumerate() {
         let _ = writeln!(o, "  {}. {}", n + 1, step.title);
         match &step.request {
@@ -143,6 +146,7 @@ fn flow_json(flow: &Flow) -> Value {
     json!({
         "name": flow.name,
         "default": flow.default,
+        "intro": flow.intro,
         "steps": steps,
         "outcome": flow.outcome,
         "notes": flow.notes,

@@ -22,7 +22,9 @@ use wasmtime::component::ResourceAny;
 
 use crate::component::{self, Instance, api};
 
-pub use api::session::{Credentials, Identity, IdentityTokenRequest, Options, ServiceAccount, SessionRequest, Step, Target};
+pub use api::session::{
+    Credentials, Identity, IdentityTokenRequest, Options, ServiceAccount, SessionRequest, Step, Target,
+};
 pub use api::types::{AzureEnvironment, Error as ComponentError, HttpRequest, HttpResponse};
 
 /// The largest response body handed to the component; it refuses bodies over
@@ -99,10 +101,7 @@ fn trapped(error: wasmtime::Error) -> FlowError {
 
 /// Current Unix time in seconds.
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
 /// Where identity tokens come from.
@@ -172,9 +171,7 @@ impl Transport {
         if let Some(file) = extra_ca_file {
             roots.extend(read_pem_certificates(file)?);
         }
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots)))
-            .build();
+        let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots))).build();
         let config = ureq::Agent::config_builder()
             .tls_config(tls)
             // The component judges every status, and must see redirects
@@ -273,9 +270,7 @@ pub fn options_from_env(vars: &BTreeMap<String, String>) -> anyhow::Result<Optio
 
 /// The process environment as a sorted map (non-UTF-8 variables skipped).
 pub fn process_env() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
+    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect()
 }
 
 /// The Azure environment file as fluxcd/pkg reads it.
@@ -288,9 +283,16 @@ fn read_azure_environment(file: &Path) -> anyhow::Result<AzureEnvironment> {
         #[serde(rename = "containerRegistryDNSSuffix")]
         container_registry_dns_suffix: Option<String>,
     }
-    let text = std::fs::read(file).with_context(|| format!("cannot read AZURE_ENVIRONMENT_FILEPATH {}", file.display()))?;
-    let parsed: File = serde_json::from_slice(&text)
-        .map_err(|e| anyhow!("AZURE_ENVIRONMENT_FILEPATH {} is not the expected JSON: line {} column {}", file.display(), e.line(), e.column()))?;
+    let text =
+        std::fs::read(file).with_context(|| format!("cannot read AZURE_ENVIRONMENT_FILEPATH {}", file.display()))?;
+    let parsed: File = serde_json::from_slice(&text).map_err(|e| {
+        anyhow!(
+            "AZURE_ENVIRONMENT_FILEPATH {} is not the expected JSON: line {} column {}",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
     Ok(AzureEnvironment {
         resource_manager_endpoint: parsed.resource_manager_endpoint,
         token_audience: parsed.token_audience,
@@ -306,11 +308,8 @@ pub fn run_session(
     request: &SessionRequest,
 ) -> Result<Credentials, FlowError> {
     let api = instance.api.cloudauth_auth_session();
-    let session = api
-        .session()
-        .call_start(&mut instance.store, request)
-        .map_err(trapped)?
-        .map_err(FlowError::Component)?;
+    let session =
+        api.session().call_start(&mut instance.store, request).map_err(trapped)?.map_err(FlowError::Component)?;
     let result = drive(instance, session, transport, tokens);
     // Free the session in the component whatever happened.
     let dropped = session.resource_drop(&mut instance.store);
@@ -319,7 +318,12 @@ pub fn run_session(
     Ok(credentials)
 }
 
-fn drive(instance: &mut Instance, session: ResourceAny, transport: &Transport, tokens: &IdentityTokens) -> Result<Credentials, FlowError> {
+fn drive(
+    instance: &mut Instance,
+    session: ResourceAny,
+    transport: &Transport,
+    tokens: &IdentityTokens,
+) -> Result<Credentials, FlowError> {
     let api = instance.api.cloudauth_auth_session();
     let guest = api.session();
     for _ in 0..MAX_STEPS {
@@ -466,7 +470,10 @@ mod tests {
             code: Some("UNAUTHORIZED".into()),
             message: "authentication required".into(),
         });
-        assert_eq!(FlowError::Component(e.clone()).to_string(), "http-status 401 (UNAUTHORIZED): authentication required");
+        assert_eq!(
+            FlowError::Component(e.clone()).to_string(),
+            "http-status 401 (UNAUTHORIZED): authentication required"
+        );
         assert!(FlowError::Component(ComponentError::Unsupported("x".into())).is_unsupported());
         assert!(!FlowError::Component(e).is_unsupported());
     }

@@ -324,7 +324,7 @@ test('session: a failed step carries the service error', async () => {
   });
   const flow = session.Session.start({ target: { tag: 'registry', val: 'myregistry.azurecr.io/app' }, identity: { tag: 'controller' }, options: options(environment), now: NOW });
   await assert.rejects(drive(flow, { sendHttp: cloud.send, fetchIdentityToken: () => fakeJwt({ sub: 'x' }), now: () => NOW }), (e) => {
-    assert.ok(e instanceof CloudauthError, String(e));
+    assert.ok(e instanceof CloudauthError, `${e}: ${JSON.stringify(e.payload)}`);
     assert.equal(e.kind, 'http-status');
     assert.equal(e.payload.status, 400);
     assert.equal(e.payload.code, 'invalid_client');

@@ -30,7 +30,9 @@ enum CredentialsState {
     /// Waiting for the IMDSv2 session token.
     AwaitingImdsToken,
     /// Waiting for the instance profile's role name.
-    AwaitingImdsRole { token: Secret },
+    AwaitingImdsRole {
+        token: Secret,
+    },
     /// Waiting for the role's credentials.
     AwaitingImdsCredentials,
     Finished,
@@ -70,7 +72,10 @@ impl AwsCredentialsMachine {
 /// `url` with its scheme and authority replaced by `base` (`https://host`):
 /// the query-protocol request is unsigned, so only its address changes.
 fn rebase(url: &str, base: &str) -> Result<String> {
-    let rest = url.split_once("://").map(|(_, rest)| rest).ok_or_else(|| Error::invalid("the STS request has no absolute URL"))?;
+    let rest = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| Error::invalid("the STS request has no absolute URL"))?;
     let path = rest.find('/').and_then(|i| rest.get(i..)).unwrap_or("/");
     Ok(format!("{base}{path}"))
 }
@@ -217,8 +222,14 @@ mod tests {
 
     #[test]
     fn rebase_keeps_path_and_query() {
-        assert_eq!(rebase("https://sts.us-east-1.amazonaws.com/", "https://sts.amazonaws.com").unwrap(), "https://sts.amazonaws.com/");
-        assert_eq!(rebase("https://h/a?b=c", "https://x.sts.amazonaws.com").unwrap(), "https://x.sts.amazonaws.com/a?b=c");
+        assert_eq!(
+            rebase("https://sts.us-east-1.amazonaws.com/", "https://sts.amazonaws.com").unwrap(),
+            "https://sts.amazonaws.com/"
+        );
+        assert_eq!(
+            rebase("https://h/a?b=c", "https://x.sts.amazonaws.com").unwrap(),
+            "https://x.sts.amazonaws.com/a?b=c"
+        );
         assert_eq!(rebase("https://h", "https://x").unwrap(), "https://x/");
         assert!(rebase("nourl", "https://x").is_err());
     }

@@ -60,7 +60,9 @@ impl Machine for AzureToken {
     }
 
     fn on_identity_token(&mut self, assertion: &Secret, _now: i64) -> Result<Poll<AccessToken>> {
-        let (TokenState::AwaitingAssertion, AzureIdentity::WorkloadIdentity { tenant_id, client_id, authority, .. }) = (&self.state, &self.identity) else {
+        let (TokenState::AwaitingAssertion, AzureIdentity::WorkloadIdentity { tenant_id, client_id, authority, .. }) =
+            (&self.state, &self.identity)
+        else {
             return Err(unexpected("Azure token", "an identity token"));
         };
         let request = entra::token_request(&entra::AssertionTokenRequest {

@@ -25,7 +25,8 @@ const MAX_TOKEN: usize = 4096;
 
 /// `PUT /latest/api/token`: a session token for the next two requests.
 pub fn token_request() -> Result<HttpRequest> {
-    let request = HttpRequest { method: "PUT", url: format!("{BASE_URL}{TOKEN_PATH}"), headers: Vec::new(), body: Vec::new() };
+    let request =
+        HttpRequest { method: "PUT", url: format!("{BASE_URL}{TOKEN_PATH}"), headers: Vec::new(), body: Vec::new() };
     request.header("X-aws-ec2-metadata-token-ttl-seconds", TOKEN_TTL_SECONDS)
 }
 
@@ -48,7 +49,8 @@ pub fn role_request(token: &Secret) -> Result<HttpRequest> {
 pub fn parse_role(response: &HttpResponse) -> Result<String> {
     let body = text(response)?;
     let role = body.lines().next().unwrap_or_default().trim();
-    let ok = (1..=64).contains(&role.len()) && role.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
+    let ok =
+        (1..=64).contains(&role.len()) && role.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
     if !ok {
         return Err(Error::malformed("IMDS gave no valid instance profile role name"));
     }

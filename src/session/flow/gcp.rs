@@ -74,7 +74,9 @@ fn with_context(error: Error, context: &str) -> Error {
         Error::InvalidInput(m) => Error::InvalidInput(format!("{context}: {m}")),
         Error::Unsupported(m) => Error::Unsupported(format!("{context}: {m}")),
         Error::MalformedResponse(m) => Error::MalformedResponse(format!("{context}: {m}")),
-        Error::HttpStatus { status, code, message } => Error::HttpStatus { status, code, message: format!("{context}: {message}") },
+        Error::HttpStatus { status, code, message } => {
+            Error::HttpStatus { status, code, message: format!("{context}: {message}") }
+        }
     }
 }
 
@@ -92,11 +94,18 @@ enum TokenState {
     /// Waiting for the GKE project ID.
     AwaitingProjectId,
     /// Waiting for the GKE cluster location.
-    AwaitingClusterLocation { project: String },
+    AwaitingClusterLocation {
+        project: String,
+    },
     /// Waiting for the GKE cluster name.
-    AwaitingClusterName { project: String, location: String },
+    AwaitingClusterName {
+        project: String,
+        location: String,
+    },
     /// Waiting for the service-account token; then exchange for this audience.
-    AwaitingServiceAccountToken { sts_audience: String },
+    AwaitingServiceAccountToken {
+        sts_audience: String,
+    },
     /// Waiting for the STS exchange response.
     AwaitingSts,
     /// Waiting for the generateAccessToken response.
@@ -194,7 +203,13 @@ impl Machine for GcpToken {
                 let Some(email) = self.impersonated().map(str::to_owned) else {
                     return Ok(Poll::Ready(federated));
                 };
-                let request = iam::impersonation_request(&email, &federated.token, &self.scopes, Some(IMPERSONATION_LIFETIME), &[])?;
+                let request = iam::impersonation_request(
+                    &email,
+                    &federated.token,
+                    &self.scopes,
+                    Some(IMPERSONATION_LIFETIME),
+                    &[],
+                )?;
                 self.state = TokenState::AwaitingImpersonation;
                 Ok(send(request, Carries::CloudCredential))
             }
@@ -266,7 +281,10 @@ mod tests {
         assert_eq!(req.header_value("Metadata-Flavor"), Some("Google"));
         assert_eq!(GkeValue::ProjectId.parse(&resp(200, "my-project\n")).unwrap(), "my-project");
         let err = GkeValue::ProjectId.parse(&resp(200, "  ")).unwrap_err();
-        assert_eq!(err, Error::malformed("failed to get GKE cluster project ID from the metadata service: empty value"));
+        assert_eq!(
+            err,
+            Error::malformed("failed to get GKE cluster project ID from the metadata service: empty value")
+        );
         match GkeValue::ClusterName.parse(&resp(404, "Not Found")).unwrap_err() {
             Error::HttpStatus { status: 404, message, .. } => {
                 assert!(message.starts_with("failed to get GKE cluster name from the metadata service: "), "{message}")

@@ -51,7 +51,9 @@ impl RegistryFlow {
     /// credentials if it gave some, else anonymous (empty) ones.
     fn basic_or_anonymous(&self) -> RegistryCredentials {
         match &self.registry.basic {
-            Some((user, password)) => RegistryCredentials { username: user.clone(), password: password.clone(), expires_at: None },
+            Some((user, password)) => {
+                RegistryCredentials { username: user.clone(), password: password.clone(), expires_at: None }
+            }
             None => RegistryCredentials { username: String::new(), password: Secret::default(), expires_at: None },
         }
     }
@@ -75,13 +77,21 @@ impl RegistryFlow {
         })?;
         if challenge.scheme == "Basic" {
             if self.registry.basic.is_none() {
-                return Err(Error::HttpStatus { status: 401, code: None, message: "the registry asks for basic credentials and none were given".into() });
+                return Err(Error::HttpStatus {
+                    status: 401,
+                    code: None,
+                    message: "the registry asks for basic credentials and none were given".into(),
+                });
             }
             self.state = RegistryState::Finished;
             return Ok(Poll::Ready(Credentials::Registry(self.basic_or_anonymous())));
         }
-        let realm = challenge.realm.as_deref().ok_or_else(|| Error::malformed("the registry's Bearer challenge has no realm"))?;
-        let realm_host = https_authority(realm).map_err(|e| Error::malformed(format!("the registry's token realm: {e}")))?;
+        let realm = challenge
+            .realm
+            .as_deref()
+            .ok_or_else(|| Error::malformed("the registry's Bearer challenge has no realm"))?;
+        let realm_host =
+            https_authority(realm).map_err(|e| Error::malformed(format!("the registry's token realm: {e}")))?;
         let mut scopes = challenge.scopes.clone();
         if let Some(repository) = &self.registry.repository {
             let pull = format!("repository:{repository}:pull");
@@ -97,9 +107,15 @@ impl RegistryFlow {
                     )));
                 }
                 let basic = token::BasicAuth { username, password };
-                (token::token_request(realm, challenge.service.as_deref(), &scopes, Some(&basic))?, Carries::RegistryPassword)
+                (
+                    token::token_request(realm, challenge.service.as_deref(), &scopes, Some(&basic))?,
+                    Carries::RegistryPassword,
+                )
             }
-            None => (token::token_request(realm, challenge.service.as_deref(), &scopes, None)?, Carries::AnonymousTokenRequest),
+            None => (
+                token::token_request(realm, challenge.service.as_deref(), &scopes, None)?,
+                Carries::AnonymousTokenRequest,
+            ),
         };
         self.state = RegistryState::AwaitingToken;
         Ok(send(request, carries))
@@ -165,7 +181,8 @@ impl Machine for KubernetesTokenFlow {
     }
 
     fn on_identity_token(&mut self, token: &Secret, _now: i64) -> Result<Poll<Credentials>> {
-        let expires_at = jwt::expiry(token.expose()).map_err(|e| Error::invalid(format!("the service account token: {e}")))?;
+        let expires_at =
+            jwt::expiry(token.expose()).map_err(|e| Error::invalid(format!("the service account token: {e}")))?;
         Ok(Poll::Ready(Credentials::AccessToken(AccessToken { token: token.clone(), expires_at })))
     }
 

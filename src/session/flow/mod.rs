@@ -14,6 +14,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod cluster;
 mod ec2_metadata;
 pub mod gcp;
 pub mod generic;
@@ -97,14 +98,21 @@ pub fn send<T>(request: HttpRequest, carries: Carries) -> Poll<T> {
 
 /// Builds the flow of a plan.
 pub fn build(plan: &Plan) -> Result<Flow> {
+    if let TargetPlan::Cluster(cluster) = &plan.target {
+        return cluster::build(cluster, &plan.identity);
+    }
     match (&plan.identity, &plan.target) {
         (ProviderIdentity::Azure(identity), target) => Ok(Box::new(azure::AzureFlow::new(identity.clone(), target)?)),
         (ProviderIdentity::Aws(identity), target) => Ok(Box::new(aws::AwsFlow::new(identity.clone(), target)?)),
         (ProviderIdentity::Gcp(identity), target) => Ok(Box::new(gcp::GcpFlow::new(identity.clone(), target)?)),
-        (ProviderIdentity::Generic(_), TargetPlan::GenericRegistry(registry)) => Ok(Box::new(generic::RegistryFlow::new(registry.clone()))),
+        (ProviderIdentity::Generic(_), TargetPlan::GenericRegistry(registry)) => {
+            Ok(Box::new(generic::RegistryFlow::new(registry.clone())))
+        }
         (ProviderIdentity::Generic(Some(source)), TargetPlan::AccessToken { scopes }) => {
             Ok(Box::new(generic::KubernetesTokenFlow::new(source.clone(), scopes.first().cloned().unwrap_or_default())))
         }
-        (ProviderIdentity::Generic(_), _) => Err(Error::unsupported("the generic provider serves registries and access tokens only")),
+        (ProviderIdentity::Generic(_), _) => {
+            Err(Error::unsupported("the generic provider serves registries and access tokens only"))
+        }
     }
 }

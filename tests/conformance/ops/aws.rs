@@ -3,8 +3,7 @@
 use serde_json::json;
 
 use super::{
-    RESPONSE_FIELDS, aws_credentials, called, output, registry_credentials, request, response,
-    token, unknown_name,
+    RESPONSE_FIELDS, aws_credentials, called, output, registry_credentials, request, response, token, unknown_name,
 };
 use crate::case::{Input, Stop};
 use crate::compare::Actual;
@@ -12,29 +11,16 @@ use crate::support::Instance;
 use crate::support::api::aws::{EcrTokenParams, EndpointOptions, Service, WebIdentityParams};
 use crate::support::api::types::AwsCredentials;
 
-const NO_OPTIONS: EndpointOptions = EndpointOptions {
-    fips: false,
-    dualstack: false,
-    legacy: false,
-};
+const NO_OPTIONS: EndpointOptions = EndpointOptions { fips: false, dualstack: false, legacy: false };
 
 /// `endpoint?`: botocore's endpoint choice as one name.
 fn endpoint_choice(input: &Input) -> Result<EndpointOptions, Stop> {
     const NAMES: &[&str] = &["regional", "legacy", "fips", "dualstack"];
     match input.opt_str("endpoint")?.as_deref() {
         None | Some("regional") => Ok(NO_OPTIONS),
-        Some("legacy") => Ok(EndpointOptions {
-            legacy: true,
-            ..NO_OPTIONS
-        }),
-        Some("fips") => Ok(EndpointOptions {
-            fips: true,
-            ..NO_OPTIONS
-        }),
-        Some("dualstack") => Ok(EndpointOptions {
-            dualstack: true,
-            ..NO_OPTIONS
-        }),
+        Some("legacy") => Ok(EndpointOptions { legacy: true, ..NO_OPTIONS }),
+        Some("fips") => Ok(EndpointOptions { fips: true, ..NO_OPTIONS }),
+        Some("dualstack") => Ok(EndpointOptions { dualstack: true, ..NO_OPTIONS }),
         Some(other) => Err(unknown_name("endpoint", other, NAMES)),
     }
 }
@@ -77,20 +63,14 @@ pub fn sts_web_identity_request(input: &Input, i: &mut Instance) -> Result<Actua
         policy_arns: input.opt_strings("policy_arns")?,
         endpoint: endpoint_choice(input)?,
     };
-    let result = i
-        .api
-        .cloudauth_auth_aws()
-        .call_sts_web_identity_request(&mut i.store, &params);
+    let result = i.api.cloudauth_auth_aws().call_sts_web_identity_request(&mut i.store, &params);
     called(result, request)
 }
 
 pub fn sts_web_identity_response(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(RESPONSE_FIELDS)?;
     let resp = response(input)?;
-    let result = i
-        .api
-        .cloudauth_auth_aws()
-        .call_parse_sts_web_identity(&mut i.store, &resp);
+    let result = i.api.cloudauth_auth_aws().call_parse_sts_web_identity(&mut i.store, &resp);
     called(result, aws_credentials)
 }
 
@@ -110,54 +90,25 @@ pub fn ecr_token_request(input: &Input, i: &mut Instance) -> Result<Actual, Stop
         credentials: credentials(input)?,
         registry_ids: input.opt_strings("registry_ids")?,
         public: input.bool("public")?,
-        endpoint: EndpointOptions {
-            fips: input.bool("fips")?,
-            dualstack: input.bool("dualstack")?,
-            legacy: false,
-        },
+        endpoint: EndpointOptions { fips: input.bool("fips")?, dualstack: input.bool("dualstack")?, legacy: false },
     };
     let now = input.i64("now")?;
-    let result = i
-        .api
-        .cloudauth_auth_aws()
-        .call_ecr_token_request(&mut i.store, &params, now);
+    let result = i.api.cloudauth_auth_aws().call_ecr_token_request(&mut i.store, &params, now);
     called(result, request)
 }
 
 pub fn ecr_token_response(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(&["public", "status", "headers", "body"])?;
     let (resp, public) = (response(input)?, input.bool("public")?);
-    let result = i
-        .api
-        .cloudauth_auth_aws()
-        .call_parse_ecr_token(&mut i.store, &resp, public);
+    let result = i.api.cloudauth_auth_aws().call_parse_ecr_token(&mut i.store, &resp, public);
     called(result, registry_credentials)
 }
 
 pub fn eks_token(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
-    input.only(&[
-        "cluster",
-        "region",
-        "access_key_id",
-        "secret_access_key",
-        "session_token",
-        "endpoint",
-    ])?;
-    let (cluster, region, creds, now, options) = (
-        input.str("cluster")?,
-        input.str("region")?,
-        credentials(input)?,
-        input.i64("now")?,
-        endpoint_choice(input)?,
-    );
-    let result = i.api.cloudauth_auth_aws().call_eks_token(
-        &mut i.store,
-        &cluster,
-        &region,
-        &creds,
-        now,
-        options,
-    );
+    input.only(&["cluster", "region", "access_key_id", "secret_access_key", "session_token", "endpoint"])?;
+    let (cluster, region, creds, now, options) =
+        (input.str("cluster")?, input.str("region")?, credentials(input)?, input.i64("now")?, endpoint_choice(input)?);
+    let result = i.api.cloudauth_auth_aws().call_eks_token(&mut i.store, &cluster, &region, &creds, now, options);
     called(result, token)
 }
 
@@ -168,19 +119,10 @@ pub fn endpoint(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
         "ecr" => Service::Ecr,
         "ecr-public" => Service::EcrPublic,
         other => {
-            return Err(unknown_name(
-                "service",
-                other,
-                &["sts", "ecr", "ecr-public"],
-            ));
+            return Err(unknown_name("service", other, &["sts", "ecr", "ecr-public"]));
         }
     };
     let (region, options) = (input.str("region")?, endpoint_flags(input)?);
-    let result =
-        i.api
-            .cloudauth_auth_aws()
-            .call_resolve_endpoint(&mut i.store, service, &region, options);
-    called(result, |e| {
-        output(json!({"url": e.url, "signing_region": e.signing_region}))
-    })
+    let result = i.api.cloudauth_auth_aws().call_resolve_endpoint(&mut i.store, service, &region, options);
+    called(result, |e| output(json!({"url": e.url, "signing_region": e.signing_region})))
 }

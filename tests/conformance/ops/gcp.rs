@@ -43,31 +43,19 @@ pub fn sts_exchange_request(input: &Input, i: &mut Instance) -> Result<Actual, S
         client_id: input.opt_str("client_id")?,
         client_secret: input.opt_str("client_secret")?,
     };
-    let result = i
-        .api
-        .cloudauth_auth_gcp()
-        .call_sts_exchange_request(&mut i.store, &params);
+    let result = i.api.cloudauth_auth_gcp().call_sts_exchange_request(&mut i.store, &params);
     called(result, request)
 }
 
 pub fn sts_exchange_response(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(RESPONSE_FIELDS)?;
     let (resp, now) = (response(input)?, input.i64("now")?);
-    let result = i
-        .api
-        .cloudauth_auth_gcp()
-        .call_parse_sts_exchange(&mut i.store, &resp, now);
+    let result = i.api.cloudauth_auth_gcp().call_parse_sts_exchange(&mut i.store, &resp, now);
     called(result, access_token)
 }
 
 pub fn impersonation_request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
-    input.only(&[
-        "service_account",
-        "access_token",
-        "scopes",
-        "lifetime_seconds",
-        "delegates",
-    ])?;
+    input.only(&["service_account", "access_token", "scopes", "lifetime_seconds", "delegates"])?;
     let (account, token, scopes, lifetime, delegates) = (
         input.str("service_account")?,
         input.str("access_token")?,
@@ -89,33 +77,20 @@ pub fn impersonation_request(input: &Input, i: &mut Instance) -> Result<Actual, 
 pub fn impersonation_response(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(RESPONSE_FIELDS)?;
     let resp = response(input)?;
-    let result = i
-        .api
-        .cloudauth_auth_gcp()
-        .call_parse_impersonation(&mut i.store, &resp);
+    let result = i.api.cloudauth_auth_gcp().call_parse_impersonation(&mut i.store, &resp);
     called(result, access_token)
 }
 
 pub fn metadata_token_request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(&["scopes", "service_account"])?;
-    let (scopes, account) = (
-        input.opt_strings("scopes")?,
-        input.opt_str("service_account")?,
-    );
-    let result = i.api.cloudauth_auth_gcp().call_metadata_token_request(
-        &mut i.store,
-        &scopes,
-        account.as_deref(),
-    );
+    let (scopes, account) = (input.opt_strings("scopes")?, input.opt_str("service_account")?);
+    let result = i.api.cloudauth_auth_gcp().call_metadata_token_request(&mut i.store, &scopes, account.as_deref());
     called(result, request)
 }
 
 pub fn metadata_token_response(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(RESPONSE_FIELDS)?;
     let (resp, now) = (response(input)?, input.i64("now")?);
-    let result = i
-        .api
-        .cloudauth_auth_gcp()
-        .call_parse_metadata_token(&mut i.store, &resp, now);
+    let result = i.api.cloudauth_auth_gcp().call_parse_metadata_token(&mut i.store, &resp, now);
     called(result, access_token)
 }

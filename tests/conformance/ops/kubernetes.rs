@@ -6,14 +6,7 @@ use crate::compare::Actual;
 use crate::support::Instance;
 
 pub fn token_request_request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
-    input.only(&[
-        "api_server",
-        "namespace",
-        "service_account",
-        "audiences",
-        "expiration_seconds",
-        "bearer_token",
-    ])?;
+    input.only(&["api_server", "namespace", "service_account", "audiences", "expiration_seconds", "bearer_token"])?;
     let (server, namespace, account, audiences, expiration, bearer) = (
         input.str("api_server")?,
         input.str("namespace")?,
@@ -37,9 +30,6 @@ pub fn token_request_request(input: &Input, i: &mut Instance) -> Result<Actual, 
 pub fn token_request_response(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(RESPONSE_FIELDS)?;
     let resp = response(input)?;
-    let result = i
-        .api
-        .cloudauth_auth_kubernetes()
-        .call_parse_token_request(&mut i.store, &resp);
+    let result = i.api.cloudauth_auth_kubernetes().call_parse_token_request(&mut i.store, &resp);
     called(result, token)
 }

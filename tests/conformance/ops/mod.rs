@@ -32,14 +32,8 @@ const OPS: &[(&str, Run)] = &[
     ("azure.acr-exchange.response", azure::acr_exchange_response),
     ("azure.acr-token.request", azure::acr_token_request),
     ("azure.acr-token.response", azure::acr_token_response),
-    (
-        "aws.sts-web-identity.request",
-        aws::sts_web_identity_request,
-    ),
-    (
-        "aws.sts-web-identity.response",
-        aws::sts_web_identity_response,
-    ),
+    ("aws.sts-web-identity.request", aws::sts_web_identity_request),
+    ("aws.sts-web-identity.response", aws::sts_web_identity_response),
     ("aws.ecr-token.request", aws::ecr_token_request),
     ("aws.ecr-token.response", aws::ecr_token_response),
     ("aws.eks-token", aws::eks_token),
@@ -50,14 +44,8 @@ const OPS: &[(&str, Run)] = &[
     ("gcp.impersonation.response", gcp::impersonation_response),
     ("gcp.metadata-token.request", gcp::metadata_token_request),
     ("gcp.metadata-token.response", gcp::metadata_token_response),
-    (
-        "kubernetes.token-request.request",
-        kubernetes::token_request_request,
-    ),
-    (
-        "kubernetes.token-request.response",
-        kubernetes::token_request_response,
-    ),
+    ("kubernetes.token-request.request", kubernetes::token_request_request),
+    ("kubernetes.token-request.response", kubernetes::token_request_response),
     ("oci.challenge", oci::challenge),
     ("oci.token.request", oci::token_request),
     ("oci.token.response", oci::token_response),
@@ -67,9 +55,7 @@ const OPS: &[(&str, Run)] = &[
 
 /// The op's runner, if the op is known.
 pub fn find(op: &str) -> Option<Run> {
-    OPS.iter()
-        .find(|(name, _)| *name == op)
-        .map(|(_, run)| *run)
+    OPS.iter().find(|(name, _)| *name == op).map(|(_, run)| *run)
 }
 
 /// The names of all ops, for messages.
@@ -83,13 +69,8 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// read by the ops that take it.
 pub(crate) fn response(input: &Input) -> Result<types::HttpResponse, Stop> {
     let status = input.i64("status")?;
-    let status =
-        u16::try_from(status).map_err(|_| crate::case::out_of_range("status", status, "u16"))?;
-    Ok(types::HttpResponse {
-        status,
-        headers: input.headers("headers")?,
-        body: input.str("body")?.into_bytes(),
-    })
+    let status = u16::try_from(status).map_err(|_| crate::case::out_of_range("status", status, "u16"))?;
+    Ok(types::HttpResponse { status, headers: input.headers("headers")?, body: input.str("body")?.into_bytes() })
 }
 
 /// The fields of a response op, `now` aside.
@@ -97,10 +78,7 @@ pub(crate) const RESPONSE_FIELDS: &[&str] = &["status", "headers", "body"];
 
 /// An unknown name for a WIT enum: a typed host cannot make the call.
 pub(crate) fn unknown_name(field: &str, name: &str, known: &[&str]) -> Stop {
-    Stop::Inexpressible(format!(
-        "input.{field} {name:?} is not one of {}",
-        known.join(", ")
-    ))
+    Stop::Inexpressible(format!("input.{field} {name:?} is not one of {}", known.join(", ")))
 }
 
 // ------------------------------------------------ shared result mapping
@@ -122,27 +100,14 @@ fn error_of(error: types::Error) -> Actual {
     let (kind, code, message) = match error {
         types::Error::InvalidInput(m) => ("invalid-input", None, m),
         types::Error::Unsupported(m) => ("unsupported", None, m),
-        types::Error::HttpStatus(e) => (
-            "http-status",
-            e.code,
-            format!("status {}: {}", e.status, e.message),
-        ),
+        types::Error::HttpStatus(e) => ("http-status", e.code, format!("status {}: {}", e.status, e.message)),
         types::Error::MalformedResponse(m) => ("malformed-response", None, m),
     };
-    Actual::Error {
-        kind,
-        code,
-        message,
-    }
+    Actual::Error { kind, code, message }
 }
 
 pub(crate) fn request(r: types::HttpRequest) -> Actual {
-    Actual::Request(Request {
-        method: r.method,
-        url: r.url,
-        headers: r.headers,
-        body: r.body,
-    })
+    Actual::Request(Request { method: r.method, url: r.url, headers: r.headers, body: r.body })
 }
 
 /// A token as `{access_token, expires_at}` (OAuth2-style ops).
@@ -156,9 +121,7 @@ pub(crate) fn token(t: types::AccessToken) -> Actual {
 }
 
 pub(crate) fn registry_credentials(c: types::RegistryCredentials) -> Actual {
-    Actual::Output(
-        json!({"username": c.username, "password": c.password, "expires_at": c.expires_at}),
-    )
+    Actual::Output(json!({"username": c.username, "password": c.password, "expires_at": c.expires_at}))
 }
 
 pub(crate) fn aws_credentials(c: types::AwsCredentials) -> Actual {

@@ -25,10 +25,7 @@ fn challenge_output(c: Challenge) -> Actual {
 pub fn challenge(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(&["header"])?;
     let header = input.str("header")?;
-    let result = i
-        .api
-        .cloudauth_auth_oci()
-        .call_parse_challenge(&mut i.store, &header);
+    let result = i.api.cloudauth_auth_oci().call_parse_challenge(&mut i.store, &header);
     called(result, challenge_output)
 }
 
@@ -55,9 +52,6 @@ pub fn token_request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
 pub fn token_response(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(super::RESPONSE_FIELDS)?;
     let (resp, now) = (response(input)?, input.i64("now")?);
-    let result = i
-        .api
-        .cloudauth_auth_oci()
-        .call_parse_token(&mut i.store, &resp, now);
+    let result = i.api.cloudauth_auth_oci().call_parse_token(&mut i.store, &resp, now);
     called(result, token)
 }

@@ -19,9 +19,7 @@ fn custom_cloud(input: &Input) -> Result<Option<AzureEnvironment>, Stop> {
     let key = |name: &str| match file.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Stop::Fail(format!(
-            "input.custom_cloud.{name} is not a string"
-        ))),
+        Some(_) => Err(Stop::Fail(format!("input.custom_cloud.{name} is not a string"))),
     };
     Ok(Some(AzureEnvironment {
         resource_manager_endpoint: key("resourceManagerEndpoint")?,
@@ -63,23 +61,13 @@ fn target_output(t: RegistryTarget) -> Actual {
 pub fn resolve(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(&["reference", "custom_cloud"])?;
     let (reference, cloud) = (input.str("reference")?, custom_cloud(input)?);
-    let result = i.api.cloudauth_auth_resolve().call_resolve_registry(
-        &mut i.store,
-        &reference,
-        cloud.as_ref(),
-    );
+    let result = i.api.cloudauth_auth_resolve().call_resolve_registry(&mut i.store, &reference, cloud.as_ref());
     called(result, target_output)
 }
 
 pub fn scope(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     input.only(&["reference", "custom_cloud"])?;
     let (reference, cloud) = (input.str("reference")?, custom_cloud(input)?);
-    let result = i.api.cloudauth_auth_resolve().call_registry_scopes(
-        &mut i.store,
-        &reference,
-        cloud.as_ref(),
-    );
-    called(result, |scopes| {
-        output(serde_json::json!({ "scopes": scopes }))
-    })
+    let result = i.api.cloudauth_auth_resolve().call_registry_scopes(&mut i.store, &reference, cloud.as_ref());
+    called(result, |scopes| output(serde_json::json!({ "scopes": scopes })))
 }
