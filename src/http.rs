@@ -144,11 +144,8 @@ pub fn percent_encode_bytes(bytes: &[u8]) -> String {
     percent_encoding::percent_encode(bytes, URI_COMPONENT).to_string()
 }
 
-const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const URI_COMPONENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Builds `base?k=v&k=v` with each name and value percent-encoded.
 pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
@@ -237,6 +234,9 @@ mod tests {
     #[test]
     fn form_and_query_encoding() {
         assert_eq!(encode_form(&[("a b", "c&d=e/f:g")]), "a+b=c%26d%3De%2Ff%3Ag");
-        assert_eq!(with_query("https://h/p", &[("resource", "https://x/y"), ("k", "a b")]), "https://h/p?resource=https%3A%2F%2Fx%2Fy&k=a%20b");
+        assert_eq!(
+            with_query("https://h/p", &[("resource", "https://x/y"), ("k", "a b")]),
+            "https://h/p?resource=https%3A%2F%2Fx%2Fy&k=a%20b"
+        );
     }
 }

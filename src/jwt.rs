@@ -17,7 +17,9 @@ pub fn claims(token: &str) -> Result<serde_json::Map<String, Value>> {
         return Err(Error::malformed("JWT is too large"));
     }
     let mut parts = token.split('.');
-    let (Some(_header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(Error::malformed("token is not a JWT (three dot-separated parts)"));
     };
     // Tolerate padding, which some issuers add although RFC 7515 forbids it.

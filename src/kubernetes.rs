@@ -62,10 +62,7 @@ pub fn token_request(params: &TokenRequestParams<'_>) -> Result<HttpRequest> {
     if params.audiences.is_empty() {
         return Err(Error::invalid("no audiences given"));
     }
-    params
-        .audiences
-        .iter()
-        .try_for_each(|a| check_non_empty("audience", a))?;
+    params.audiences.iter().try_for_each(|a| check_non_empty("audience", a))?;
     if let Some(secs) = params.expiration_seconds
         && !(MIN_EXPIRATION_SECONDS..=MAX_EXPIRATION_SECONDS).contains(&secs)
     {
@@ -74,21 +71,13 @@ pub fn token_request(params: &TokenRequestParams<'_>) -> Result<HttpRequest> {
         )));
     }
 
-    let url = format!(
-        "{base}/api/v1/namespaces/{}/serviceaccounts/{}/token",
-        params.namespace, params.service_account
-    );
+    let url = format!("{base}/api/v1/namespaces/{}/serviceaccounts/{}/token", params.namespace, params.service_account);
     let body = TokenRequestBody {
-        spec: TokenRequestSpec {
-            audiences: params.audiences,
-            expiration_seconds: params.expiration_seconds,
-        },
+        spec: TokenRequestSpec { audiences: params.audiences, expiration_seconds: params.expiration_seconds },
     };
-    let body = serde_json::to_value(&body)
-        .map_err(|e| Error::invalid(format!("cannot encode the TokenRequest: {e}")))?;
-    let request = HttpRequest::post(url)
-        .header("Accept", "application/json")?
-        .json(&body, "application/json")?;
+    let body =
+        serde_json::to_value(&body).map_err(|e| Error::invalid(format!("cannot encode the TokenRequest: {e}")))?;
+    let request = HttpRequest::post(url).header("Accept", "application/json")?.json(&body, "application/json")?;
     match params.bearer_token {
         Some(token) => {
             check_non_empty("bearer token", token.expose())?;
@@ -114,9 +103,7 @@ struct TokenRequestStatus {
 /// `status.expirationTimestamp`. Errors are `Status` objects (`reason`).
 pub fn parse_token_request(response: &HttpResponse) -> Result<AccessToken> {
     let body: TokenRequestResponse = json_body(response, ErrorFormat::KubernetesStatus)?;
-    let status = body
-        .status
-        .ok_or_else(|| Error::malformed("no status in the TokenRequest"))?;
+    let status = body.status.ok_or_else(|| Error::malformed("no status in the TokenRequest"))?;
     let expiration = status
         .expiration_timestamp
         .ok_or_else(|| Error::malformed("no status.expirationTimestamp in the TokenRequest"))?;
@@ -131,13 +118,9 @@ pub fn parse_token_request(response: &HttpResponse) -> Result<AccessToken> {
 /// request cannot be steered to another host or path.
 pub fn api_server_base(api_server: &str) -> Result<String> {
     let bad = |why: &str| {
-        Error::invalid(format!(
-            "API server {api_server:?} is not an https://host[:port][/path] URL: {why}"
-        ))
+        Error::invalid(format!("API server {api_server:?} is not an https://host[:port][/path] URL: {why}"))
     };
-    let rest = api_server
-        .strip_prefix("https://")
-        .ok_or_else(|| bad("not https"))?;
+    let rest = api_server.strip_prefix("https://").ok_or_else(|| bad("not https"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
@@ -145,9 +128,7 @@ pub fn api_server_base(api_server: &str) -> Result<String> {
     let authority = Authority::parse(authority).map_err(|_| bad("invalid host"))?;
     let path = path.strip_suffix('/').unwrap_or(path);
     for segment in path.split('/').skip(1) {
-        let plain = segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let plain = segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         if segment.is_empty() || segment == "." || segment == ".." || !plain {
             return Err(bad("invalid path"));
         }
@@ -161,9 +142,7 @@ pub fn check_dns1123_label(what: &str, name: &str) -> Result<()> {
     if is_dns1123_label(name) {
         Ok(())
     } else {
-        Err(Error::invalid(format!(
-            "{what} {name:?} is not a DNS-1123 label"
-        )))
+        Err(Error::invalid(format!("{what} {name:?} is not a DNS-1123 label")))
     }
 }
 
@@ -173,17 +152,14 @@ pub fn check_dns1123_subdomain(what: &str, name: &str) -> Result<()> {
     if name.len() <= 253 && name.split('.').all(is_dns1123_label) {
         Ok(())
     } else {
-        Err(Error::invalid(format!(
-            "{what} {name:?} is not a DNS-1123 subdomain"
-        )))
+        Err(Error::invalid(format!("{what} {name:?} is not a DNS-1123 subdomain")))
     }
 }
 
 fn is_dns1123_label(label: &str) -> bool {
     let b = label.as_bytes();
     (1..=63).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b.first() != Some(&b'-')
         && b.last() != Some(&b'-')
 }
@@ -211,22 +187,15 @@ mod tests {
     fn builds_the_python_client_request() {
         let audiences = audiences();
         let bearer = Secret::new("eyJ.caller.sig");
-        let p = TokenRequestParams {
-            expiration_seconds: Some(3600),
-            bearer_token: Some(&bearer),
-            ..params(&audiences)
-        };
+        let p =
+            TokenRequestParams { expiration_seconds: Some(3600), bearer_token: Some(&bearer), ..params(&audiences) };
         let req = token_request(&p).unwrap();
         assert_eq!(req.method, "POST");
         assert_eq!(
             req.url,
             "https://kubernetes.default.svc/api/v1/namespaces/default/serviceaccounts/workload-sa/token"
         );
-        let headers: Vec<(&str, &str)> = req
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         assert_eq!(
             headers,
             [
@@ -256,20 +225,11 @@ mod tests {
     #[test]
     fn api_server_bases() {
         for (input, want) in [
-            (
-                "https://kubernetes.default.svc",
-                "https://kubernetes.default.svc",
-            ),
-            (
-                "https://kubernetes.default.svc/",
-                "https://kubernetes.default.svc",
-            ),
+            ("https://kubernetes.default.svc", "https://kubernetes.default.svc"),
+            ("https://kubernetes.default.svc/", "https://kubernetes.default.svc"),
             ("https://10.96.0.1:443", "https://10.96.0.1:443"),
             ("https://[fd00::1]:6443", "https://[fd00::1]:6443"),
-            (
-                "https://API.Example.com:6443/k8s/clusters/c-m4x2z/",
-                "https://api.example.com:6443/k8s/clusters/c-m4x2z",
-            ),
+            ("https://API.Example.com:6443/k8s/clusters/c-m4x2z/", "https://api.example.com:6443/k8s/clusters/c-m4x2z"),
         ] {
             assert_eq!(api_server_base(input).unwrap(), want);
         }
@@ -292,11 +252,7 @@ mod tests {
             "https://kube\\rnetes",
             "https://evil.example\\@kubernetes.default.svc",
         ] {
-            assert_eq!(
-                api_server_base(bad).unwrap_err().kind(),
-                "invalid-input",
-                "{bad:?}"
-            );
+            assert_eq!(api_server_base(bad).unwrap_err().kind(), "invalid-input", "{bad:?}");
         }
     }
 
@@ -316,81 +272,31 @@ mod tests {
             "ns%2F",
             long_label.as_str(),
         ] {
-            let p = TokenRequestParams {
-                namespace: ns,
-                ..params(&audiences)
-            };
-            assert_eq!(
-                token_request(&p).unwrap_err().kind(),
-                "invalid-input",
-                "{ns:?}"
-            );
+            let p = TokenRequestParams { namespace: ns, ..params(&audiences) };
+            assert_eq!(token_request(&p).unwrap_err().kind(), "invalid-input", "{ns:?}");
         }
-        let long_name = format!(
-            "{}.{}.{}.{}",
-            long_label[1..].to_owned(),
-            "b".repeat(63),
-            "c".repeat(63),
-            "d".repeat(63)
-        );
-        for sa in [
-            "",
-            "..",
-            "a..b",
-            ".a",
-            "a.",
-            "A",
-            "a/b",
-            "a?b",
-            "a b",
-            "sa\r\n",
-            long_name.as_str(),
-        ] {
-            let p = TokenRequestParams {
-                service_account: sa,
-                ..params(&audiences)
-            };
-            assert_eq!(
-                token_request(&p).unwrap_err().kind(),
-                "invalid-input",
-                "{sa:?}"
-            );
+        let long_name =
+            format!("{}.{}.{}.{}", long_label[1..].to_owned(), "b".repeat(63), "c".repeat(63), "d".repeat(63));
+        for sa in ["", "..", "a..b", ".a", "a.", "A", "a/b", "a?b", "a b", "sa\r\n", long_name.as_str()] {
+            let p = TokenRequestParams { service_account: sa, ..params(&audiences) };
+            assert_eq!(token_request(&p).unwrap_err().kind(), "invalid-input", "{sa:?}");
         }
-        let p = TokenRequestParams {
-            service_account: "system.sa-1",
-            ..params(&audiences)
-        };
+        let p = TokenRequestParams { service_account: "system.sa-1", ..params(&audiences) };
         assert!(token_request(&p).is_ok());
         for audiences in [vec![], vec!["".to_owned()], vec!["a\nb".to_owned()]] {
-            assert_eq!(
-                token_request(&params(&audiences)).unwrap_err().kind(),
-                "invalid-input"
-            );
+            assert_eq!(token_request(&params(&audiences)).unwrap_err().kind(), "invalid-input");
         }
         for secs in [i64::MIN, -1, 0, 599, MAX_EXPIRATION_SECONDS + 1, i64::MAX] {
-            let p = TokenRequestParams {
-                expiration_seconds: Some(secs),
-                ..params(&audiences)
-            };
-            assert_eq!(
-                token_request(&p).unwrap_err().kind(),
-                "invalid-input",
-                "{secs}"
-            );
+            let p = TokenRequestParams { expiration_seconds: Some(secs), ..params(&audiences) };
+            assert_eq!(token_request(&p).unwrap_err().kind(), "invalid-input", "{secs}");
         }
         for secs in [MIN_EXPIRATION_SECONDS, MAX_EXPIRATION_SECONDS] {
-            let p = TokenRequestParams {
-                expiration_seconds: Some(secs),
-                ..params(&audiences)
-            };
+            let p = TokenRequestParams { expiration_seconds: Some(secs), ..params(&audiences) };
             assert!(token_request(&p).is_ok());
         }
         for bearer in ["", "secret-token\r\nX-Evil: 1", "secret-token\n"] {
             let bearer = Secret::new(bearer);
-            let p = TokenRequestParams {
-                bearer_token: Some(&bearer),
-                ..params(&audiences)
-            };
+            let p = TokenRequestParams { bearer_token: Some(&bearer), ..params(&audiences) };
             let err = token_request(&p).unwrap_err();
             assert_eq!(err.kind(), "invalid-input");
             assert!(!err.to_string().contains("secret-token"), "{err}");
@@ -398,11 +304,7 @@ mod tests {
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
@@ -410,48 +312,18 @@ mod tests {
         let body = r#"{"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1", "metadata": {"name": "workload-sa", "namespace": "default", "creationTimestamp": null}, "spec": {"audiences": ["sts.amazonaws.com"], "expirationSeconds": 3600, "boundObjectRef": null}, "status": {"token": "eyJ.sa.sig", "expirationTimestamp": "2100-01-01T00:00:00Z"}}"#;
         for status in [200, 201] {
             let t = parse_token_request(&resp(status, body)).unwrap();
-            assert_eq!(
-                (t.token.expose(), t.expires_at),
-                ("eyJ.sa.sig", 4_102_444_800)
-            );
+            assert_eq!((t.token.expose(), t.expires_at), ("eyJ.sa.sig", 4_102_444_800));
         }
 
         let forbidden = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"forbidden","reason":"Forbidden","code":403}"#;
         let err = parse_token_request(&resp(403, forbidden)).unwrap_err();
-        assert!(
-            matches!(&err, Error::HttpStatus { status: 403, code: Some(c), .. } if c == "Forbidden"),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::HttpStatus { status: 403, code: Some(c), .. } if c == "Forbidden"), "{err:?}");
         let err = parse_token_request(&resp(401, "Unauthorized")).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 401,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let err =
-            parse_token_request(&resp(404, r#"{"kind":"Status","status":"Failure"}"#)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 404,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 401, code: None, .. }), "{err:?}");
+        let err = parse_token_request(&resp(404, r#"{"kind":"Status","status":"Failure"}"#)).unwrap_err();
+        assert!(matches!(err, Error::HttpStatus { status: 404, code: None, .. }), "{err:?}");
 
-        let big = format!(
-            "{{\"status\": {{\"token\": \"{}\"}}}}",
-            "a".repeat(crate::http::MAX_RESPONSE_BODY)
-        );
+        let big = format!("{{\"status\": {{\"token\": \"{}\"}}}}", "a".repeat(crate::http::MAX_RESPONSE_BODY));
         for body in [
             "",
             "<html>login</html>",
@@ -466,11 +338,7 @@ mod tests {
             r#"{"status": "Success"}"#,
             big.as_str(),
         ] {
-            assert_eq!(
-                parse_token_request(&resp(201, body)).unwrap_err().kind(),
-                "malformed-response",
-                "{body:.80}"
-            );
+            assert_eq!(parse_token_request(&resp(201, body)).unwrap_err().kind(), "malformed-response", "{body:.80}");
         }
     }
 }

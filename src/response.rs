@@ -50,7 +50,8 @@ pub fn success_body(response: &HttpResponse, format: ErrorFormat) -> Result<&[u8
 /// Parses a 2xx JSON body, with a clear error when it is not JSON.
 pub fn json_body<T: serde::de::DeserializeOwned>(response: &HttpResponse, format: ErrorFormat) -> Result<T> {
     let body = success_body(response, format)?;
-    serde_json::from_slice(body).map_err(|e| Error::malformed(format!("body is not the expected JSON: {}", describe_json_error(&e))))
+    serde_json::from_slice(body)
+        .map_err(|e| Error::malformed(format!("body is not the expected JSON: {}", describe_json_error(&e))))
 }
 
 /// serde_json's messages can quote input; keep only the category and position
@@ -120,9 +121,26 @@ fn json_error(json: &Value, format: ErrorFormat) -> (Option<String>, Option<Stri
     }
 }
 
+/// Largest XML body parsed. AWS query responses are a few KiB (a session
+/// token is ~1 KiB); roxmltree checks attribute and namespace uniqueness in
+/// quadratic time, so a bound on the input is a bound on the work.
+pub const MAX_XML_BODY: usize = 32 * 1024;
+
+/// Parses an XML body of at most [`MAX_XML_BODY`] bytes. Errors never quote
+/// the document.
+pub fn parse_xml<'a>(body: &'a [u8], what: &str) -> Result<roxmltree::Document<'a>> {
+    if body.len() > MAX_XML_BODY {
+        return Err(Error::malformed(format!(
+            "{what} of {} bytes exceeds the {MAX_XML_BODY} byte XML limit",
+            body.len()
+        )));
+    }
+    let text = std::str::from_utf8(body).map_err(|_| Error::malformed(format!("{what} is not UTF-8")))?;
+    roxmltree::Document::parse(text).map_err(|_| Error::malformed(format!("{what} is not well-formed XML")))
+}
+
 fn xml_error(body: &[u8]) -> (Option<String>, Option<String>) {
-    let Ok(text) = std::str::from_utf8(body) else { return (None, None) };
-    let Ok(doc) = roxmltree::Document::parse(text) else { return (None, None) };
+    let Ok(doc) = parse_xml(body, "error body") else { return (None, None) };
     let error = doc.descendants().find(|n| n.has_tag_name("Error"));
     let child_text = |name: &str| {
         error
@@ -189,6 +207,15 @@ mod tests {
     fn unparseable_error_body_still_gives_the_status() {
         assert_eq!(code(success_body(&resp(502, "<html>bad gateway"), ErrorFormat::OAuth2)), (502, None));
         assert_eq!(code(success_body(&resp(404, "Not Found"), ErrorFormat::AwsQueryXml)), (404, None));
+    }
+
+    #[test]
+    fn xml_is_bounded() {
+        let big = format!("<ErrorResponse {}/>", "a=\"\" ".repeat(MAX_XML_BODY));
+        assert!(matches!(parse_xml(big.as_bytes(), "x"), Err(Error::MalformedResponse(_))));
+        // The status still comes through, without a code.
+        assert_eq!(code(success_body(&resp(400, &big), ErrorFormat::AwsQueryXml)), (400, None));
+        assert!(parse_xml(b"<a><b>t</b></a>", "x").is_ok());
     }
 
     #[test]

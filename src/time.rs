@@ -77,7 +77,9 @@ impl DateTime {
 /// optional fraction and a `Z` or `±HH:MM` offset) into Unix seconds.
 /// Fractions are truncated.
 pub fn parse_rfc3339(s: &str) -> Result<i64> {
-    let bad = || Error::malformed(format!("{s:?} is not an RFC 3339 timestamp"));
+    // The value may be attacker-sized or carry a token by mistake: the error
+    // names its length, never its text.
+    let bad = || Error::malformed(format!("a {}-byte value is not an RFC 3339 timestamp", s.len()));
     let b = s.trim().as_bytes();
     if b.len() < 20 || b.len() > 40 {
         return Err(bad());
@@ -94,7 +96,13 @@ pub fn parse_rfc3339(s: &str) -> Result<i64> {
     }
     let (year, month, day) = (num(0..4)? as i64, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(bad());
     }
     let mut rest = &b[19..];
@@ -157,8 +165,23 @@ mod tests {
     }
 
     #[test]
+    fn errors_do_not_echo_the_value() {
+        let err = parse_rfc3339("ya29.SECRET-token").unwrap_err().to_string();
+        assert!(!err.contains("SECRET"), "{err}");
+    }
+
+    #[test]
     fn rejects_garbage() {
-        for s in ["", "2024-01-15", "2024-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2024-01-15T12:00:00", "2024-01-15T12:00:00+1:00", "２０２４-01-15T12:00:00Z", "2024-01-15T12:00:00.Z"] {
+        for s in [
+            "",
+            "2024-01-15",
+            "2024-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-01-15T12:00:00",
+            "2024-01-15T12:00:00+1:00",
+            "２０２４-01-15T12:00:00Z",
+            "2024-01-15T12:00:00.Z",
+        ] {
             assert!(parse_rfc3339(s).is_err(), "{s}");
         }
         assert!(DateTime::from_unix(-1).is_err());

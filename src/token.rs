@@ -109,9 +109,15 @@ mod tests {
     fn expires_in_as_number_or_string() {
         let t = parse_access_token(&ok(r#"{"access_token":"a","expires_in":3599}"#), ErrorFormat::OAuth2, 100).unwrap();
         assert_eq!(t.expires_at, 3699);
-        let t = parse_access_token(&ok(r#"{"access_token":"a","expires_in":"10","expires_on":"5"}"#), ErrorFormat::OAuth2, 100).unwrap();
+        let t = parse_access_token(
+            &ok(r#"{"access_token":"a","expires_in":"10","expires_on":"5"}"#),
+            ErrorFormat::OAuth2,
+            100,
+        )
+        .unwrap();
         assert_eq!(t.expires_at, 110);
-        let t = parse_access_token(&ok(r#"{"access_token":"a","expires_on":"5000"}"#), ErrorFormat::OAuth2, 100).unwrap();
+        let t =
+            parse_access_token(&ok(r#"{"access_token":"a","expires_on":"5000"}"#), ErrorFormat::OAuth2, 100).unwrap();
         assert_eq!(t.expires_at, 5000);
     }
 

@@ -26,12 +26,9 @@ use sha2::{Digest, Sha256};
 
 use driver::{Exchange, Host, Outcome, Scenario, check_request, jwt, kind, message, response};
 use support::api::session::{
-    Cluster, Credentials, GitCredentials, Identity, Options, RestConfig, ServiceAccount,
-    SessionRequest, Step, Target,
+    Cluster, Credentials, GitCredentials, Identity, Options, RestConfig, ServiceAccount, SessionRequest, Step, Target,
 };
-use support::api::types::{
-    AccessToken, AwsCredentials, HttpResponse, Provider, RegistryCredentials,
-};
+use support::api::types::{AccessToken, AwsCredentials, HttpResponse, Provider, RegistryCredentials};
 
 const NOW: i64 = 1_705_320_000;
 /// 2100-01-01, the expiry of the cases' tokens.
@@ -41,10 +38,7 @@ const FAR: i64 = 4_102_444_800;
 
 fn options(env: &[(&str, &str)]) -> Options {
     Options {
-        environment: env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
+        environment: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         azure_environment: None,
         sts_endpoint: None,
         object_level_workload_identity: true,
@@ -59,28 +53,15 @@ fn sa(namespace: &str, name: &str, annotations: &[(&str, &str)]) -> Identity {
     Identity::ServiceAccount(ServiceAccount {
         namespace: namespace.to_owned(),
         name: name.to_owned(),
-        annotations: annotations
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
+        annotations: annotations.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
     })
 }
 
 fn registry(reference: &str, identity: Identity, options: Options) -> SessionRequest {
-    SessionRequest {
-        target: Target::Registry(reference.to_owned()),
-        identity,
-        options,
-        now: NOW,
-    }
+    SessionRequest { target: Target::Registry(reference.to_owned()), identity, options, now: NOW }
 }
 
-fn access_token(
-    provider: Provider,
-    scopes: &[&str],
-    identity: Identity,
-    options: Options,
-) -> SessionRequest {
+fn access_token(provider: Provider, scopes: &[&str], identity: Identity, options: Options) -> SessionRequest {
     SessionRequest {
         target: Target::AccessToken((provider, scopes.iter().map(|s| (*s).to_owned()).collect())),
         identity,
@@ -89,27 +70,13 @@ fn access_token(
     }
 }
 
-fn scenario(
-    name: &'static str,
-    request: SessionRequest,
-    exchanges: Vec<Exchange>,
-    outcome: Outcome,
-) -> Scenario {
-    Scenario {
-        name,
-        request,
-        exchanges,
-        outcome,
-        now: NOW,
-    }
+fn scenario(name: &'static str, request: SessionRequest, exchanges: Vec<Exchange>, outcome: Outcome) -> Scenario {
+    Scenario { name, request, exchanges, outcome, now: NOW }
 }
 
 fn json_field(body: &str, field: &str) -> String {
     let v: Value = serde_json::from_str(body).expect("case body is JSON");
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {field} in {body}"))
-        .to_owned()
+    v[field].as_str().unwrap_or_else(|| panic!("no {field} in {body}")).to_owned()
 }
 
 /// Replaces the value of a form field of an expected request.
@@ -141,27 +108,17 @@ fn azure_sa() -> Identity {
     sa(
         "default",
         "workload-sa",
-        &[
-            ("azure.workload.identity/tenant-id", TENANT),
-            ("azure.workload.identity/client-id", CLIENT),
-        ],
+        &[("azure.workload.identity/tenant-id", TENANT), ("azure.workload.identity/client-id", CLIENT)],
     )
 }
 
 fn assertion() -> String {
-    cases::input(
-        "azure.entra-token.request.json",
-        "azure-workload-identity-token-0",
-        "client_assertion",
-    )
+    cases::input("azure.entra-token.request.json", "azure-workload-identity-token-0", "client_assertion")
 }
 
 /// The Entra token response case and its access token.
 fn entra_token() -> (u16, String, String) {
-    let (status, body) = cases::response(
-        "azure.entra-token.response.json",
-        "azure-workload-identity-token-0",
-    );
+    let (status, body) = cases::response("azure.entra-token.response.json", "azure-workload-identity-token-0");
     let token = json_field(&body, "access_token");
     (status, body, token)
 }
@@ -169,9 +126,7 @@ fn entra_token() -> (u16, String, String) {
 /// The ACR exchange request for `registry` carrying `token`, from the case.
 fn acr_exchange_request(registry: &str, token: &str) -> Value {
     let mut expect = cases::request("azure.acr-exchange.request.json", "exchange");
-    expect["url"] = json!(format!(
-        "https://{registry}/oauth2/exchange?api-version=2021-07-01"
-    ));
+    expect["url"] = json!(format!("https://{registry}/oauth2/exchange?api-version=2021-07-01"));
     let expect = with_form(expect, "service", registry);
     with_form(expect, "access_token", token)
 }
@@ -202,17 +157,8 @@ fn azure_scenarios() -> Vec<Scenario> {
         "acr-service-account",
         registry("myregistry.azurecr.io/app:v1", azure_sa(), options(&[])),
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                Some(("default", "workload-sa")),
-                None,
-                &assertion(),
-            ),
-            Exchange::http(
-                entra_expect("azure-workload-identity-token-0"),
-                entra(),
-                Some("<html>gateway</html>"),
-            ),
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
+            Exchange::http(entra_expect("azure-workload-identity-token-0"), entra(), Some("<html>gateway</html>")),
             exchange,
         ],
         Outcome::Done(creds),
@@ -232,12 +178,7 @@ fn azure_scenarios() -> Vec<Scenario> {
             ]),
         ),
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                None,
-                Some(wi_file),
-                &assertion(),
-            ),
+            Exchange::token("api://AzureADTokenExchange", None, Some(wi_file), &assertion()),
             Exchange::http(entra_expect("cloud-AzureChina"), entra(), Some("{")),
             exchange,
         ],
@@ -246,9 +187,7 @@ fn azure_scenarios() -> Vec<Scenario> {
 
     // Controller-level workload identity with AZURE_AUTHORITY_HOST.
     let mut expect = entra_expect("azure-workload-identity-token-0");
-    expect["url"] = json!(format!(
-        "https://login.microsoftonline.us/{TENANT}/oauth2/v2.0/token"
-    ));
+    expect["url"] = json!(format!("https://login.microsoftonline.us/{TENANT}/oauth2/v2.0/token"));
     let (exchange, creds) = acr_exchange("myregistry.azurecr.us", &entra_access);
     out.push(scenario(
         "acr-controller-workload-identity-authority-host",
@@ -263,12 +202,7 @@ fn azure_scenarios() -> Vec<Scenario> {
             ]),
         ),
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                None,
-                Some(wi_file),
-                &assertion(),
-            ),
+            Exchange::token("api://AzureADTokenExchange", None, Some(wi_file), &assertion()),
             Exchange::http(expect, entra(), None),
             exchange,
         ],
@@ -278,19 +212,11 @@ fn azure_scenarios() -> Vec<Scenario> {
     // Controller-level managed identity (user-assigned via AZURE_CLIENT_ID).
     let (imds_status, imds_body) = cases::response("azure.imds-token.response.json", "imds-0");
     let imds_token = json_field(&imds_body, "access_token");
-    let imds_client = cases::input(
-        "azure.imds-token.request.json",
-        "imds-client_id",
-        "client_id",
-    );
+    let imds_client = cases::input("azure.imds-token.request.json", "imds-client_id", "client_id");
     let (exchange, creds) = acr_exchange("myregistry.azurecr.io", &imds_token);
     out.push(scenario(
         "acr-controller-managed-identity",
-        registry(
-            "myregistry.azurecr.io/app",
-            Identity::Controller,
-            options(&[("AZURE_CLIENT_ID", &imds_client)]),
-        ),
+        registry("myregistry.azurecr.io/app", Identity::Controller, options(&[("AZURE_CLIENT_ID", &imds_client)])),
         vec![
             Exchange::http(
                 cases::request("azure.imds-token.request.json", "imds-client_id"),
@@ -303,10 +229,7 @@ fn azure_scenarios() -> Vec<Scenario> {
     ));
 
     // A plain token: system-assigned managed identity, default (ARM) scope.
-    let imds_expires = NOW
-        + json_field(&imds_body, "expires_in")
-            .parse::<i64>()
-            .expect("expires_in");
+    let imds_expires = NOW + json_field(&imds_body, "expires_in").parse::<i64>().expect("expires_in");
     out.push(scenario(
         "azure-access-token-managed-identity",
         access_token(Provider::Azure, &[], Identity::Controller, options(&[])),
@@ -315,10 +238,7 @@ fn azure_scenarios() -> Vec<Scenario> {
             response(imds_status, &[], &imds_body),
             Some("[]"),
         )],
-        Outcome::Done(Credentials::AccessToken(AccessToken {
-            token: imds_token.clone(),
-            expires_at: imds_expires,
-        })),
+        Outcome::Done(Credentials::AccessToken(AccessToken { token: imds_token.clone(), expires_at: imds_expires })),
     ));
 
     // Git: Azure DevOps, object-level.
@@ -332,18 +252,9 @@ fn azure_scenarios() -> Vec<Scenario> {
             now: NOW,
         },
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                Some(("default", "workload-sa")),
-                None,
-                &assertion(),
-            ),
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
             Exchange::http(
-                with_form(
-                    entra_expect("azure-workload-identity-token-0"),
-                    "scope",
-                    DEVOPS_SCOPE,
-                ),
+                with_form(entra_expect("azure-workload-identity-token-0"), "scope", DEVOPS_SCOPE),
                 entra(),
                 Some("{}"),
             ),
@@ -362,49 +273,25 @@ fn azure_scenarios() -> Vec<Scenario> {
         "acr-entra-invalid-client",
         registry("myregistry.azurecr.io/app", azure_sa(), options(&[])),
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                Some(("default", "workload-sa")),
-                None,
-                &assertion(),
-            ),
-            Exchange::http(
-                entra_expect("azure-workload-identity-token-0"),
-                response(status, &[], &body),
-                None,
-            ),
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
+            Exchange::http(entra_expect("azure-workload-identity-token-0"), response(status, &[], &body), None),
         ],
-        Outcome::Failed {
-            kind: "http-status",
-            code: Some("invalid_client"),
-        },
+        Outcome::Failed { kind: "http-status", code: Some("invalid_client") },
     ));
     let (status, body) = cases::response("azure.acr-exchange.response.json", "unauthorized");
     out.push(scenario(
         "acr-exchange-unauthorized",
         registry("myregistry.azurecr.io/app", azure_sa(), options(&[])),
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                Some(("default", "workload-sa")),
-                None,
-                &assertion(),
-            ),
-            Exchange::http(
-                entra_expect("azure-workload-identity-token-0"),
-                entra(),
-                None,
-            ),
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
+            Exchange::http(entra_expect("azure-workload-identity-token-0"), entra(), None),
             Exchange::http(
                 acr_exchange_request("myregistry.azurecr.io", &entra_access),
                 response(status, &[], &body),
                 None,
             ),
         ],
-        Outcome::Failed {
-            kind: "http-status",
-            code: None,
-        },
+        Outcome::Failed { kind: "http-status", code: None },
     ));
     out
 }
@@ -415,11 +302,7 @@ const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/wirecap-role";
 const TOKEN_FILE: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token";
 
 fn web_identity_token() -> String {
-    cases::input(
-        "aws.sts-web-identity.request.json",
-        "minimal",
-        "web_identity_token",
-    )
+    cases::input("aws.sts-web-identity.request.json", "minimal", "web_identity_token")
 }
 
 /// An STS response carrying the credentials of an ECR request case, so that
@@ -444,22 +327,15 @@ fn sts_reply_with(file: &str, id: &str) -> HttpResponse {
 fn ecr_reply() -> (HttpResponse, Credentials) {
     let (status, body) = cases::response("aws.ecr-token.response.json", "private");
     let out = &cases::case("aws.ecr-token.response.json", "private")["expect"]["output"];
-    let creds = registry_credentials(
-        "AWS",
-        out["password"].as_str().unwrap(),
-        Some(out["expires_at"].as_i64().unwrap()),
-    );
+    let creds =
+        registry_credentials("AWS", out["password"].as_str().unwrap(), Some(out["expires_at"].as_i64().unwrap()));
     (response(status, &[], &body), creds)
 }
 
 fn ecr_exchange(case: &str) -> (Exchange, Credentials) {
     let (reply, creds) = ecr_reply();
     (
-        Exchange::http(
-            cases::request("aws.ecr-token.request.json", case),
-            reply,
-            Some(r#"{"authorizationData": []}"#),
-        ),
+        Exchange::http(cases::request("aws.ecr-token.request.json", case), reply, Some(r#"{"authorizationData": []}"#)),
         creds,
     )
 }
@@ -468,14 +344,8 @@ fn static_keys(case: &str) -> Vec<(String, String)> {
     let c = cases::case("aws.ecr-token.request.json", case);
     let i = &c["input"];
     let mut env = vec![
-        (
-            "AWS_ACCESS_KEY_ID".to_owned(),
-            i["access_key_id"].as_str().unwrap().to_owned(),
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY".to_owned(),
-            i["secret_access_key"].as_str().unwrap().to_owned(),
-        ),
+        ("AWS_ACCESS_KEY_ID".to_owned(), i["access_key_id"].as_str().unwrap().to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), i["secret_access_key"].as_str().unwrap().to_owned()),
     ];
     if let Some(t) = i["session_token"].as_str() {
         env.push(("AWS_SESSION_TOKEN".to_owned(), t.to_owned()));
@@ -496,18 +366,9 @@ fn aws_scenarios() -> Vec<Scenario> {
     let (ecr, creds) = ecr_exchange("ecr-us-west-2");
     out.push(scenario(
         "ecr-controller-web-identity",
-        registry(
-            "123456789012.dkr.ecr.us-west-2.amazonaws.com/app:v1",
-            Identity::Controller,
-            controller_env.clone(),
-        ),
+        registry("123456789012.dkr.ecr.us-west-2.amazonaws.com/app:v1", Identity::Controller, controller_env.clone()),
         vec![
-            Exchange::token(
-                "sts.amazonaws.com",
-                None,
-                Some(TOKEN_FILE),
-                &web_identity_token(),
-            ),
+            Exchange::token("sts.amazonaws.com", None, Some(TOKEN_FILE), &web_identity_token()),
             Exchange::http(
                 cases::request("aws.sts-web-identity.request.json", "minimal"),
                 sts_reply_for("ecr-us-west-2"),
@@ -524,18 +385,9 @@ fn aws_scenarios() -> Vec<Scenario> {
     let (ecr, creds) = ecr_exchange("ecr-us-west-2");
     out.push(scenario(
         "ecr-controller-web-identity-sts-endpoint",
-        registry(
-            "123456789012.dkr.ecr.us-west-2.amazonaws.com/app",
-            Identity::Controller,
-            with_endpoint,
-        ),
+        registry("123456789012.dkr.ecr.us-west-2.amazonaws.com/app", Identity::Controller, with_endpoint),
         vec![
-            Exchange::token(
-                "sts.amazonaws.com",
-                None,
-                Some(TOKEN_FILE),
-                &web_identity_token(),
-            ),
+            Exchange::token("sts.amazonaws.com", None, Some(TOKEN_FILE), &web_identity_token()),
             Exchange::http(
                 cases::request("aws.sts-web-identity.request.json", "endpoint-legacy"),
                 sts_reply_for("ecr-us-west-2"),
@@ -549,21 +401,13 @@ fn aws_scenarios() -> Vec<Scenario> {
     // Object-level: role from the annotation, Flux's role session name.
     let mut sts_expect = cases::request("aws.sts-web-identity.request.json", "minimal");
     sts_expect["url"] = json!("https://sts.us-east-1.amazonaws.com/");
-    let sts_expect = with_form(
-        sts_expect,
-        "RoleSessionName",
-        "source-controller.flux-system.us-east-1.fluxcd.io",
-    );
+    let sts_expect = with_form(sts_expect, "RoleSessionName", "source-controller.flux-system.us-east-1.fluxcd.io");
     let (ecr, creds) = ecr_exchange("ecr-us-east-1");
     out.push(scenario(
         "ecr-service-account",
         registry(
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
-            sa(
-                "flux-system",
-                "source-controller",
-                &[("eks.amazonaws.com/role-arn", ROLE_ARN)],
-            ),
+            sa("flux-system", "source-controller", &[("eks.amazonaws.com/role-arn", ROLE_ARN)]),
             options(&[]),
         ),
         vec![
@@ -581,45 +425,25 @@ fn aws_scenarios() -> Vec<Scenario> {
 
     // Static keys: ECR Public (us-east-1, public API), FIPS in GovCloud.
     let public_env: Vec<(String, String)> = static_keys("ecr-public-us-east-1-no-session-token");
-    let public_env: Vec<(&str, &str)> = public_env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let public_body = r#"{"authorizationData": {"authorizationToken": "QVdTOnB1YmxpYy1wYXNzd29yZA==", "expiresAt": 1705406400.0}}"#;
+    let public_env: Vec<(&str, &str)> = public_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let public_body =
+        r#"{"authorizationData": {"authorizationToken": "QVdTOnB1YmxpYy1wYXNzd29yZA==", "expiresAt": 1705406400.0}}"#;
     out.push(scenario(
         "ecr-public-static-keys",
-        registry(
-            "public.ecr.aws/org/app:v1",
-            Identity::Controller,
-            options(&public_env),
-        ),
+        registry("public.ecr.aws/org/app:v1", Identity::Controller, options(&public_env)),
         vec![Exchange::http(
-            cases::request(
-                "aws.ecr-token.request.json",
-                "ecr-public-us-east-1-no-session-token",
-            ),
+            cases::request("aws.ecr-token.request.json", "ecr-public-us-east-1-no-session-token"),
             response(200, &[], public_body),
             Some("{}"),
         )],
-        Outcome::Done(registry_credentials(
-            "AWS",
-            "public-password",
-            Some(1_705_406_400),
-        )),
+        Outcome::Done(registry_credentials("AWS", "public-password", Some(1_705_406_400))),
     ));
     let fips_env = static_keys("ecr-us-gov-east-1-fips-no-session-token");
-    let fips_env: Vec<(&str, &str)> = fips_env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let fips_env: Vec<(&str, &str)> = fips_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (ecr, creds) = ecr_exchange("ecr-us-gov-east-1-fips-no-session-token");
     out.push(scenario(
         "ecr-fips-govcloud-static-keys",
-        registry(
-            "123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app",
-            Identity::Controller,
-            options(&fips_env),
-        ),
+        registry("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app", Identity::Controller, options(&fips_env)),
         vec![ecr],
         Outcome::Done(creds),
     ));
@@ -682,30 +506,17 @@ fn aws_scenarios() -> Vec<Scenario> {
     let (status, body) = cases::response("aws.sts-web-identity.response.json", "xml");
     let out_xml = &cases::case("aws.sts-web-identity.response.json", "xml")["expect"]["output"];
     let mut sts_expect = cases::request("aws.sts-web-identity.request.json", "minimal");
-    sts_expect = with_form(
-        sts_expect,
-        "RoleSessionName",
-        "puller.apps.us-west-2.fluxcd.io",
-    );
+    sts_expect = with_form(sts_expect, "RoleSessionName", "puller.apps.us-west-2.fluxcd.io");
     out.push(scenario(
         "aws-access-token-service-account",
         access_token(
             Provider::Aws,
             &[],
-            sa(
-                "apps",
-                "puller",
-                &[("eks.amazonaws.com/role-arn", ROLE_ARN)],
-            ),
+            sa("apps", "puller", &[("eks.amazonaws.com/role-arn", ROLE_ARN)]),
             options(&[("AWS_REGION", "us-west-2")]),
         ),
         vec![
-            Exchange::token(
-                "sts.amazonaws.com",
-                Some(("apps", "puller")),
-                None,
-                &web_identity_token(),
-            ),
+            Exchange::token("sts.amazonaws.com", Some(("apps", "puller")), None, &web_identity_token()),
             Exchange::http(sts_expect, response(status, &[], &body), Some("<x/>")),
         ],
         Outcome::Done(Credentials::Aws(AwsCredentials {
@@ -717,86 +528,49 @@ fn aws_scenarios() -> Vec<Scenario> {
     ));
 
     // Service error codes come through.
-    let (status, body) = cases::response(
-        "aws.sts-web-identity.response.json",
-        "invalid-identity-token",
-    );
+    let (status, body) = cases::response("aws.sts-web-identity.response.json", "invalid-identity-token");
     out.push(scenario(
         "ecr-sts-invalid-identity-token",
-        registry(
-            "123456789012.dkr.ecr.us-west-2.amazonaws.com/app",
-            Identity::Controller,
-            controller_env.clone(),
-        ),
+        registry("123456789012.dkr.ecr.us-west-2.amazonaws.com/app", Identity::Controller, controller_env.clone()),
         vec![
-            Exchange::token(
-                "sts.amazonaws.com",
-                None,
-                Some(TOKEN_FILE),
-                &web_identity_token(),
-            ),
+            Exchange::token("sts.amazonaws.com", None, Some(TOKEN_FILE), &web_identity_token()),
             Exchange::http(
                 cases::request("aws.sts-web-identity.request.json", "minimal"),
                 response(status, &[], &body),
                 None,
             ),
         ],
-        Outcome::Failed {
-            kind: "http-status",
-            code: Some("InvalidIdentityToken"),
-        },
+        Outcome::Failed { kind: "http-status", code: Some("InvalidIdentityToken") },
     ));
     let (status, body) = cases::response("aws.ecr-token.response.json", "access-denied");
     out.push(scenario(
         "ecr-access-denied",
-        registry(
-            "123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app",
-            Identity::Controller,
-            options(&fips_env),
-        ),
+        registry("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app", Identity::Controller, options(&fips_env)),
         vec![Exchange::http(
-            cases::request(
-                "aws.ecr-token.request.json",
-                "ecr-us-gov-east-1-fips-no-session-token",
-            ),
+            cases::request("aws.ecr-token.request.json", "ecr-us-gov-east-1-fips-no-session-token"),
             response(status, &[], &body),
             None,
         )],
-        Outcome::Failed {
-            kind: "http-status",
-            code: Some("AccessDeniedException"),
-        },
+        Outcome::Failed { kind: "http-status", code: Some("AccessDeniedException") },
     ));
     // Credentials that already expired are not handed out.
-    let expired =
-        r#"{"authorizationData": [{"authorizationToken": "QVdTOnB3", "expiresAt": 1705319000.0}]}"#;
+    let expired = r#"{"authorizationData": [{"authorizationToken": "QVdTOnB3", "expiresAt": 1705319000.0}]}"#;
     out.push(scenario(
         "ecr-token-already-expired",
-        registry(
-            "123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app",
-            Identity::Controller,
-            options(&fips_env),
-        ),
+        registry("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com/app", Identity::Controller, options(&fips_env)),
         vec![Exchange::http(
-            cases::request(
-                "aws.ecr-token.request.json",
-                "ecr-us-gov-east-1-fips-no-session-token",
-            ),
+            cases::request("aws.ecr-token.request.json", "ecr-us-gov-east-1-fips-no-session-token"),
             response(200, &[], expired),
             None,
         )],
-        Outcome::Failed {
-            kind: "malformed-response",
-            code: None,
-        },
+        Outcome::Failed { kind: "malformed-response", code: None },
     ));
     out
 }
 
 // ---------------------------------------------------------------- Google Cloud
 
-const WIP: &str =
-    "projects/123456789012/locations/global/workloadIdentityPools/my-pool/providers/my-provider";
+const WIP: &str = "projects/123456789012/locations/global/workloadIdentityPools/my-pool/providers/my-provider";
 const GSA: &str = "wirecap-sa@my-project.iam.gserviceaccount.com";
 const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
 const USERINFO: &str = "https://www.googleapis.com/auth/userinfo.email";
@@ -808,30 +582,18 @@ fn gcp_scenarios() -> Vec<Scenario> {
     let sts_token = json_field(&sts_body, "access_token");
     let (iam_status, iam_body) = cases::response("gcp.impersonation.response.json", "ok");
     let iam_token = json_field(&iam_body, "accessToken");
-    let subject = cases::input(
-        "gcp.sts-exchange.request.json",
-        "impersonation",
-        "subject_token",
-    );
+    let subject = cases::input("gcp.sts-exchange.request.json", "impersonation", "subject_token");
     let mut out = Vec::new();
 
     out.push(scenario(
         "gar-controller-metadata",
-        registry(
-            "us-docker.pkg.dev/my-project/repo/app:v1",
-            Identity::Controller,
-            options(&[]),
-        ),
+        registry("us-docker.pkg.dev/my-project/repo/app:v1", Identity::Controller, options(&[])),
         vec![Exchange::http(
             cases::request("gcp.metadata-token.request.json", "scopes-1"),
             response(md_status, &[], &md_body),
             Some(r#"{"expires_in": 3599}"#),
         )],
-        Outcome::Done(registry_credentials(
-            "oauth2accesstoken",
-            &md_token,
-            Some(NOW + 3599),
-        )),
+        Outcome::Done(registry_credentials("oauth2accesstoken", &md_token, Some(NOW + 3599))),
     ));
 
     // Federation from outside GKE with impersonation, as an access token for the case's scope.
@@ -843,20 +605,12 @@ fn gcp_scenarios() -> Vec<Scenario> {
             sa(
                 "default",
                 "workload-sa",
-                &[
-                    ("gcp.auth.fluxcd.io/workload-identity-provider", WIP),
-                    ("iam.gke.io/gcp-service-account", GSA),
-                ],
+                &[("gcp.auth.fluxcd.io/workload-identity-provider", WIP), ("iam.gke.io/gcp-service-account", GSA)],
             ),
             options(&[]),
         ),
         vec![
-            Exchange::token(
-                &format!("//iam.googleapis.com/{WIP}"),
-                Some(("default", "workload-sa")),
-                None,
-                &subject,
-            ),
+            Exchange::token(&format!("//iam.googleapis.com/{WIP}"), Some(("default", "workload-sa")), None, &subject),
             Exchange::http(
                 cases::request("gcp.sts-exchange.request.json", "impersonation"),
                 response(sts_status, &[], &sts_body),
@@ -868,63 +622,32 @@ fn gcp_scenarios() -> Vec<Scenario> {
                 Some(r#"{"accessToken": "x"}"#),
             ),
         ],
-        Outcome::Done(Credentials::AccessToken(AccessToken {
-            token: iam_token.clone(),
-            expires_at: FAR,
-        })),
+        Outcome::Done(Credentials::AccessToken(AccessToken { token: iam_token.clone(), expires_at: FAR })),
     ));
 
     // GKE, direct access: the pool and provider come from the metadata server.
-    let provider_url = "https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster";
+    let provider_url =
+        "https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster";
     let md = |path: &str| json!({"method": "GET", "url": format!("http://metadata.google.internal/computeMetadata/v1/{path}"), "headers": {"Metadata-Flavor": "Google"}});
     let mut sts_expect = cases::request("gcp.sts-exchange.request.json", "file-source");
-    sts_expect = with_form(
-        sts_expect,
-        "audience",
-        &format!("identitynamespace:my-project.svc.id.goog:{provider_url}"),
-    );
+    sts_expect = with_form(sts_expect, "audience", &format!("identitynamespace:my-project.svc.id.goog:{provider_url}"));
     sts_expect = with_form(sts_expect, "scope", &format!("{CLOUD_PLATFORM} {USERINFO}"));
     sts_expect = with_form(sts_expect, "subject_token", &subject);
     out.push(scenario(
         "gar-gke-direct-access",
-        registry(
-            "europe-docker.pkg.dev/my-project/repo/app",
-            sa("apps", "puller", &[]),
-            options(&[]),
-        ),
+        registry("europe-docker.pkg.dev/my-project/repo/app", sa("apps", "puller", &[]), options(&[])),
         vec![
-            Exchange::http(
-                md("project/project-id"),
-                response(200, &[], "my-project"),
-                Some(""),
-            ),
-            Exchange::http(
-                md("instance/attributes/cluster-location"),
-                response(200, &[], "us-central1"),
-                Some("\n"),
-            ),
+            Exchange::http(md("project/project-id"), response(200, &[], "my-project"), Some("")),
+            Exchange::http(md("instance/attributes/cluster-location"), response(200, &[], "us-central1"), Some("\n")),
             Exchange::http(
                 md("instance/attributes/cluster-name"),
                 response(200, &[], "my-cluster"),
                 Some("Not_A_Cluster"),
             ),
-            Exchange::token(
-                "my-project.svc.id.goog",
-                Some(("apps", "puller")),
-                None,
-                &subject,
-            ),
-            Exchange::http(
-                sts_expect,
-                response(sts_status, &[], &sts_body),
-                Some("{\"access_token\": \"\"}"),
-            ),
+            Exchange::token("my-project.svc.id.goog", Some(("apps", "puller")), None, &subject),
+            Exchange::http(sts_expect, response(sts_status, &[], &sts_body), Some("{\"access_token\": \"\"}")),
         ],
-        Outcome::Done(registry_credentials(
-            "oauth2accesstoken",
-            &sts_token,
-            Some(NOW + 3599),
-        )),
+        Outcome::Done(registry_credentials("oauth2accesstoken", &sts_token, Some(NOW + 3599))),
     ));
 
     let (status, body) = cases::response("gcp.sts-exchange.response.json", "invalid-grant");
@@ -936,30 +659,19 @@ fn gcp_scenarios() -> Vec<Scenario> {
             sa(
                 "default",
                 "workload-sa",
-                &[
-                    ("gcp.auth.fluxcd.io/workload-identity-provider", WIP),
-                    ("iam.gke.io/gcp-service-account", GSA),
-                ],
+                &[("gcp.auth.fluxcd.io/workload-identity-provider", WIP), ("iam.gke.io/gcp-service-account", GSA)],
             ),
             options(&[]),
         ),
         vec![
-            Exchange::token(
-                &format!("//iam.googleapis.com/{WIP}"),
-                Some(("default", "workload-sa")),
-                None,
-                &subject,
-            ),
+            Exchange::token(&format!("//iam.googleapis.com/{WIP}"), Some(("default", "workload-sa")), None, &subject),
             Exchange::http(
                 cases::request("gcp.sts-exchange.request.json", "impersonation"),
                 response(status, &[], &body),
                 None,
             ),
         ],
-        Outcome::Failed {
-            kind: "http-status",
-            code: Some("invalid_grant"),
-        },
+        Outcome::Failed { kind: "http-status", code: Some("invalid_grant") },
     ));
     out
 }
@@ -980,62 +692,24 @@ fn with_basic(mut o: Options, user: &str, password: &str) -> Options {
     o
 }
 
+/// A generic registry's outcome: the host's credentials, validated, as
+/// docker-login credentials without expiry.
 fn generic_scenarios() -> Vec<Scenario> {
     let (anon_status, anon_body) = cases::response("oci.token.response.json", "anonymous");
-    let anon_token = json_field(&anon_body, "token");
     let (acr_status, acr_body) = cases::response("oci.token.response.json", "acr-style");
-    let acr_token = json_field(&acr_body, "access_token");
     let basic_input = cases::case("oci.token.request.json", "basic")["input"].clone();
-    let (user, password) = (
-        basic_input["username"].as_str().unwrap(),
-        basic_input["password"].as_str().unwrap(),
-    );
+    let (user, password) = (basic_input["username"].as_str().unwrap(), basic_input["password"].as_str().unwrap());
     let mut out = Vec::new();
 
-    out.push(scenario(
-        "generic-anonymous-token",
-        registry(
-            "registry.example.test/foo:v1",
-            Identity::Controller,
-            options(&[]),
-        ),
-        vec![
-            Exchange::http(
-                ping("https://registry.example.test/v2/"),
-                response(
-                    401,
-                    &[("WWW-Authenticate", &challenge("oras-anonymous"))],
-                    "{}",
-                ),
-                None,
-            ),
-            Exchange::http(
-                cases::request("oci.token.request.json", "anonymous"),
-                response(anon_status, &[], &anon_body),
-                Some(r#"{"expires_in": 300}"#),
-            ),
-        ],
-        Outcome::Done(registry_credentials(
-            "<token>",
-            &anon_token,
-            Some(NOW + 300),
-        )),
-    ));
+    // A Bearer challenge: a token request with the credentials validates
+    // them; the token is dropped, the credentials are the outcome.
     out.push(scenario(
         "generic-basic-token",
-        registry(
-            "registry.example.test/team/app",
-            Identity::Controller,
-            with_basic(options(&[]), user, password),
-        ),
+        registry("registry.example.test/team/app", Identity::Controller, with_basic(options(&[]), user, password)),
         vec![
             Exchange::http(
                 ping("https://registry.example.test/v2/"),
-                response(
-                    401,
-                    &[("www-authenticate", &challenge("oras-nested-repo"))],
-                    "",
-                ),
+                response(401, &[("www-authenticate", &challenge("oras-nested-repo"))], ""),
                 None,
             ),
             Exchange::http(
@@ -1044,7 +718,40 @@ fn generic_scenarios() -> Vec<Scenario> {
                 Some("{\"token\": 7}"),
             ),
         ],
-        Outcome::Done(registry_credentials("<token>", &acr_token, Some(NOW + 60))),
+        Outcome::Done(registry_credentials(user, password, None)),
+    ));
+    // The token server refuses the credentials: failed, with its status and code.
+    out.push(scenario(
+        "generic-token-server-refuses",
+        registry(
+            "registry.example.test/team/app",
+            Identity::Controller,
+            with_basic(options(&[]), user, "wrong"),
+        ),
+        vec![
+            Exchange::http(
+                ping("https://registry.example.test/v2/"),
+                response(
+                    401,
+                    &[("WWW-Authenticate", &challenge("oras-nested-repo"))],
+                    "",
+                ),
+                None,
+            ),
+            Exchange::http(
+                json!({"method": "GET", "url": cases::request("oci.token.request.json", "basic")["url"].clone(), "headers": {"Authorization": format!("Basic {}", b64(&format!("{user}:wrong")))}}),
+                response(
+                    401,
+                    &[],
+                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+                ),
+                None,
+            ),
+        ],
+        Outcome::Failed {
+            kind: "http-status",
+            code: Some("UNAUTHORIZED"),
+        },
     ));
     // Docker Hub: the API host and its token server are a built-in pair.
     out.push(scenario(
@@ -1058,26 +765,19 @@ fn generic_scenarios() -> Vec<Scenario> {
                 None,
             ),
         ],
-        Outcome::Done(registry_credentials("<token>", &anon_token, Some(NOW + 300))),
+        Outcome::Done(registry_credentials("u", "p", None)),
     ));
-    // 200 on /v2/: no token needed; the host's basic credentials, or none.
+    // 200 on /v2/ or a Basic challenge: nothing to validate against, the
+    // credentials as they are.
     out.push(scenario(
         "generic-open-registry",
-        registry("localhost:5000/app", Identity::Controller, options(&[])),
-        vec![Exchange::http(
-            ping("https://localhost:5000/v2/"),
-            response(200, &[], "{}"),
-            None,
-        )],
-        Outcome::Done(registry_credentials("", "", None)),
+        registry("localhost:5000/app", Identity::Controller, with_basic(options(&[]), "u", "p")),
+        vec![Exchange::http(ping("https://localhost:5000/v2/"), response(200, &[], "{}"), None)],
+        Outcome::Done(registry_credentials("u", "p", None)),
     ));
     out.push(scenario(
         "generic-basic-challenge",
-        registry(
-            "registry.example.test/app",
-            Identity::Controller,
-            with_basic(options(&[]), "u", "p"),
-        ),
+        registry("registry.example.test/app", Identity::Controller, with_basic(options(&[]), "u", "p")),
         vec![Exchange::http(
             ping("https://registry.example.test/v2/"),
             response(401, &[("WWW-Authenticate", &challenge("basic"))], ""),
@@ -1086,67 +786,32 @@ fn generic_scenarios() -> Vec<Scenario> {
         Outcome::Done(registry_credentials("u", "p", None)),
     ));
     out.push(scenario(
-        "generic-basic-challenge-without-credentials",
-        registry(
-            "registry.example.test/app",
-            Identity::Controller,
-            options(&[]),
-        ),
-        vec![Exchange::http(
-            ping("https://registry.example.test/v2/"),
-            response(401, &[("WWW-Authenticate", &challenge("basic"))], ""),
-            None,
-        )],
-        Outcome::Failed {
-            kind: "http-status",
-            code: None,
-        },
-    ));
-    out.push(scenario(
         "generic-challenge-without-realm",
-        registry(
-            "registry.example.test/app",
-            Identity::Controller,
-            options(&[]),
-        ),
+        registry("registry.example.test/app", Identity::Controller, with_basic(options(&[]), "u", "p")),
         vec![Exchange::http(
             ping("https://registry.example.test/v2/"),
             response(401, &[("WWW-Authenticate", &challenge("no-realm"))], ""),
             None,
         )],
-        Outcome::Failed {
-            kind: "malformed-response",
-            code: None,
-        },
+        Outcome::Failed { kind: "malformed-response", code: None },
     ));
 
     // The generic provider's access token: the Kubernetes token itself.
     let sa_token = jwt(&json!({"sub": "system:serviceaccount:apps:puller", "exp": FAR}));
     out.push(scenario(
         "generic-access-token-service-account",
-        access_token(
-            Provider::Generic,
-            &["https://kubernetes.example"],
-            sa("apps", "puller", &[]),
-            options(&[]),
-        ),
-        vec![Exchange::token(
-            "https://kubernetes.example",
-            Some(("apps", "puller")),
-            None,
-            &sa_token,
-        )],
-        Outcome::Done(Credentials::AccessToken(AccessToken {
-            token: sa_token.clone(),
-            expires_at: FAR,
-        })),
+        access_token(Provider::Generic, &["https://kubernetes.example"], sa("apps", "puller", &[]), options(&[])),
+        vec![Exchange::token("https://kubernetes.example", Some(("apps", "puller")), None, &sa_token)],
+        Outcome::Done(Credentials::AccessToken(AccessToken { token: sa_token.clone(), expires_at: FAR })),
     ));
     out
 }
 
 // ---------------------------------------------------------------- clusters
 
-const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBfakeCA\n-----END CERTIFICATE-----\n";
+/// A PEM bundle of one (fake) certificate: base64 inside, as the cluster
+/// module's CA check requires.
+const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBfakeCA==\n-----END CERTIFICATE-----\n";
 const AKS_ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1";
 const AKS_SCOPE: &str = "6dae42f8-4368-4678-94ff-3960e28e3630/.default";
 const ARM_SCOPE: &str = "https://management.core.windows.net//.default";
@@ -1195,21 +860,14 @@ fn aks_kubeconfigs(server: &str) -> String {
 }
 
 fn arm_call(method: &str, path: &str, token: &str) -> Value {
-    json!({"method": method, "url": format!("https://management.azure.com{path}?api-version=2022-03-01"), "headers": {"Authorization": format!("Bearer {token}")}})
+    json!({"method": method, "url": format!("https://management.azure.com{path}?api-version=2025-10-01"), "headers": {"Authorization": format!("Bearer {token}"), "Accept": "application/json"}})
 }
 
 fn cluster_scenarios() -> Vec<Scenario> {
     let (entra_status, entra_body, entra_access) = entra_token();
     let entra = || response(entra_status, &[], &entra_body);
     let entra_for = |scope: &str| {
-        with_form(
-            cases::request(
-                "azure.entra-token.request.json",
-                "azure-workload-identity-token-0",
-            ),
-            "scope",
-            scope,
-        )
+        with_form(cases::request("azure.entra-token.request.json", "azure-workload-identity-token-0"), "scope", scope)
     };
     let server = "https://c1-dns-abc123.hcp.eastus.azmk8s.io:443";
     let credentials_path = format!("{AKS_ID}/listClusterUserCredential");
@@ -1219,30 +877,14 @@ fn cluster_scenarios() -> Vec<Scenario> {
     // serves both Entra exchanges (AKS scope, then ARM scope).
     out.push(scenario(
         "aks-service-account-lookup",
-        cluster(
-            Provider::Azure,
-            AKS_ID,
-            None,
-            None,
-            azure_sa(),
-            options(&[]),
-        ),
+        cluster(Provider::Azure, AKS_ID, None, None, azure_sa(), options(&[])),
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                Some(("default", "workload-sa")),
-                None,
-                &assertion(),
-            ),
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
             Exchange::http(entra_for(AKS_SCOPE), entra(), Some("{}")),
             Exchange::http(entra_for(ARM_SCOPE), entra(), Some("{}")),
             Exchange::http(
                 arm_call("GET", AKS_ID, &entra_access),
-                response(
-                    200,
-                    &[],
-                    r#"{"name":"c1","properties":{"aadProfile":{"managed":true}}}"#,
-                ),
+                response(200, &[], r#"{"name":"c1","properties":{"aadProfile":{"managed":true}}}"#),
                 Some("not json"),
             ),
             Exchange::http(
@@ -1256,29 +898,12 @@ fn cluster_scenarios() -> Vec<Scenario> {
     // AKS with address and CA: the AKS token only, no lookup, no ID needed.
     out.push(scenario(
         "aks-address-and-ca",
-        cluster(
-            Provider::Azure,
-            "",
-            Some("https://c1.example:443"),
-            Some(PEM),
-            azure_sa(),
-            options(&[]),
-        ),
+        cluster(Provider::Azure, "", Some("https://c1.example:443"), Some(PEM), azure_sa(), options(&[])),
         vec![
-            Exchange::token(
-                "api://AzureADTokenExchange",
-                Some(("default", "workload-sa")),
-                None,
-                &assertion(),
-            ),
+            Exchange::token("api://AzureADTokenExchange", Some(("default", "workload-sa")), None, &assertion()),
             Exchange::http(entra_for(AKS_SCOPE), entra(), None),
         ],
-        Outcome::Done(rest(
-            "https://c1.example:443",
-            Some(PEM),
-            &entra_access,
-            NOW + 3599,
-        )),
+        Outcome::Done(rest("https://c1.example:443", Some(PEM), &entra_access, NOW + 3599)),
     ));
     // AKS, controller-level managed identity: two IMDS tokens.
     let (imds_status, imds_body) = cases::response("azure.imds-token.response.json", "imds-0");
@@ -1296,16 +921,8 @@ fn cluster_scenarios() -> Vec<Scenario> {
             options(&[]),
         ),
         vec![
-            Exchange::http(
-                imds("6dae42f8-4368-4678-94ff-3960e28e3630"),
-                response(imds_status, &[], &imds_body),
-                None,
-            ),
-            Exchange::http(
-                imds("https://management.core.windows.net/"),
-                response(imds_status, &[], &imds_body),
-                None,
-            ),
+            Exchange::http(imds("6dae42f8-4368-4678-94ff-3960e28e3630"), response(imds_status, &[], &imds_body), None),
+            Exchange::http(imds("https://management.core.windows.net/"), response(imds_status, &[], &imds_body), None),
             Exchange::http(
                 arm_call("GET", AKS_ID, &imds_token),
                 response(200, &[], r#"{"properties":{"aadProfile":{}}}"#),
@@ -1318,53 +935,23 @@ fn cluster_scenarios() -> Vec<Scenario> {
             ),
         ],
         // The given address is kept as given (Flux); the CA comes from the kubeconfig.
-        Outcome::Done(rest(
-            "https://C1-DNS-ABC123.hcp.eastus.azmk8s.io",
-            Some(PEM),
-            &imds_token,
-            imds_expires,
-        )),
+        Outcome::Done(rest("https://C1-DNS-ABC123.hcp.eastus.azmk8s.io", Some(PEM), &imds_token, imds_expires)),
     ));
     out.push(scenario(
         "aks-without-entra-integration",
-        cluster(
-            Provider::Azure,
-            AKS_ID,
-            None,
-            None,
-            Identity::Controller,
-            options(&[]),
-        ),
+        cluster(Provider::Azure, AKS_ID, None, None, Identity::Controller, options(&[])),
         vec![
-            Exchange::http(
-                imds("6dae42f8-4368-4678-94ff-3960e28e3630"),
-                response(imds_status, &[], &imds_body),
-                None,
-            ),
-            Exchange::http(
-                imds("https://management.core.windows.net/"),
-                response(imds_status, &[], &imds_body),
-                None,
-            ),
-            Exchange::http(
-                arm_call("GET", AKS_ID, &imds_token),
-                response(200, &[], r#"{"properties":{}}"#),
-                None,
-            ),
+            Exchange::http(imds("6dae42f8-4368-4678-94ff-3960e28e3630"), response(imds_status, &[], &imds_body), None),
+            Exchange::http(imds("https://management.core.windows.net/"), response(imds_status, &[], &imds_body), None),
+            Exchange::http(arm_call("GET", AKS_ID, &imds_token), response(200, &[], r#"{"properties":{}}"#), None),
         ],
-        Outcome::Failed {
-            kind: "unsupported",
-            code: None,
-        },
+        Outcome::Failed { kind: "unsupported", code: None },
     ));
 
     // EKS with address and CA and static keys: no request at all; the
     // token is the awscli one, the REST config lives 15 minutes (Flux).
     let eks_case = cases::case("aws.eks-token.json", "us-east-1-no-session-token");
-    let eks_token = eks_case["expect"]["output"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let eks_token = eks_case["expect"]["output"]["token"].as_str().unwrap().to_owned();
     out.push(scenario(
         "eks-static-keys-address-and-ca",
         cluster(
@@ -1375,26 +962,15 @@ fn cluster_scenarios() -> Vec<Scenario> {
             Identity::Controller,
             options(&[
                 ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-                (
-                    "AWS_SECRET_ACCESS_KEY",
-                    eks_case["input"]["secret_access_key"].as_str().unwrap(),
-                ),
+                ("AWS_SECRET_ACCESS_KEY", eks_case["input"]["secret_access_key"].as_str().unwrap()),
             ]),
         ),
         vec![],
-        Outcome::Done(rest(
-            "https://ABC.gr7.us-east-1.eks.amazonaws.com",
-            Some(PEM),
-            &eks_token,
-            NOW + 900,
-        )),
+        Outcome::Done(rest("https://ABC.gr7.us-east-1.eks.amazonaws.com", Some(PEM), &eks_token, NOW + 900)),
     ));
     // EKS, object-level, described through the EKS API.
     let eks_case = cases::case("aws.eks-token.json", "us-west-2-default");
-    let eks_token = eks_case["expect"]["output"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let eks_token = eks_case["expect"]["output"]["token"].as_str().unwrap().to_owned();
     let sts_expect = with_form(
         cases::request("aws.sts-web-identity.request.json", "minimal"),
         "RoleSessionName",
@@ -1426,7 +1002,7 @@ fn cluster_scenarios() -> Vec<Scenario> {
         vec![
             Exchange::http(cases::request("gcp.metadata-token.request.json", "scopes-1"), response(md_status, &[], &md_body), None),
             Exchange::http(
-                json!({"method": "GET", "url": "https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster", "headers": {"Authorization": format!("Bearer {md_token}")}}),
+                json!({"method": "GET", "url": "https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster?alt=json&prettyPrint=false", "headers": {"Authorization": format!("Bearer {md_token}")}}),
                 response(200, &[], &gke.to_string()),
                 Some("{}"),
             ),
@@ -1446,18 +1022,8 @@ fn cluster_scenarios() -> Vec<Scenario> {
             sa("apps", "deployer", &[]),
             options(&[]),
         ),
-        vec![Exchange::token(
-            "https://kubernetes.example:6443",
-            Some(("apps", "deployer")),
-            None,
-            &sa_token,
-        )],
-        Outcome::Done(rest(
-            "https://kubernetes.example:6443",
-            Some(PEM),
-            &sa_token,
-            FAR,
-        )),
+        vec![Exchange::token("https://kubernetes.example:6443", Some(("apps", "deployer")), None, &sa_token)],
+        Outcome::Done(rest("https://kubernetes.example:6443", Some(PEM), &sa_token, FAR)),
     ));
     out
 }
@@ -1551,26 +1117,35 @@ fn invalid_and_unsupported_requests_fail_at_start_with_flux_texts() {
             "invalid-input",
             r"invalid STS endpoint: 'https://sts.amazonaws.com.evil.example'. must match ^https://(.+\.)?sts(-fips)?(\.[^.]+)?(\.vpce)?\.amazonaws\.com$".into(),
         ),
+        // A generic registry without configured credentials: nothing to
+        // validate, nothing to give; decided before any request.
+        (
+            "generic registry without credentials",
+            registry("registry.example.test/foo:v1", Identity::Controller, options(&[])),
+            "unsupported",
+            "no credentials configured for generic registry registry.example.test".into(),
+        ),
+        (
+            "Docker Hub without credentials",
+            registry("alpine", Identity::Controller, options(&[])),
+            "unsupported",
+            "no credentials configured for generic registry docker.io".into(),
+        ),
+        (
+            "generic registry with a port, without credentials",
+            registry("localhost:5000/app", Identity::Controller, options(&[])),
+            "unsupported",
+            "no credentials configured for generic registry localhost:5000".into(),
+        ),
     ];
     let mut host = Host::new();
     for (name, request, want_kind, want_message) in cases {
-        let err = host
-            .start(&request)
-            .err()
-            .unwrap_or_else(|| panic!("{name}: started"));
-        assert_eq!(
-            (kind(&err), message(&err)),
-            (want_kind, want_message),
-            "{name}"
-        );
+        let err = host.start(&request).err().unwrap_or_else(|| panic!("{name}: started"));
+        assert_eq!((kind(&err), message(&err)), (want_kind, want_message), "{name}");
     }
     // Shape errors and targets nobody serves.
     let shape: Vec<(&str, SessionRequest, &str)> = vec![
-        (
-            "bad reference",
-            registry("Registry.Example/UPPER", Identity::Controller, options(&[])),
-            "invalid-input",
-        ),
+        ("bad reference", registry("Registry.Example/UPPER", Identity::Controller, options(&[])), "invalid-input"),
         (
             "generic with a service account",
             registry("ghcr.io/o/app", sa("apps", "puller", &[]), options(&[])),
@@ -1602,11 +1177,7 @@ fn invalid_and_unsupported_requests_fail_at_start_with_flux_texts() {
         ),
         (
             "bad namespace",
-            registry(
-                "myregistry.azurecr.io/app",
-                sa("../kube-system", "x", &[]),
-                options(&[]),
-            ),
+            registry("myregistry.azurecr.io/app", sa("../kube-system", "x", &[]), options(&[])),
             "invalid-input",
         ),
         (
@@ -1616,10 +1187,7 @@ fn invalid_and_unsupported_requests_fail_at_start_with_flux_texts() {
                 sa(
                     "a",
                     "b",
-                    &[
-                        ("azure.workload.identity/tenant-id", "t\r\nX: y"),
-                        ("azure.workload.identity/client-id", "c"),
-                    ],
+                    &[("azure.workload.identity/tenant-id", "t\r\nX: y"), ("azure.workload.identity/client-id", "c")],
                 ),
                 options(&[]),
             ),
@@ -1651,54 +1219,27 @@ fn invalid_and_unsupported_requests_fail_at_start_with_flux_texts() {
         ),
         (
             "GKE name",
-            cluster(
-                Provider::Gcp,
-                "my-cluster",
-                None,
-                None,
-                Identity::Controller,
-                options(&[]),
-            ),
+            cluster(Provider::Gcp, "my-cluster", None, None, Identity::Controller, options(&[])),
             "invalid-input",
         ),
         (
             "plain-http address",
-            cluster(
-                Provider::Generic,
-                "",
-                Some("http://k.example"),
-                None,
-                Identity::Controller,
-                options(&[]),
-            ),
+            cluster(Provider::Generic, "", Some("http://k.example"), None, Identity::Controller, options(&[])),
             "invalid-input",
         ),
         (
             "generic without address",
-            cluster(
-                Provider::Generic,
-                "",
-                None,
-                None,
-                Identity::Controller,
-                options(&[]),
-            ),
+            cluster(Provider::Generic, "", None, None, Identity::Controller, options(&[])),
             "invalid-input",
         ),
         (
             "negative now",
-            SessionRequest {
-                now: -1,
-                ..registry("ghcr.io/o/app", Identity::Controller, options(&[]))
-            },
+            SessionRequest { now: -1, ..registry("ghcr.io/o/app", Identity::Controller, options(&[])) },
             "invalid-input",
         ),
     ];
     for (name, request, want_kind) in shape {
-        let err = host
-            .start(&request)
-            .err()
-            .unwrap_or_else(|| panic!("{name}: started"));
+        let err = host.start(&request).err().unwrap_or_else(|| panic!("{name}: started"));
         assert_eq!(kind(&err), want_kind, "{name}: {}", message(&err));
     }
 }
@@ -1709,18 +1250,10 @@ fn invalid_and_unsupported_requests_fail_at_start_with_flux_texts() {
 /// session and the first request.
 fn first_request(
     request: &SessionRequest,
-) -> (
-    Host,
-    wasmtime::component::ResourceAny,
-    support::api::types::HttpRequest,
-) {
+) -> (Host, wasmtime::component::ResourceAny, support::api::types::HttpRequest) {
     let mut host = Host::new();
-    let s = host
-        .start(request)
-        .unwrap_or_else(|e| panic!("start: {}", message(&e)));
-    let Step::SendHttp(first) = host.next(s) else {
-        panic!("no request first")
-    };
+    let s = host.start(request).unwrap_or_else(|e| panic!("start: {}", message(&e)));
+    let Step::SendHttp(first) = host.next(s) else { panic!("no request first") };
     (host, s, first)
 }
 
@@ -1734,8 +1267,8 @@ fn look_alike_cloud_hosts_get_no_cloud_token() {
         "evil-gcr.io/app",
     ] {
         // Even with a cloud identity configured, the look-alike is a generic
-        // registry: the first request is an anonymous ping of it, and the
-        // environment's cloud identity is never used.
+        // registry: without registry credentials it is refused at start, and
+        // the environment's cloud identity is never used.
         let env = options(&[
             ("AZURE_CLIENT_ID", CLIENT),
             ("AZURE_TENANT_ID", TENANT),
@@ -1743,41 +1276,25 @@ fn look_alike_cloud_hosts_get_no_cloud_token() {
             ("AWS_ACCESS_KEY_ID", "AKID"),
             ("AWS_SECRET_ACCESS_KEY", "s"),
         ]);
-        let (mut host, s, first) = first_request(&registry(reference, Identity::Controller, env));
+        let err =
+            Host::new().start(&registry(reference, Identity::Controller, env.clone())).map(drop).expect_err(reference);
+        assert_eq!(kind(&err), "unsupported", "{reference}: {}", message(&err));
+        // With registry credentials, the first request is a ping of it that
+        // carries nothing.
+        let (mut host, s, first) = first_request(&registry(reference, Identity::Controller, with_basic(env, "u", "p")));
         assert_eq!(first.method, "GET", "{reference}");
         assert!(
-            first.url.ends_with("/v2/")
-                && first
-                    .headers
-                    .iter()
-                    .all(|(k, _)| !k.eq_ignore_ascii_case("authorization")),
+            first.url.ends_with("/v2/") && first.headers.iter().all(|(k, _)| !k.eq_ignore_ascii_case("authorization")),
             "{reference}: {}",
             first.url
         );
-        // Its challenge sends us to an evil realm: anonymous request at most.
-        let challenge = r#"Bearer realm="https://evil.example/token",service="evil""#;
-        host.http(
-            s,
-            &response(401, &[("WWW-Authenticate", challenge)], ""),
-            NOW,
-        )
-        .unwrap();
-        let Step::SendHttp(token_request) = host.next(s) else {
-            panic!("{reference}")
-        };
-        assert!(token_request.url.starts_with("https://evil.example/token?"));
-        assert!(
-            token_request
-                .headers
-                .iter()
-                .all(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
-        );
-        assert!(token_request.body.is_empty());
+        // Its challenge sends us to an evil realm: refused, nothing sent.
+        let challenge = r#"Bearer realm="https://realm.evil.test/token",service="evil""#;
+        let err = host.http(s, &response(401, &[("WWW-Authenticate", challenge)], ""), NOW).expect_err(reference);
+        assert_eq!(kind(&err), "invalid-input", "{reference}");
+        assert!(matches!(host.next(s), Step::Failed(_)), "{reference}");
         // With a service account it is refused outright.
-        let err = host
-            .start(&registry(reference, azure_sa(), options(&[])))
-            .map(drop)
-            .expect_err(reference);
+        let err = host.start(&registry(reference, azure_sa(), options(&[]))).map(drop).expect_err(reference);
         assert_eq!(kind(&err), "unsupported", "{reference}");
     }
 }
@@ -1796,49 +1313,23 @@ fn registry_password_goes_only_to_trusted_realms() {
         r#"Bearer realm="https://auth.docker.io/token""#,
     ];
     for challenge in untrusted {
-        let (mut host, s, _) = first_request(&registry(
-            "registry.example.test/app",
-            Identity::Controller,
-            creds.clone(),
-        ));
-        let err = host
-            .http(
-                s,
-                &response(401, &[("WWW-Authenticate", challenge)], ""),
-                NOW,
-            )
-            .expect_err(challenge);
-        assert!(
-            matches!(kind(&err), "invalid-input" | "malformed-response"),
-            "{challenge}: {}",
-            message(&err)
-        );
+        let (mut host, s, _) =
+            first_request(&registry("registry.example.test/app", Identity::Controller, creds.clone()));
+        let err = host.http(s, &response(401, &[("WWW-Authenticate", challenge)], ""), NOW).expect_err(challenge);
+        assert!(matches!(kind(&err), "invalid-input" | "malformed-response"), "{challenge}: {}", message(&err));
         assert!(matches!(host.next(s), Step::Failed(_)), "{challenge}");
     }
     // A realm host the caller trusts gets the credentials.
     let mut trusted = creds.clone();
     trusted.trusted_realm_hosts = vec!["auth.example.test".into()];
-    let (mut host, s, _) = first_request(&registry(
-        "registry.example.test/app",
-        Identity::Controller,
-        trusted,
-    ));
+    let (mut host, s, _) = first_request(&registry("registry.example.test/app", Identity::Controller, trusted));
     host.http(
         s,
-        &response(
-            401,
-            &[(
-                "WWW-Authenticate",
-                r#"Bearer realm="https://auth.example.test/token",service="r""#,
-            )],
-            "",
-        ),
+        &response(401, &[("WWW-Authenticate", r#"Bearer realm="https://auth.example.test/token",service="r""#)], ""),
         NOW,
     )
     .unwrap();
-    let Step::SendHttp(req) = host.next(s) else {
-        panic!()
-    };
+    let Step::SendHttp(req) = host.next(s) else { panic!() };
     let expect = json!({"method": "GET", "url": "https://auth.example.test/token?service=r&scope=repository%3Aapp%3Apull", "headers": {"Authorization": "Basic dTpw"}});
     check_request(&expect, &req).unwrap();
 }
@@ -1848,120 +1339,68 @@ fn cloud_token_requests_go_to_the_cloud_only() {
     // Every request of every successful scenario goes to a host of the
     // target or of the provider, checked by the session's guard; here the
     // final destinations are listed explicitly.
-    let (_, _, first) = first_request(&registry(
-        "myregistry.azurecr.io/app",
-        Identity::Controller,
-        options(&[]),
-    ));
+    let (_, _, first) = first_request(&registry("myregistry.azurecr.io/app", Identity::Controller, options(&[])));
+    assert!(first.url.starts_with("http://169.254.169.254/metadata/identity/oauth2/token?"));
+    let (_, _, first) = first_request(&registry("us-docker.pkg.dev/p/r/app", Identity::Controller, options(&[])));
     assert!(
         first
             .url
-            .starts_with("http://169.254.169.254/metadata/identity/oauth2/token?")
+            .starts_with("http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token")
     );
-    let (_, _, first) = first_request(&registry(
-        "us-docker.pkg.dev/p/r/app",
-        Identity::Controller,
-        options(&[]),
-    ));
-    assert!(first.url.starts_with(
-        "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token"
-    ));
     let (_, _, first) = first_request(&registry(
         "123456789012.dkr.ecr.eu-central-1.amazonaws.com/app",
         Identity::Controller,
-        options(&[
-            ("AWS_ACCESS_KEY_ID", "AKID"),
-            ("AWS_SECRET_ACCESS_KEY", "s"),
-        ]),
+        options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]),
     ));
-    assert!(
-        first
-            .url
-            .starts_with("https://api.ecr.eu-central-1.amazonaws.com/"),
-        "{}",
-        first.url
-    );
+    assert!(first.url.starts_with("https://api.ecr.eu-central-1.amazonaws.com/"), "{}", first.url);
 }
 
 // ---------------------------------------------------------------- cache
 
 fn sha256_hex(parts: &[String]) -> String {
-    Sha256::digest(parts.join("\n").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(parts.join("\n").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Runs the managed-identity ACR flow in `host`; returns the session.
-fn acr_managed_identity(
-    host: &mut Host,
-    request: &SessionRequest,
-) -> wasmtime::component::ResourceAny {
+fn acr_managed_identity(host: &mut Host, request: &SessionRequest) -> wasmtime::component::ResourceAny {
     let s = host.start(request).unwrap();
     if host.served_from_cache(s) {
         return s;
     }
     let (status, body) = cases::response("azure.imds-token.response.json", "imds-0");
-    host.http(s, &response(status, &[], &body), request.now)
-        .unwrap();
+    host.http(s, &response(status, &[], &body), request.now).unwrap();
     let (status, body) = cases::response("azure.acr-exchange.response.json", "exchange");
-    host.http(s, &response(status, &[], &body), request.now)
-        .unwrap();
+    host.http(s, &response(status, &[], &body), request.now).unwrap();
     assert!(matches!(host.next(s), Step::Done(_)));
     s
 }
 
 fn cached(o: Options) -> Options {
-    Options {
-        skip_cache: false,
-        ..o
-    }
+    Options { skip_cache: false, ..o }
 }
 
 #[test]
 fn cache_hits_expire_and_obey_skip_and_clear() {
     let mut host = Host::new();
-    let request = registry(
-        "myregistry.azurecr.io/app",
-        Identity::Controller,
-        cached(options(&[])),
-    );
+    let request = registry("myregistry.azurecr.io/app", Identity::Controller, cached(options(&[])));
     let first = acr_managed_identity(&mut host, &request);
     assert!(!host.served_from_cache(first));
     let done = host.next(first);
 
     // Hit: done at start, the same credentials and key.
-    let hit = host
-        .start(&SessionRequest {
-            now: NOW + 10,
-            ..request.clone()
-        })
-        .unwrap();
+    let hit = host.start(&SessionRequest { now: NOW + 10, ..request.clone() }).unwrap();
     assert!(host.served_from_cache(hit));
     assert_eq!(format!("{:?}", host.next(hit)), format!("{done:?}"));
     assert_eq!(host.cache_key(hit), host.cache_key(first));
-    assert_eq!(
-        kind(&host.http(hit, &response(200, &[], "{}"), NOW).unwrap_err()),
-        "invalid-input"
-    );
+    assert_eq!(kind(&host.http(hit, &response(200, &[], "{}"), NOW).unwrap_err()), "invalid-input");
 
     // The refresh token lives until 2100, so the one-hour cap decides.
-    assert!(host.hit(&SessionRequest {
-        now: NOW + 3599,
-        ..request.clone()
-    }));
-    assert!(!host.hit(&SessionRequest {
-        now: NOW + 3600,
-        ..request.clone()
-    }));
+    assert!(host.hit(&SessionRequest { now: NOW + 3599, ..request.clone() }));
+    assert!(!host.hit(&SessionRequest { now: NOW + 3600, ..request.clone() }));
 
     // skip-cache neither uses nor fills the cache.
     let mut host = Host::new();
-    let skip = registry(
-        "myregistry.azurecr.io/app",
-        Identity::Controller,
-        options(&[]),
-    );
+    let skip = registry("myregistry.azurecr.io/app", Identity::Controller, options(&[]));
     acr_managed_identity(&mut host, &skip);
     assert!(!host.hit(&request));
     acr_managed_identity(&mut host, &request);
@@ -1971,53 +1410,42 @@ fn cache_hits_expire_and_obey_skip_and_clear() {
     assert!(!host.hit(&request));
 }
 
+/// A generic registry's outcome has no expiry, so it is never cached:
+/// every session validates the credentials again.
+#[test]
+fn generic_registry_results_are_not_cached() {
+    let mut host = Host::new();
+    let request =
+        registry("registry.example.test/app", Identity::Controller, cached(with_basic(options(&[]), "u", "p")));
+    for _ in 0..2 {
+        let s = host.start(&request).unwrap();
+        assert!(!host.served_from_cache(s));
+        let Step::SendHttp(ping) = host.next(s) else { panic!("no ping") };
+        assert_eq!(ping.url, "https://registry.example.test/v2/");
+        host.http(s, &response(200, &[], "{}"), NOW).unwrap();
+        assert_eq!(format!("{:?}", host.next(s)), format!("{:?}", Step::Done(registry_credentials("u", "p", None))));
+    }
+}
+
 #[test]
 fn cache_reuses_until_80_percent_of_the_lifetime() {
-    // A registry token of 300 s is reused for 240 s.
+    // A token of 300 s is reused for 240 s.
     let mut host = Host::new();
-    let request = registry(
-        "registry.example.test/foo",
-        Identity::Controller,
+    let request = access_token(
+        Provider::Generic,
+        &["https://kubernetes.example"],
+        sa("apps", "puller", &[]),
         cached(options(&[])),
     );
+    let token = jwt(&json!({"sub": "system:serviceaccount:apps:puller", "exp": NOW + 300}));
     let s = host.start(&request).unwrap();
-    host.http(
-        s,
-        &response(
-            401,
-            &[("WWW-Authenticate", &challenge("oras-anonymous"))],
-            "",
-        ),
-        NOW,
-    )
-    .unwrap();
-    let (status, body) = cases::response("oci.token.response.json", "anonymous");
-    host.http(s, &response(status, &[], &body), NOW).unwrap();
-    assert!(host.hit(&SessionRequest {
-        now: NOW + 239,
-        ..request.clone()
-    }));
-    assert!(!host.hit(&SessionRequest {
-        now: NOW + 240,
-        ..request.clone()
-    }));
+    host.token(s, &token, NOW).unwrap();
+    assert!(host.hit(&SessionRequest { now: NOW + 239, ..request.clone() }));
+    assert!(!host.hit(&SessionRequest { now: NOW + 240, ..request.clone() }));
     // A clock that went back is a miss too.
     let s = host.start(&request).unwrap();
-    host.http(
-        s,
-        &response(
-            401,
-            &[("WWW-Authenticate", &challenge("oras-anonymous"))],
-            "",
-        ),
-        NOW,
-    )
-    .unwrap();
-    host.http(s, &response(status, &[], &body), NOW).unwrap();
-    assert!(!host.hit(&SessionRequest {
-        now: NOW - 1,
-        ..request.clone()
-    }));
+    host.token(s, &token, NOW).unwrap();
+    assert!(!host.hit(&SessionRequest { now: NOW - 1, ..request.clone() }));
 }
 
 #[test]
@@ -2025,12 +1453,7 @@ fn cache_is_bounded() {
     let mut host = Host::new();
     let token = jwt(&json!({"exp": FAR}));
     let request = |i: usize| {
-        access_token(
-            Provider::Generic,
-            &[&format!("aud-{i}")],
-            sa("apps", "puller", &[]),
-            cached(options(&[])),
-        )
+        access_token(Provider::Generic, &[&format!("aud-{i}")], sa("apps", "puller", &[]), cached(options(&[])))
     };
     for i in 0..=256 {
         let s = host.start(&request(i)).unwrap();
@@ -2047,9 +1470,7 @@ fn cache_is_bounded() {
 fn cache_keys_follow_flux_and_separate_what_differs() {
     let mut host = Host::new();
     let mut key = |request: &SessionRequest| {
-        let s = host
-            .start(request)
-            .unwrap_or_else(|e| panic!("{}", message(&e)));
+        let s = host.start(request).unwrap_or_else(|e| panic!("{}", message(&e)));
         host.cache_key(s)
     };
     // Flux's keys, where Flux could make the same request.
@@ -2058,14 +1479,7 @@ fn cache_keys_follow_flux_and_separate_what_differs() {
         format!("accessTokenCacheKey={access}"),
         "artifactRepositoryCacheKey=myregistry.azurecr.io".into(),
     ]);
-    assert_eq!(
-        key(&registry(
-            "myregistry.azurecr.io/app:v1",
-            Identity::Controller,
-            options(&[])
-        )),
-        want
-    );
+    assert_eq!(key(&registry("myregistry.azurecr.io/app:v1", Identity::Controller, options(&[]))), want);
     let access = sha256_hex(&[
         "provider=azure".into(),
         format!("providerIdentity={TENANT}/{CLIENT}"),
@@ -2079,11 +1493,7 @@ fn cache_keys_follow_flux_and_separate_what_differs() {
         "artifactRepositoryCacheKey=myregistry.azurecr.io".into(),
     ]);
     assert_eq!(
-        key(&registry(
-            "oci://myregistry.azurecr.io/other",
-            azure_sa(),
-            options(&[])
-        )),
+        key(&registry("oci://myregistry.azurecr.io/other", azure_sa(), options(&[]))),
         want,
         "the repository does not matter"
     );
@@ -2095,67 +1505,67 @@ fn cache_keys_follow_flux_and_separate_what_differs() {
         "serviceAccountTokenAudiences=sts.amazonaws.com".into(),
         "stsRegion=us-east-1".into(),
     ]);
-    let want = sha256_hex(&[
-        format!("accessTokenCacheKey={access}"),
-        "artifactRepositoryCacheKey=us-east-1".into(),
-    ]);
+    let want = sha256_hex(&[format!("accessTokenCacheKey={access}"), "artifactRepositoryCacheKey=us-east-1".into()]);
     assert_eq!(
         key(&registry(
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
-            sa(
-                "apps",
-                "puller",
-                &[("eks.amazonaws.com/role-arn", ROLE_ARN)]
-            ),
+            sa("apps", "puller", &[("eks.amazonaws.com/role-arn", ROLE_ARN)]),
             options(&[])
         )),
         want
     );
     let access = sha256_hex(&["provider=gcp".into()]);
+    let want = sha256_hex(&[format!("accessTokenCacheKey={access}"), "artifactRepositoryCacheKey=gcp".into()]);
+    assert_eq!(key(&registry("gcr.io/p/app", Identity::Controller, options(&[]))), want);
+
+    // Flux's REST config key: one access-token key per token, the cluster, the address.
+    let k0 = sha256_hex(&["provider=azure".into(), format!("scopes={AKS_SCOPE}")]);
+    let k1 = sha256_hex(&["provider=azure".into(), format!("scopes={ARM_SCOPE}")]);
     let want = sha256_hex(&[
-        format!("accessTokenCacheKey={access}"),
-        "artifactRepositoryCacheKey=gcp".into(),
+        format!("accessToken0CacheKey={k0}"),
+        format!("accessToken1CacheKey={k1}"),
+        format!("cluster={AKS_ID}"),
     ]);
-    assert_eq!(
-        key(&registry(
-            "gcr.io/p/app",
-            Identity::Controller,
-            options(&[])
-        )),
-        want
+    assert_eq!(key(&cluster(Provider::Azure, AKS_ID, None, None, Identity::Controller, options(&[]))), want);
+    let k0 = sha256_hex(&[
+        "provider=aws".into(),
+        "stsRegion=us-east-1".into(),
+        format!("caData={PEM}"),
+        "controllerIdentity=accessKeyID=AKID".into(),
+    ]);
+    let arn = "arn:aws:eks:us-east-1:123456789012:cluster/c";
+    let want = sha256_hex(&[
+        format!("accessToken0CacheKey={k0}"),
+        format!("cluster={arn}"),
+        "address=https://c.example".into(),
+    ]);
+    let eks = cluster(
+        Provider::Aws,
+        arn,
+        Some("https://c.example"),
+        Some(PEM),
+        Identity::Controller,
+        options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]),
     );
+    assert_eq!(key(&eks), want);
 
     // Everything that changes the result changes the key.
     let with_sts = {
-        let mut o = options(&[
-            ("AWS_ACCESS_KEY_ID", "AKID"),
-            ("AWS_SECRET_ACCESS_KEY", "s"),
-        ]);
+        let mut o = options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]);
         o.sts_endpoint = Some("https://sts.amazonaws.com".into());
         o
     };
     let requests = vec![
-        registry(
-            "myregistry.azurecr.io/app",
-            Identity::Controller,
-            options(&[]),
-        ),
+        registry("myregistry.azurecr.io/app", Identity::Controller, options(&[])),
         registry("other.azurecr.io/app", Identity::Controller, options(&[])),
-        registry(
-            "myregistry.azurecr.io/app",
-            Identity::Controller,
-            options(&[("AZURE_CLIENT_ID", CLIENT)]),
-        ),
+        registry("myregistry.azurecr.io/app", Identity::Controller, options(&[("AZURE_CLIENT_ID", CLIENT)])),
         registry("myregistry.azurecr.io/app", azure_sa(), options(&[])),
         registry(
             "myregistry.azurecr.io/app",
             sa(
                 "default",
                 "other-sa",
-                &[
-                    ("azure.workload.identity/tenant-id", TENANT),
-                    ("azure.workload.identity/client-id", CLIENT),
-                ],
+                &[("azure.workload.identity/tenant-id", TENANT), ("azure.workload.identity/client-id", CLIENT)],
             ),
             options(&[]),
         ),
@@ -2164,10 +1574,7 @@ fn cache_keys_follow_flux_and_separate_what_differs() {
             sa(
                 "other-ns",
                 "workload-sa",
-                &[
-                    ("azure.workload.identity/tenant-id", TENANT),
-                    ("azure.workload.identity/client-id", CLIENT),
-                ],
+                &[("azure.workload.identity/tenant-id", TENANT), ("azure.workload.identity/client-id", CLIENT)],
             ),
             options(&[]),
         ),
@@ -2176,89 +1583,64 @@ fn cache_keys_follow_flux_and_separate_what_differs() {
             sa(
                 "default",
                 "workload-sa",
-                &[
-                    ("azure.workload.identity/tenant-id", TENANT),
-                    ("azure.workload.identity/client-id", "other-client"),
-                ],
+                &[("azure.workload.identity/tenant-id", TENANT), ("azure.workload.identity/client-id", "other-client")],
             ),
             options(&[]),
         ),
         registry(
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
             Identity::Controller,
-            options(&[
-                ("AWS_ACCESS_KEY_ID", "AKID"),
-                ("AWS_SECRET_ACCESS_KEY", "s"),
-            ]),
+            options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]),
         ),
         registry(
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
             Identity::Controller,
-            options(&[
-                ("AWS_ACCESS_KEY_ID", "AKID2"),
-                ("AWS_SECRET_ACCESS_KEY", "s"),
-            ]),
+            options(&[("AWS_ACCESS_KEY_ID", "AKID2"), ("AWS_SECRET_ACCESS_KEY", "s")]),
         ),
         registry(
             "123456789012.dkr.ecr.us-west-2.amazonaws.com/app",
             Identity::Controller,
-            options(&[
-                ("AWS_ACCESS_KEY_ID", "AKID"),
-                ("AWS_SECRET_ACCESS_KEY", "s"),
-            ]),
+            options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]),
         ),
-        registry(
-            "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
-            Identity::Controller,
-            with_sts,
-        ),
+        registry("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", Identity::Controller, with_sts),
         registry(
             "public.ecr.aws/o/app",
             Identity::Controller,
-            options(&[
-                ("AWS_ACCESS_KEY_ID", "AKID"),
-                ("AWS_SECRET_ACCESS_KEY", "s"),
-            ]),
+            options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]),
         ),
-        registry(
-            "gcr.io/p/app",
-            sa("apps", "puller", &[("iam.gke.io/gcp-service-account", GSA)]),
-            options(&[]),
-        ),
+        registry("gcr.io/p/app", sa("apps", "puller", &[("iam.gke.io/gcp-service-account", GSA)]), options(&[])),
         registry("gcr.io/p/app", sa("apps", "puller", &[]), options(&[])),
-        registry(
-            "registry.example.test/foo",
-            Identity::Controller,
-            options(&[]),
-        ),
-        registry(
-            "registry.example.test/bar",
-            Identity::Controller,
-            options(&[]),
-        ),
-        registry(
-            "registry.example.test/foo",
-            Identity::Controller,
-            with_basic(options(&[]), "u", "p"),
-        ),
-        registry(
-            "registry.example.test/foo",
-            Identity::Controller,
-            with_basic(options(&[]), "u", "p2"),
-        ),
+        registry("registry.example.test/foo", Identity::Controller, with_basic(options(&[]), "u", "p")),
+        registry("registry.example.test/bar", Identity::Controller, with_basic(options(&[]), "u", "p")),
+        registry("registry.example.test/foo", Identity::Controller, with_basic(options(&[]), "u2", "p")),
+        registry("registry.example.test/foo", Identity::Controller, with_basic(options(&[]), "u", "p2")),
         access_token(Provider::Azure, &[], Identity::Controller, options(&[])),
-        access_token(
-            Provider::Azure,
-            &[DEVOPS_SCOPE],
-            Identity::Controller,
-            options(&[]),
-        ),
+        access_token(Provider::Azure, &[DEVOPS_SCOPE], Identity::Controller, options(&[])),
         SessionRequest {
             target: Target::Git("https://dev.azure.com/o/p/_git/r".into()),
             identity: Identity::Controller,
             options: options(&[]),
             now: NOW,
         },
+        cluster(Provider::Azure, AKS_ID, None, None, Identity::Controller, options(&[])),
+        cluster(Provider::Azure, AKS_ID, Some("https://c1.example"), None, Identity::Controller, options(&[])),
+        cluster(Provider::Azure, AKS_ID, Some("https://c1.example"), Some(PEM), Identity::Controller, options(&[])),
+        cluster(
+            Provider::Gcp,
+            "projects/my-project/locations/us-central1/clusters/c",
+            None,
+            None,
+            Identity::Controller,
+            options(&[]),
+        ),
+        cluster(
+            Provider::Gcp,
+            "projects/my-project/locations/us-central1/clusters/d",
+            None,
+            None,
+            Identity::Controller,
+            options(&[]),
+        ),
     ];
     let keys: Vec<String> = requests.iter().map(&mut key).collect();
     for (i, a) in keys.iter().enumerate() {
@@ -2278,14 +1660,7 @@ fn cache_keys_follow_flux_and_separate_what_differs() {
 fn cluster_start_errors_have_flux_texts() {
     let mut host = Host::new();
     let err = host
-        .start(&cluster(
-            Provider::Aws,
-            "my-cluster",
-            None,
-            None,
-            Identity::Controller,
-            options(&[]),
-        ))
+        .start(&cluster(Provider::Aws, "my-cluster", None, None, Identity::Controller, options(&[])))
         .map(drop)
         .expect_err("EKS");
     assert_eq!(
@@ -2293,14 +1668,7 @@ fn cluster_start_errors_have_flux_texts() {
         r"invalid EKS cluster ARN: 'my-cluster'. must match ^arn:aws[\w-]*:eks:([^:]{1,100}):[0-9]{1,30}:cluster/(.{1,200})$"
     );
     let err = host
-        .start(&cluster(
-            Provider::Gcp,
-            "c",
-            None,
-            None,
-            Identity::Controller,
-            options(&[]),
-        ))
+        .start(&cluster(Provider::Gcp, "c", None, None, Identity::Controller, options(&[])))
         .map(drop)
         .expect_err("GKE");
     assert_eq!(
@@ -2308,14 +1676,7 @@ fn cluster_start_errors_have_flux_texts() {
         "invalid GKE cluster ID: 'c'. must match ^projects/[^/]{1,200}/locations/[^/]{1,200}/clusters/[^/]{1,200}$"
     );
     let err = host
-        .start(&cluster(
-            Provider::Azure,
-            "c",
-            None,
-            None,
-            Identity::Controller,
-            options(&[]),
-        ))
+        .start(&cluster(Provider::Azure, "c", None, None, Identity::Controller, options(&[])))
         .map(drop)
         .expect_err("AKS");
     assert!(
@@ -2324,54 +1685,61 @@ fn cluster_start_errors_have_flux_texts() {
         message(&err)
     );
     let err = host
+        .start(&cluster(Provider::Generic, "", None, None, Identity::Controller, options(&[])))
+        .map(drop)
+        .expect_err("generic");
+    assert_eq!(message(&err), "cluster address is required to create a REST config");
+    // Segments that go into a request path are validated, never escaped.
+    for (provider, id, why) in [
+        (Provider::Azure, AKS_ID.replace("/c1", "/c%3F1"), "the cluster name is not valid"),
+        (Provider::Azure, AKS_ID.replace("/rg/", "/my rg/"), "the resource group name is not valid"),
+        (Provider::Azure, AKS_ID.replace("00000000-", "0000000x-"), "the subscription ID is not a GUID"),
+        (
+            Provider::Gcp,
+            "projects/my-project/locations/us-central1/clusters/c..x".into(),
+            "the cluster name is not valid",
+        ),
+        (Provider::Aws, "arn:aws:eks:us-east-1:123456789012:cluster/c?x".into(), "the cluster name is not valid"),
+        (
+            Provider::Aws,
+            "arn:aws-cn:eks:us-east-1:123456789012:cluster/c".into(),
+            "region us-east-1 is in partition aws",
+        ),
+    ] {
+        let keys = options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+        let err = host.start(&cluster(provider, &id, None, None, Identity::Controller, keys)).map(drop).expect_err(&id);
+        assert_eq!(kind(&err), "invalid-input", "{id}");
+        assert!(message(&err).ends_with(why), "{id}: {}", message(&err));
+    }
+    // The caller's CA must be a PEM bundle of certificates, checked at start.
+    let key = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    let err = host
         .start(&cluster(
             Provider::Generic,
             "",
-            None,
-            None,
+            Some("https://k.example"),
+            Some(key),
             Identity::Controller,
             options(&[]),
         ))
         .map(drop)
-        .expect_err("generic");
-    assert_eq!(
-        message(&err),
-        "cluster address is required to create a REST config"
-    );
+        .expect_err("a key as CA");
+    assert_eq!(kind(&err), "invalid-input");
+    assert!(!message(&err).contains("AAAA"), "{}", message(&err));
 }
 
 #[test]
 fn aks_address_must_match_a_kubeconfig() {
     let mut host = Host::new();
-    let request = cluster(
-        Provider::Azure,
-        AKS_ID,
-        Some("https://other.example"),
-        None,
-        Identity::Controller,
-        options(&[]),
-    );
+    let request =
+        cluster(Provider::Azure, AKS_ID, Some("https://other.example"), None, Identity::Controller, options(&[]));
     let s = host.start(&request).unwrap();
     let (status, body) = cases::response("azure.imds-token.response.json", "imds-0");
     host.http(s, &response(status, &[], &body), NOW).unwrap();
     host.http(s, &response(status, &[], &body), NOW).unwrap();
-    host.http(
-        s,
-        &response(200, &[], r#"{"properties":{"aadProfile":{}}}"#),
-        NOW,
-    )
-    .unwrap();
-    let err = host
-        .http(
-            s,
-            &response(
-                200,
-                &[],
-                &aks_kubeconfigs("https://c1.hcp.eastus.azmk8s.io:443"),
-            ),
-            NOW,
-        )
-        .unwrap_err();
+    host.http(s, &response(200, &[], r#"{"properties":{"aadProfile":{}}}"#), NOW).unwrap();
+    let err =
+        host.http(s, &response(200, &[], &aks_kubeconfigs("https://c1.hcp.eastus.azmk8s.io:443")), NOW).unwrap_err();
     assert_eq!(
         message(&err),
         format!(

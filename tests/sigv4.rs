@@ -39,30 +39,16 @@ const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 /// The cases botocore's `tests/unit/auth/test_sigv4.py` skips, and why.
 const BOTOCORE_SKIPS: &[(&str, &str)] = &[
-    (
-        "normalize-path/get-space",
-        "botocore skips it: Python's HTTP parser rejects the request line",
-    ),
-    (
-        "get-vanilla-query-order-key-case",
-        "botocore skips it: repeated query keys are not supported by the SDKs",
-    ),
-    (
-        "get-vanilla-query-order-key",
-        "botocore skips it: repeated query keys are not supported by the SDKs",
-    ),
-    (
-        "get-vanilla-query-order-value",
-        "botocore skips it: repeated query keys are not supported by the SDKs",
-    ),
+    ("normalize-path/get-space", "botocore skips it: Python's HTTP parser rejects the request line"),
+    ("get-vanilla-query-order-key-case", "botocore skips it: repeated query keys are not supported by the SDKs"),
+    ("get-vanilla-query-order-key", "botocore skips it: repeated query keys are not supported by the SDKs"),
+    ("get-vanilla-query-order-value", "botocore skips it: repeated query keys are not supported by the SDKs"),
 ];
 
 fn main() {
     let root = std::env::var_os("CLOUDAUTH_SIGV4")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/sigv4")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/sigv4"));
     let no_skip = std::env::var_os("CLOUDAUTH_SIGV4_NO_SKIP").is_some();
 
     let cases = match discover(&root) {
@@ -100,10 +86,7 @@ fn main() {
         }
     }
 
-    println!(
-        "sigv4: {} passed, {} failed, {} skipped",
-        tally.passed, tally.failed, tally.skipped
-    );
+    println!("sigv4: {} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.skipped);
     if tally.failed > 0 || tally.passed == 0 {
         std::process::exit(1);
     }
@@ -150,18 +133,12 @@ fn layout_of(dir: &Path) -> Option<Layout> {
         return Some(Layout::CAuth);
     }
     let base = dir.file_name()?.to_str()?;
-    dir.join(format!("{base}.req"))
-        .is_file()
-        .then_some(Layout::Botocore)
+    dir.join(format!("{base}.req")).is_file().then_some(Layout::Botocore)
 }
 
 fn subdirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     Ok(dirs)
 }
@@ -173,11 +150,7 @@ fn discover(root: &Path) -> Result<Vec<Case>, String> {
     let is_suite = root.join("LICENSE").exists()
         || root.join("NOTICE").exists()
         || children.iter().any(|d| layout_of(d).is_some());
-    let suites = if is_suite {
-        vec![root.to_path_buf()]
-    } else {
-        children
-    };
+    let suites = if is_suite { vec![root.to_path_buf()] } else { children };
     let mut cases = Vec::new();
     for suite in suites {
         let suite_name = suite
@@ -193,27 +166,13 @@ fn discover(root: &Path) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-fn collect_cases(
-    suite: &Path,
-    dir: &Path,
-    suite_name: &str,
-    out: &mut Vec<Case>,
-) -> Result<(), String> {
+fn collect_cases(suite: &Path, dir: &Path, suite_name: &str, out: &mut Vec<Case>) -> Result<(), String> {
     for sub in subdirs(dir)? {
         match layout_of(&sub) {
             Some(layout) => {
                 let rel = sub.strip_prefix(suite).unwrap_or(&sub);
-                let name = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                out.push(Case {
-                    suite: suite_name.to_owned(),
-                    name,
-                    dir: sub,
-                    layout,
-                });
+                let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                out.push(Case { suite: suite_name.to_owned(), name, dir: sub, layout });
             }
             None => collect_cases(suite, &sub, suite_name, out)?,
         }
@@ -246,39 +205,24 @@ impl RawRequest {
         let mut lines = head.split('\n');
         let request_line = lines.next().unwrap_or_default();
         // The target may hold spaces (get-space): method first, version last.
-        let (method, rest) = request_line
-            .split_once(' ')
-            .ok_or("request line has no target")?;
-        let (target, version) = rest
-            .rsplit_once(' ')
-            .ok_or("request line has no HTTP version")?;
+        let (method, rest) = request_line.split_once(' ').ok_or("request line has no target")?;
+        let (target, version) = rest.rsplit_once(' ').ok_or("request line has no HTTP version")?;
         if !version.starts_with("HTTP/") {
-            return Err(format!(
-                "request line ends with {version:?}, not an HTTP version"
-            ));
+            return Err(format!("request line ends with {version:?}, not an HTTP version"));
         }
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in lines {
             if line.starts_with([' ', '\t']) {
                 // obs-fold: the line continues the previous value, joined by one space.
-                let (_, value) = headers
-                    .last_mut()
-                    .ok_or("continuation line before any header")?;
+                let (_, value) = headers.last_mut().ok_or("continuation line before any header")?;
                 value.push(' ');
                 value.push_str(line.trim());
             } else {
-                let (name, value) = line
-                    .split_once(':')
-                    .ok_or_else(|| format!("header line {line:?} has no colon"))?;
+                let (name, value) = line.split_once(':').ok_or_else(|| format!("header line {line:?} has no colon"))?;
                 headers.push((name.to_owned(), value.trim().to_owned()));
             }
         }
-        Ok(RawRequest {
-            method: method.to_owned(),
-            target: target.to_owned(),
-            headers,
-            body: body.as_bytes().to_vec(),
-        })
+        Ok(RawRequest { method: method.to_owned(), target: target.to_owned(), headers, body: body.as_bytes().to_vec() })
     }
 
     fn host(&self) -> Result<&str, String> {
@@ -305,9 +249,7 @@ impl RawRequest {
 fn header_map(headers: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in headers {
-        map.entry(name.to_ascii_lowercase())
-            .or_default()
-            .push(value.clone());
+        map.entry(name.to_ascii_lowercase()).or_default().push(value.clone());
     }
     map
 }
@@ -346,17 +288,8 @@ fn read_value(path: &Path) -> Result<String, String> {
     Ok(read(path)?.trim_end_matches('\n').to_owned())
 }
 
-fn credentials(
-    access_key_id: String,
-    secret_access_key: String,
-    session_token: Option<String>,
-) -> AwsCredentials {
-    AwsCredentials {
-        access_key_id,
-        secret_access_key,
-        session_token,
-        expires_at: None,
-    }
+fn credentials(access_key_id: String, secret_access_key: String, session_token: Option<String>) -> AwsCredentials {
+    AwsCredentials { access_key_id, secret_access_key, session_token, expires_at: None }
 }
 
 fn call(
@@ -423,26 +356,18 @@ fn compare_signed(
 
     let actual = &signed.request;
     if actual.method != expected.method {
-        return Err(format!(
-            "signed request method: expected {}, got {}",
-            expected.method, actual.method
-        ));
+        return Err(format!("signed request method: expected {}, got {}", expected.method, actual.method));
     }
     let prefix = format!("https://{}", expected.host()?);
-    let target = actual.url.strip_prefix(&prefix).ok_or_else(|| {
-        format!(
-            "signed request URL {:?} does not start with {prefix:?}",
-            actual.url
-        )
-    })?;
+    let target = actual
+        .url
+        .strip_prefix(&prefix)
+        .ok_or_else(|| format!("signed request URL {:?} does not start with {prefix:?}", actual.url))?;
     match mode {
         // The URL is not touched by header signing.
         Mode::Header => {
             if target != expected.target {
-                return Err(format!(
-                    "signed request target: expected {:?}, got {target:?}",
-                    expected.target
-                ));
+                return Err(format!("signed request target: expected {:?}, got {target:?}", expected.target));
             }
         }
         // Parameter order differs between SDKs (aws-c-auth puts
@@ -451,20 +376,13 @@ fn compare_signed(
         Mode::Query => {
             let split = |t: &str| -> (String, Vec<String>) {
                 let (path, query) = t.split_once('?').unwrap_or((t, ""));
-                let mut params: Vec<String> = query
-                    .split('&')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect();
+                let mut params: Vec<String> = query.split('&').filter(|p| !p.is_empty()).map(str::to_owned).collect();
                 params.sort();
                 (path.to_owned(), params)
             };
             let (want, got) = (split(&expected.target), split(target));
             if want != got {
-                return Err(format!(
-                    "signed request target: expected {:?}, got {target:?}",
-                    expected.target
-                ));
+                return Err(format!("signed request target: expected {:?}, got {target:?}", expected.target));
             }
         }
     }
@@ -492,29 +410,20 @@ fn compare_signed(
 }
 
 fn run_c_auth(instance: &mut support::Instance, dir: &Path, mode: Mode) -> Result<(), String> {
-    let context: Value = serde_json::from_str(&read(&dir.join("context.json"))?)
-        .map_err(|e| format!("context.json: {e}"))?;
+    let context: Value =
+        serde_json::from_str(&read(&dir.join("context.json"))?).map_err(|e| format!("context.json: {e}"))?;
     let text = |v: &Value, key: &str| -> Result<String, String> {
-        v.get(key)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| format!("context.json: no string {key:?}"))
+        v.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("context.json: no string {key:?}"))
     };
     let flag = |key: &str| context.get(key).and_then(Value::as_bool).unwrap_or(false);
-    let creds = context
-        .get("credentials")
-        .ok_or("context.json: no credentials")?;
+    let creds = context.get("credentials").ok_or("context.json: no credentials")?;
     let timestamp = text(&context, "timestamp")?;
-    let now = cloudauth::time::parse_rfc3339(&timestamp)
-        .map_err(|e| format!("context.json timestamp: {e}"))?;
+    let now = cloudauth::time::parse_rfc3339(&timestamp).map_err(|e| format!("context.json timestamp: {e}"))?;
     let params = SigningParams {
         credentials: credentials(
             text(creds, "access_key_id")?,
             text(creds, "secret_access_key")?,
-            creds
-                .get("token")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            creds.get("token").and_then(Value::as_str).map(str::to_owned),
         ),
         region: text(&context, "region")?,
         service: text(&context, "service")?,
@@ -535,8 +444,7 @@ fn run_c_auth(instance: &mut support::Instance, dir: &Path, mode: Mode) -> Resul
         }
     };
 
-    let request = RawRequest::parse(&read(&dir.join("request.txt"))?)
-        .map_err(|e| format!("request.txt: {e}"))?;
+    let request = RawRequest::parse(&read(&dir.join("request.txt"))?).map_err(|e| format!("request.txt: {e}"))?;
     let expected = RawRequest::parse(&read(&dir.join(mode.file("signed-request.txt")))?)
         .map_err(|e| format!("{}: {e}", mode.file("signed-request.txt")))?;
     let signed = call(instance, &request.to_wit()?, &params, expires)?;
@@ -551,16 +459,12 @@ fn run_c_auth(instance: &mut support::Instance, dir: &Path, mode: Mode) -> Resul
 }
 
 fn run_botocore(instance: &mut support::Instance, dir: &Path) -> Result<(), String> {
-    let base = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or("case folder name is not UTF-8")?;
+    let base = dir.file_name().and_then(|n| n.to_str()).ok_or("case folder name is not UTF-8")?;
     let file = |ext: &str| dir.join(format!("{base}.{ext}"));
     let creq = read_value(&file("creq"))?;
     let sts = read_value(&file("sts"))?;
     let authz = read_value(&file("authz"))?;
-    let mut expected =
-        RawRequest::parse(&read(&file("sreq"))?).map_err(|e| format!("`.sreq`: {e}"))?;
+    let mut expected = RawRequest::parse(&read(&file("sreq"))?).map_err(|e| format!("`.sreq`: {e}"))?;
 
     // Context from the expectations: `.sts` line 2 is the time, line 3 the
     // scope `date/region/service/aws4_request`; `.authz` names the key.
@@ -572,9 +476,7 @@ fn run_botocore(instance: &mut support::Instance, dir: &Path) -> Result<(), Stri
     let (region, service) = match scope.split('/').collect::<Vec<_>>().as_slice() {
         [_, region, service, "aws4_request"] => (region.to_string(), service.to_string()),
         _ => {
-            return Err(format!(
-                "`.sts` scope {scope:?} is not date/region/service/aws4_request"
-            ));
+            return Err(format!("`.sts` scope {scope:?} is not date/region/service/aws4_request"));
         }
     };
     let now = parse_amz_date(amz_date)?;
@@ -583,17 +485,11 @@ fn run_botocore(instance: &mut support::Instance, dir: &Path) -> Result<(), Stri
         .and_then(|(_, rest)| rest.split_once('/'))
         .map(|(akid, _)| akid.to_owned())
         .ok_or("`.authz` has no Credential=")?;
-    let signature = authz
-        .rsplit_once("Signature=")
-        .map(|(_, s)| s.to_owned())
-        .ok_or("`.authz` has no Signature=")?;
+    let signature = authz.rsplit_once("Signature=").map(|(_, s)| s.to_owned()).ok_or("`.authz` has no Signature=")?;
     // A token in the signed request is signed when the canonical request
     // lists it, else added after signing (post-sts-header-after).
-    let token = expected
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-security-token"))
-        .map(|(_, v)| v.clone());
+    let token =
+        expected.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("x-amz-security-token")).map(|(_, v)| v.clone());
     let omit_token = token.is_some() && !creq.contains("\nx-amz-security-token:");
 
     let params = SigningParams {
@@ -626,14 +522,6 @@ fn parse_amz_date(s: &str) -> Result<i64, String> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return Err(format!("{s:?} is not YYYYMMDDTHHMMSSZ"));
     }
-    let rfc3339 = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &s[0..4],
-        &s[4..6],
-        &s[6..8],
-        &s[9..11],
-        &s[11..13],
-        &s[13..15]
-    );
+    let rfc3339 = format!("{}-{}-{}T{}:{}:{}Z", &s[0..4], &s[4..6], &s[6..8], &s[9..11], &s[11..13], &s[13..15]);
     cloudauth::time::parse_rfc3339(&rfc3339).map_err(|e| e.to_string())
 }

@@ -1,7 +1,7 @@
 //! Fuzzes `cloudauth::oci::challenge::parse` (`WWW-Authenticate` values).
 #![no_main]
 
-use cloudauth_fuzz::{check_message, check_value};
+use cloudauth_fuzz::check_message;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,9 +18,10 @@ fuzz_target!(|data: &[u8]| {
             for v in c.realm.iter().chain(&c.service).chain(&c.scopes) {
                 assert!(!v.chars().any(|c| c.is_control() && c != '\t'), "{v:?}");
             }
+            // Scopes are split on spaces only (the token spec's separator);
+            // a tab stays inside one, and the token request refuses it.
             for s in &c.scopes {
                 assert!(!s.is_empty() && !s.contains(' '), "{s:?}");
-                check_value("scope", s);
             }
         }
         Err(e) => check_message(&e),

@@ -55,11 +55,7 @@ fuzz_target!(|input: Input| {
         sign_body_header: input.sign_body_header,
         unsigned_headers: &input.unsigned_headers,
     };
-    let mode = if input.token_after_signing {
-        SessionTokenMode::AddedAfterSigning
-    } else {
-        SessionTokenMode::Signed
-    };
+    let mode = if input.token_after_signing { SessionTokenMode::AddedAfterSigning } else { SessionTokenMode::Signed };
     let signed = match input.presign_expires {
         Some(expires) => presign_with(&request, &params, expires, mode),
         None => sign_with(&request, &params, mode),

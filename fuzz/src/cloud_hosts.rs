@@ -29,12 +29,20 @@ const AWS_SUFFIXES: &[&str] = &[
 
 const ECR_PUBLIC: &str = "public.ecr.aws";
 
-/// `host[:port]` split; the port, if any, must be digits.
+/// `host[:port]` split (an IPv6 host in brackets); the port, if any, must
+/// be digits.
 fn split_port(registry: &str) -> Result<(&str, Option<&str>), String> {
+    if registry.starts_with('[') {
+        let end = registry.find(']').ok_or_else(|| format!("{registry:?} has an unclosed ["))?;
+        let (host, rest) = registry.split_at(end + 1);
+        return match rest.strip_prefix(':') {
+            None if rest.is_empty() => Ok((host, None)),
+            Some(port) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => Ok((host, Some(port))),
+            _ => Err(format!("{registry:?} has a malformed port")),
+        };
+    }
     match registry.rsplit_once(':') {
-        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok((host, Some(port)))
-        }
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => Ok((host, Some(port))),
         Some(_) => Err(format!("{registry:?} has a malformed port")),
         None => Ok((registry, None)),
     }
@@ -59,8 +67,7 @@ pub fn check_registry(cloud: Cloud, registry: &str, custom_suffix: Option<&str>)
     let ok = match cloud {
         Cloud::Azure => {
             let custom = custom_suffix.map(|s| format!(".{}", s.trim_start_matches('.').to_ascii_lowercase()));
-            AZURE_SUFFIXES.iter().any(|s| strictly_under(host, s))
-                || custom.is_some_and(|s| strictly_under(host, &s))
+            AZURE_SUFFIXES.iter().any(|s| strictly_under(host, s)) || custom.is_some_and(|s| strictly_under(host, &s))
         }
         Cloud::Aws => {
             let mut labels = host.split('.');
@@ -85,17 +92,15 @@ pub fn check_registry(cloud: Cloud, registry: &str, custom_suffix: Option<&str>)
 
 /// Checks that the registry is the host the input names first: after an
 /// optional `oci://` or `https://`, the input (case-insensitively) starts
-/// with the host, followed by its end, `:` (port or tag) or `/`. A cloud
+/// with the host, followed by its end, `:` (port or tag), `/`, `?` or `#`
+/// (where an authority ends). A cloud
 /// token then goes to the host a reader of the reference would see first,
 /// never to one hidden behind userinfo, a path or an encoding.
 pub fn check_written_first(input: &str, registry: &str) -> Result<(), String> {
     let (host, _) = split_port(registry)?;
     let lower = input.to_ascii_lowercase();
-    let rest = ["oci://", "https://"]
-        .iter()
-        .find_map(|s| lower.strip_prefix(s))
-        .unwrap_or(&lower);
-    let follows = rest.strip_prefix(host).map(|after| after.is_empty() || after.starts_with([':', '/']));
+    let rest = ["oci://", "https://"].iter().find_map(|s| lower.strip_prefix(s)).unwrap_or(&lower);
+    let follows = rest.strip_prefix(host).map(|after| after.is_empty() || after.starts_with([':', '/', '?', '#']));
     if follows == Some(true) {
         Ok(())
     } else {

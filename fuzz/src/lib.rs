@@ -14,26 +14,17 @@ pub const MAX_ERROR_MESSAGE: usize = 4096;
 /// `0xFF` carries the status in its next two bytes (big-endian) instead.
 pub fn response(data: &[u8]) -> HttpResponse {
     match data {
-        [0xFF, hi, lo, body @ ..] => HttpResponse {
-            status: u16::from_be_bytes([*hi, *lo]),
-            headers: Vec::new(),
-            body: body.to_vec(),
-        },
-        body => HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: body.to_vec(),
-        },
+        [0xFF, hi, lo, body @ ..] => {
+            HttpResponse { status: u16::from_be_bytes([*hi, *lo]), headers: Vec::new(), body: body.to_vec() }
+        }
+        body => HttpResponse { status: 200, headers: Vec::new(), body: body.to_vec() },
     }
 }
 
 /// A value that goes on into a request (a token, a password, a user name)
 /// must be one line of text: CR, LF or NUL would split the header it lands in.
 pub fn check_value(what: &str, value: &str) {
-    assert!(
-        !value.chars().any(char::is_control),
-        "{what} with a control character was accepted"
-    );
+    assert!(!value.chars().any(char::is_control), "{what} with a control character was accepted");
 }
 
 /// The invariants of a parser's error: a non-2xx response is `HttpStatus`
@@ -49,10 +40,7 @@ pub fn check_error(response: &HttpResponse, error: &Error) {
         );
     }
     if (200..300).contains(&response.status) {
-        assert!(
-            !matches!(error, Error::HttpStatus { .. }),
-            "a 2xx response gave {error:?}"
-        );
+        assert!(!matches!(error, Error::HttpStatus { .. }), "a 2xx response gave {error:?}");
     }
     check_message(error);
 }
@@ -66,10 +54,7 @@ pub fn check_message(error: &Error) {
         text.len(),
         text.chars().take(200).collect::<String>()
     );
-    assert!(
-        !text.chars().any(|c| c.is_control() && c != '\t'),
-        "error message with a control character: {text:?}"
-    );
+    assert!(!text.chars().any(|c| c.is_control() && c != '\t'), "error message with a control character: {text:?}");
 }
 
 pub mod cloud_hosts;

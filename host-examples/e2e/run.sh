@@ -232,13 +232,15 @@ d = json.load(open(sys.argv[2]))
 assert d["apiVersion"] == "credentialprovider.kubelet.k8s.io/v1", d
 assert d["kind"] == "CredentialProviderResponse", d
 assert d["cacheKeyType"] == "Registry", d
-assert re.fullmatch(r"(\d+h)?(\d+m)?\d+s", d["cacheDuration"]), d["cacheDuration"]
+# Generic-registry credentials (the configured username and password) have
+# no expiry, so the provider leaves the cache duration to the kubelet.
+assert "cacheDuration" not in d, d["cacheDuration"]
 assert list(d["auth"]) == [sys.argv[1]], d["auth"].keys()
 auth = d["auth"][sys.argv[1]]
 assert auth["username"] and auth["password"], auth
 print(f'{auth["username"]}:{auth["password"]}')
 EOF
-    ok "kubelet response: cacheKeyType Registry, cacheDuration $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cacheDuration"])' kubelet.json), auth for $registry"
+    ok "kubelet response: cacheKeyType Registry, no cacheDuration (credentials without expiry), auth for $registry"
     if skopeo inspect --authfile no-auth.json --cert-dir certs --creds "$(cat kubelet.creds)" "$image" >/dev/null 2>kubelet-use.err; then
       ok "the registry accepts the kubelet provider's credentials"
     else
@@ -266,10 +268,27 @@ elif grep -q "401" wrong-kubelet.err && [ ! -s wrong-kubelet.out ]; then
 else
   not_ok "kubelet provider with a wrong password: unclear: $(cat wrong-kubelet.err)"
 fi
-if CLOUDAUTH_REGISTRY_PASSWORD=wrong skopeo inspect --authfile helper-auth.json --cert-dir certs "$image" >/dev/null 2>wrong-skopeo.err; then
+if CLOUDAUTH_LOG= CLOUDAUTH_REGISTRY_PASSWORD=wrong skopeo inspect --authfile helper-auth.json --cert-dir certs "$image" >/dev/null 2>wrong-skopeo.err; then
   not_ok "skopeo with the helper and a wrong password succeeded"
+elif grep -q "401 (UNAUTHORIZED)" wrong-skopeo.err; then
+  ok "skopeo with the helper and a wrong password fails: $(grep -o 'msg=.*' wrong-skopeo.err | head -1)"
 else
-  ok "skopeo with the helper and a wrong password fails: $(grep -o 'cloudauth: .*' wrong-skopeo.err | head -1)"
+  not_ok "skopeo with the helper and a wrong password: unclear: $(cat wrong-skopeo.err)"
+fi
+
+step "no configured credentials: the helpers have nothing for a generic registry"
+if echo "$registry" | CLOUDAUTH_REGISTRY_USERNAME= docker-credential-cloudauth get >none.out 2>/dev/null; then
+  not_ok "get without configured credentials succeeded"
+elif [ "$(cat none.out)" = "credentials not found in native keychain" ]; then
+  ok "get without configured credentials: the protocol's not-found answer"
+else
+  not_ok "get without configured credentials: $(cat none.out)"
+fi
+if echo "$request" | CLOUDAUTH_REGISTRY_USERNAME= "$host" kubelet-credential-provider >none-kubelet.json 2>none-kubelet.err \
+  && python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["auth"] == {}' none-kubelet.json; then
+  ok "kubelet provider without configured credentials: empty auth"
+else
+  not_ok "kubelet provider without configured credentials: $(cat none-kubelet.json none-kubelet.err)"
 fi
 
 step "basic credentials never go to an untrusted realm"

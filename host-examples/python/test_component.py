@@ -309,6 +309,39 @@ def test_registry_token_without_token_is_malformed(ca):
 # --- AWS and GCP -------------------------------------------------------------------------------
 
 
+def test_sigv4_matches_the_aws_suite(ca):
+    """`get-vanilla-query-order-key-case` from the official AWS SigV4 test suite."""
+    request = {
+        "method": "GET",
+        "url": "https://example.amazonaws.com/?Param2=value2&Param1=value1",
+        "headers": [("Host", "example.amazonaws.com")],
+        "body": b"",
+    }
+    params = {
+        "credentials": {
+            "access_key_id": "AKIDEXAMPLE",
+            "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "session_token": None,
+            "expires_at": None,
+        },
+        "region": "us-east-1",
+        "service": "service",
+        "now": 1440938160,  # 20150830T123600Z
+        "normalize_path": True,
+        "sign_body_header": False,
+        "unsigned_headers": [],
+        "omit_session_token": False,
+    }
+    signed = ca.sigv4.sign_request(request, params)
+    assert signed["signature"] == "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
+    assert header(signed["request"], "X-Amz-Date") == "20150830T123600Z"
+    assert header(signed["request"], "Authorization") == (
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
+    )
+
+
+
 def test_aws_sts_endpoint(ca):
     endpoint = ca.aws.resolve_endpoint("sts", "eu-west-1", {"fips": False, "dualstack": False, "legacy": False})
     assert endpoint == {"url": "https://sts.eu-west-1.amazonaws.com", "signing_region": "eu-west-1"}

@@ -45,6 +45,9 @@ pub struct EcrTokenParams<'a> {
 /// The SigV4-signed GetAuthorizationToken request, signed at `now`.
 pub fn token_request(params: &EcrTokenParams<'_>, now: i64) -> Result<HttpRequest> {
     let (service, target) = if params.public {
+        // The region's shape first: a malformed region is the caller's
+        // mistake (invalid-input), not a region ECR Public lacks.
+        endpoint::resolve(Service::EcrPublic, params.region, params.endpoint)?;
         check_public(params)?;
         (Service::EcrPublic, PUBLIC_TARGET)
     } else {
@@ -90,9 +93,7 @@ fn request_body(registry_ids: &[String]) -> Result<String> {
     }
     for id in registry_ids {
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid(format!(
-                "registry id {id:?} is not a 12-digit account id"
-            )));
+            return Err(Error::invalid(format!("registry id {id:?} is not a 12-digit account id")));
         }
     }
     let quoted: Vec<String> = registry_ids.iter().map(|id| format!("\"{id}\"")).collect();
@@ -129,43 +130,26 @@ pub fn parse_token(response: &HttpResponse, public: bool) -> Result<RegistryCred
         json_body::<PublicResponse>(response, ErrorFormat::AwsJson)?.authorization_data
     } else {
         let body: PrivateResponse = json_body(response, ErrorFormat::AwsJson)?;
-        body.authorization_data
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::malformed("authorizationData is empty"))?
+        body.authorization_data.into_iter().next().ok_or_else(|| Error::malformed("authorizationData is empty"))?
     };
-    let token = data
-        .authorization_token
-        .ok_or_else(|| Error::malformed("no authorizationToken in the response"))?;
+    let token = data.authorization_token.ok_or_else(|| Error::malformed("no authorizationToken in the response"))?;
     let (username, password) = decode_token(&token)?;
     let expires_at = data.expires_at.map(expiry).transpose()?;
-    Ok(RegistryCredentials {
-        username,
-        password,
-        expires_at,
-    })
+    Ok(RegistryCredentials { username, password, expires_at })
 }
 
 /// `base64("<user>:<password>")`, as docker's basic auth. Like fluxcd/pkg,
 /// exactly one colon: the password is itself base64 and never has one.
 fn decode_token(token: &str) -> Result<(String, Secret)> {
-    let bytes = STANDARD
-        .decode(token)
-        .map_err(|_| Error::malformed("authorizationToken is not base64"))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::malformed("authorizationToken is not UTF-8"))?;
-    let (user, password) = text
-        .split_once(':')
-        .ok_or_else(|| Error::malformed("authorizationToken is not <user>:<password>"))?;
+    let bytes = STANDARD.decode(token).map_err(|_| Error::malformed("authorizationToken is not base64"))?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::malformed("authorizationToken is not UTF-8"))?;
+    let (user, password) =
+        text.split_once(':').ok_or_else(|| Error::malformed("authorizationToken is not <user>:<password>"))?;
     if user.is_empty() || password.is_empty() || password.contains(':') {
-        return Err(Error::malformed(
-            "authorizationToken is not <user>:<password>",
-        ));
+        return Err(Error::malformed("authorizationToken is not <user>:<password>"));
     }
     if text.chars().any(char::is_control) {
-        return Err(Error::malformed(
-            "authorizationToken contains control characters",
-        ));
+        return Err(Error::malformed("authorizationToken contains control characters"));
     }
     Ok((user.to_owned(), Secret::new(password)))
 }
@@ -196,11 +180,7 @@ mod tests {
 
     const NOW: i64 = 1_705_320_000;
 
-    fn params<'a>(
-        creds: &'a AwsCredentials,
-        region: &'a str,
-        ids: &'a [String],
-    ) -> EcrTokenParams<'a> {
+    fn params<'a>(creds: &'a AwsCredentials, region: &'a str, ids: &'a [String]) -> EcrTokenParams<'a> {
         EcrTokenParams {
             region,
             credentials: creds,
@@ -217,27 +197,14 @@ mod tests {
     #[test]
     fn bodies_as_botocore_writes_them() {
         assert_eq!(request_body(&[]).unwrap(), "{}");
-        assert_eq!(
-            request_body(&["123456789012".into()]).unwrap(),
-            r#"{"registryIds": ["123456789012"]}"#
-        );
+        assert_eq!(request_body(&["123456789012".into()]).unwrap(), r#"{"registryIds": ["123456789012"]}"#);
         assert_eq!(
             request_body(&["123456789012".into(), "210987654321".into()]).unwrap(),
             r#"{"registryIds": ["123456789012", "210987654321"]}"#
         );
-        for bad in [
-            "12345678901",
-            "1234567890123",
-            "12345678901a",
-            "123456789012\"",
-            "",
-            "１２３４５６７８９０１２",
-        ] {
-            assert_eq!(
-                request_body(&[bad.to_owned()]).unwrap_err().kind(),
-                "invalid-input",
-                "{bad}"
-            );
+        for bad in ["12345678901", "1234567890123", "12345678901a", "123456789012\"", "", "１２３４５６７８９０１２"]
+        {
+            assert_eq!(request_body(&[bad.to_owned()]).unwrap_err().kind(), "invalid-input", "{bad}");
         }
     }
 
@@ -253,10 +220,7 @@ mod tests {
         assert_eq!(header(&req, "X-Amz-Target"), Some(PRIVATE_TARGET));
         assert_eq!(header(&req, "Content-Type"), Some(CONTENT_TYPE));
         assert_eq!(header(&req, "X-Amz-Date"), Some("20240115T120000Z"));
-        assert_eq!(
-            header(&req, "X-Amz-Security-Token"),
-            creds.session_token.as_ref().map(Secret::expose)
-        );
+        assert_eq!(header(&req, "X-Amz-Security-Token"), creds.session_token.as_ref().map(Secret::expose));
         assert_eq!(
             header(&req, "Authorization"),
             Some(
@@ -271,10 +235,7 @@ mod tests {
     #[test]
     fn public_request_matches_botocore() {
         let creds = credentials(false);
-        let p = EcrTokenParams {
-            public: true,
-            ..params(&creds, "us-east-1", &[])
-        };
+        let p = EcrTokenParams { public: true, ..params(&creds, "us-east-1", &[]) };
         let req = token_request(&p, NOW).unwrap();
         assert_eq!(req.url, "https://api.ecr-public.us-east-1.amazonaws.com/");
         assert_eq!(req.body, b"{}");
@@ -295,17 +256,16 @@ mod tests {
     fn fips_request_matches_botocore() {
         let creds = credentials(false);
         let p = EcrTokenParams {
-            endpoint: EndpointOptions {
-                fips: true,
-                ..Default::default()
-            },
+            endpoint: EndpointOptions { fips: true, ..Default::default() },
             ..params(&creds, "us-gov-east-1", &[])
         };
         let req = token_request(&p, NOW).unwrap();
         assert_eq!(req.url, "https://api.ecr-fips.us-gov-east-1.amazonaws.com/");
-        assert!(header(&req, "Authorization").unwrap().ends_with(
-            "Signature=1d73d48594652ab01875c51aa556b81692c459422f08c212d51f49da91f39e27"
-        ));
+        assert!(
+            header(&req, "Authorization")
+                .unwrap()
+                .ends_with("Signature=1d73d48594652ab01875c51aa556b81692c459422f08c212d51f49da91f39e27")
+        );
     }
 
     #[test]
@@ -313,49 +273,20 @@ mod tests {
         let creds = credentials(true);
         let ids = ["123456789012".to_owned()];
         let bad_ids = ["1234".to_owned()];
-        let public_with_ids = EcrTokenParams {
-            public: true,
-            ..params(&creds, "us-east-1", &ids)
-        };
-        assert_eq!(
-            token_request(&public_with_ids, NOW).unwrap_err().kind(),
-            "invalid-input"
-        );
-        let public_elsewhere = EcrTokenParams {
-            public: true,
-            ..params(&creds, "eu-west-1", &[])
-        };
-        assert_eq!(
-            token_request(&public_elsewhere, NOW).unwrap_err().kind(),
-            "unsupported"
-        );
-        assert_eq!(
-            token_request(&params(&creds, "us-east-1", &bad_ids), NOW)
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        let public_with_ids = EcrTokenParams { public: true, ..params(&creds, "us-east-1", &ids) };
+        assert_eq!(token_request(&public_with_ids, NOW).unwrap_err().kind(), "invalid-input");
+        let public_elsewhere = EcrTokenParams { public: true, ..params(&creds, "eu-west-1", &[]) };
+        assert_eq!(token_request(&public_elsewhere, NOW).unwrap_err().kind(), "unsupported");
+        assert_eq!(token_request(&params(&creds, "us-east-1", &bad_ids), NOW).unwrap_err().kind(), "invalid-input");
         let mut crlf = credentials(true);
         crlf.session_token = Some(Secret::new("token\r\nX-Evil: 1"));
-        assert_eq!(
-            token_request(&params(&crlf, "us-east-1", &[]), NOW)
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        assert_eq!(token_request(&params(&crlf, "us-east-1", &[]), NOW).unwrap_err().kind(), "invalid-input");
         let mut crlf = credentials(false);
         crlf.access_key_id = "AKID\r\nX-Evil: 1".into();
-        assert_eq!(
-            token_request(&params(&crlf, "us-east-1", &[]), NOW)
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        assert_eq!(token_request(&params(&crlf, "us-east-1", &[]), NOW).unwrap_err().kind(), "invalid-input");
         for region in ["us-east-1.evil.com", "", "US-EAST-1", "us-east-1\r\n"] {
             assert_eq!(
-                token_request(&params(&creds, region, &[]), NOW)
-                    .unwrap_err()
-                    .kind(),
+                token_request(&params(&creds, region, &[]), NOW).unwrap_err().kind(),
                 "invalid-input",
                 "{region:?}"
             );
@@ -363,11 +294,7 @@ mod tests {
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     fn encoded(s: &str) -> String {
@@ -387,37 +314,24 @@ mod tests {
         );
         assert!(!format!("{c:?}").contains("cGFzc3dvcmQ"));
 
-        let public = format!(
-            r#"{{"authorizationData": {{"authorizationToken": "{token}", "expiresAt": 1705406400}}}}"#
-        );
+        let public =
+            format!(r#"{{"authorizationData": {{"authorizationToken": "{token}", "expiresAt": 1705406400}}}}"#);
         let c = parse_token(&resp(200, &public), true).unwrap();
-        assert_eq!(
-            (c.username.as_str(), c.expires_at),
-            ("AWS", Some(1_705_406_400))
-        );
+        assert_eq!((c.username.as_str(), c.expires_at), ("AWS", Some(1_705_406_400)));
 
-        let no_expiry =
-            format!(r#"{{"authorizationData": [{{"authorizationToken": "{token}"}}]}}"#);
-        assert_eq!(
-            parse_token(&resp(200, &no_expiry), false)
-                .unwrap()
-                .expires_at,
-            None
-        );
+        let no_expiry = format!(r#"{{"authorizationData": [{{"authorizationToken": "{token}"}}]}}"#);
+        assert_eq!(parse_token(&resp(200, &no_expiry), false).unwrap().expires_at, None);
     }
 
     #[test]
     fn malformed_responses() {
         let token = encoded("AWS:SECRETPW");
-        let good_private = format!(
-            r#"{{"authorizationData": [{{"authorizationToken": "{token}", "expiresAt": 1705406400.0}}]}}"#
-        );
-        let good_public = format!(
-            r#"{{"authorizationData": {{"authorizationToken": "{token}", "expiresAt": 1705406400.0}}}}"#
-        );
-        let entry = |t: &str, e: &str| {
-            format!(r#"{{"authorizationData": [{{"authorizationToken": {t}, "expiresAt": {e}}}]}}"#)
-        };
+        let good_private =
+            format!(r#"{{"authorizationData": [{{"authorizationToken": "{token}", "expiresAt": 1705406400.0}}]}}"#);
+        let good_public =
+            format!(r#"{{"authorizationData": {{"authorizationToken": "{token}", "expiresAt": 1705406400.0}}}}"#);
+        let entry =
+            |t: &str, e: &str| format!(r#"{{"authorizationData": [{{"authorizationToken": {t}, "expiresAt": {e}}}]}}"#);
         let cases: Vec<(String, bool)> = vec![
             (r#"{"authorizationData": []}"#.into(), false),
             (r#"{"authorizationData": null}"#.into(), false),
@@ -428,24 +342,12 @@ mod tests {
             (good_public.clone(), false),
             (good_private.clone(), true),
             (entry("\"not base64!\"", "1"), false),
-            (
-                entry(&format!("\"{}\"", encoded("AWSSECRETPW")), "1"),
-                false,
-            ),
+            (entry(&format!("\"{}\"", encoded("AWSSECRETPW")), "1"), false),
             (entry(&format!("\"{}\"", encoded(":SECRETPW")), "1"), false),
             (entry(&format!("\"{}\"", encoded("AWS:")), "1"), false),
-            (
-                entry(&format!("\"{}\"", encoded("AWS:SEC:RETPW")), "1"),
-                false,
-            ),
-            (
-                entry(&format!("\"{}\"", encoded("AWS:SECRET\r\nPW")), "1"),
-                false,
-            ),
-            (
-                entry(&format!("\"{}\"", STANDARD.encode([0x41, 0x3a, 0xff])), "1"),
-                false,
-            ),
+            (entry(&format!("\"{}\"", encoded("AWS:SEC:RETPW")), "1"), false),
+            (entry(&format!("\"{}\"", encoded("AWS:SECRET\r\nPW")), "1"), false),
+            (entry(&format!("\"{}\"", STANDARD.encode([0x41, 0x3a, 0xff])), "1"), false),
             (entry("null", "1"), false),
             (entry("5", "1"), false),
             (entry(&format!("\"{token}\""), "\"tomorrow\""), false),
@@ -459,25 +361,18 @@ mod tests {
             assert_eq!(err.kind(), "malformed-response", "{body} public={public}");
             assert!(!err.to_string().contains("SECRET"), "{err}");
         }
-        let oversized = HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: vec![b' '; crate::http::MAX_RESPONSE_BODY + 1],
-        };
-        assert_eq!(
-            parse_token(&oversized, false).unwrap_err().kind(),
-            "malformed-response"
-        );
+        let oversized =
+            HttpResponse { status: 200, headers: vec![], body: vec![b' '; crate::http::MAX_RESPONSE_BODY + 1] };
+        assert_eq!(parse_token(&oversized, false).unwrap_err().kind(), "malformed-response");
     }
 
     #[test]
     fn error_responses() {
         let body = r#"{"__type": "AccessDeniedException", "message": "User is not authorized to perform: ecr:GetAuthorizationToken"}"#;
         match parse_token(&resp(400, body), false).unwrap_err() {
-            Error::HttpStatus { status, code, .. } => assert_eq!(
-                (status, code.as_deref()),
-                (400, Some("AccessDeniedException"))
-            ),
+            Error::HttpStatus { status, code, .. } => {
+                assert_eq!((status, code.as_deref()), (400, Some("AccessDeniedException")))
+            }
             other => panic!("{other:?}"),
         }
         match parse_token(&resp(500, "<html>oops"), true).unwrap_err() {

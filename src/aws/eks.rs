@@ -42,16 +42,11 @@ pub fn token(
 ) -> Result<AccessToken> {
     check_cluster_name(cluster)?;
     let sts = endpoint::resolve(Service::Sts, region, endpoint)?;
-    let expires_at = now
-        .checked_add(TOKEN_LIFETIME)
-        .ok_or_else(|| Error::invalid("now is out of range"))?;
+    let expires_at = now.checked_add(TOKEN_LIFETIME).ok_or_else(|| Error::invalid("now is out of range"))?;
     // botocore moves the query-protocol body into the URL, then appends the
     // presigning parameters after it.
-    let request = HttpRequest::get(format!(
-        "{}/?Action=GetCallerIdentity&Version=2011-06-15",
-        sts.url
-    ))
-    .header(CLUSTER_ID_HEADER, cluster)?;
+    let request = HttpRequest::get(format!("{}/?Action=GetCallerIdentity&Version=2011-06-15", sts.url))
+        .header(CLUSTER_ID_HEADER, cluster)?;
     let signing = SigningParams {
         credentials,
         region: &sts.signing_region,
@@ -62,30 +57,17 @@ pub fn token(
         unsigned_headers: &[],
     };
     let presigned = sigv4::presign(&request, &signing, URL_EXPIRES_IN)?;
-    let token = format!(
-        "{TOKEN_PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(presigned.request.url)
-    );
-    Ok(AccessToken {
-        token: Secret::new(token),
-        expires_at,
-    })
+    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(presigned.request.url));
+    Ok(AccessToken { token: Secret::new(token), expires_at })
 }
 
 /// EKS cluster names: 1 to 100 of `[0-9A-Za-z][A-Za-z0-9-_]*`.
 pub(crate) fn check_cluster_name(name: &str) -> Result<()> {
     let valid = (1..=MAX_CLUSTER_NAME).contains(&name.len())
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !valid {
-        return Err(Error::invalid(format!(
-            "{name:?} is not an EKS cluster name"
-        )));
+        return Err(Error::invalid(format!("{name:?} is not an EKS cluster name")));
     }
     Ok(())
 }
@@ -113,14 +95,7 @@ mod tests {
     /// The awscli 1.46.3 capture `us-east-1-no-session-token`.
     #[test]
     fn matches_aws_eks_get_token() {
-        let t = token(
-            "my-cluster",
-            "us-east-1",
-            &credentials(None),
-            NOW,
-            EndpointOptions::default(),
-        )
-        .unwrap();
+        let t = token("my-cluster", "us-east-1", &credentials(None), NOW, EndpointOptions::default()).unwrap();
         assert_eq!(t.expires_at, NOW + 840);
         assert_eq!(
             t.token.expose(),
@@ -132,22 +107,11 @@ mod tests {
     /// `X-Amz-SignedHeaders`, as botocore orders the presigning parameters.
     #[test]
     fn session_token_in_botocore_order() {
-        let t = token(
-            "my-cluster",
-            "us-west-2",
-            &credentials(Some("a/b+c=")),
-            NOW,
-            EndpointOptions::default(),
-        )
-        .unwrap();
+        let t =
+            token("my-cluster", "us-west-2", &credentials(Some("a/b+c=")), NOW, EndpointOptions::default()).unwrap();
         let url = url_of(&t);
-        let names: Vec<&str> = url
-            .split_once('?')
-            .unwrap()
-            .1
-            .split('&')
-            .map(|p| p.split_once('=').unwrap().0)
-            .collect();
+        let names: Vec<&str> =
+            url.split_once('?').unwrap().1.split('&').map(|p| p.split_once('=').unwrap().0).collect();
         assert_eq!(
             names,
             [
@@ -162,9 +126,7 @@ mod tests {
                 "X-Amz-Signature"
             ]
         );
-        assert!(url.starts_with(
-            "https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"
-        ));
+        assert!(url.starts_with("https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"));
         assert!(url.contains("&X-Amz-Security-Token=a%2Fb%2Bc%3D&"));
         assert!(url.contains("&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&"));
         assert!(!format!("{t:?}").contains("X-Amz"));
@@ -172,22 +134,13 @@ mod tests {
 
     #[test]
     fn endpoint_options_choose_the_sts_host_and_signing_region() {
-        let legacy = EndpointOptions {
-            legacy: true,
-            ..Default::default()
-        };
+        let legacy = EndpointOptions { legacy: true, ..Default::default() };
         let url = url_of(&token("c", "eu-west-1", &credentials(None), NOW, legacy).unwrap());
         assert!(url.starts_with("https://sts.amazonaws.com/?"), "{url}");
         assert!(url.contains("%2Fus-east-1%2Fsts%2Faws4_request"), "{url}");
-        let fips = EndpointOptions {
-            fips: true,
-            ..Default::default()
-        };
+        let fips = EndpointOptions { fips: true, ..Default::default() };
         let url = url_of(&token("c", "us-east-2", &credentials(None), NOW, fips).unwrap());
-        assert!(
-            url.starts_with("https://sts-fips.us-east-2.amazonaws.com/?"),
-            "{url}"
-        );
+        assert!(url.starts_with("https://sts-fips.us-east-2.amazonaws.com/?"), "{url}");
     }
 
     #[test]
@@ -195,25 +148,8 @@ mod tests {
         for ok in ["a", "my-cluster", "Prod_2", "0abc", &"x".repeat(100)] {
             assert!(check_cluster_name(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "-a",
-            "_a",
-            "a.b",
-            "a b",
-            "a/b",
-            "a\r\nb",
-            "ä",
-            &"x".repeat(101),
-        ] {
-            let err = token(
-                bad,
-                "us-east-1",
-                &credentials(None),
-                NOW,
-                EndpointOptions::default(),
-            )
-            .unwrap_err();
+        for bad in ["", "-a", "_a", "a.b", "a b", "a/b", "a\r\nb", "ä", &"x".repeat(101)] {
+            let err = token(bad, "us-east-1", &credentials(None), NOW, EndpointOptions::default()).unwrap_err();
             assert_eq!(err.kind(), "invalid-input", "{bad:?}");
         }
     }
@@ -221,21 +157,12 @@ mod tests {
     #[test]
     fn invalid_inputs() {
         let kind = |region: &str, creds: &AwsCredentials, now: i64| {
-            token("c", region, creds, now, EndpointOptions::default())
-                .unwrap_err()
-                .kind()
+            token("c", region, creds, now, EndpointOptions::default()).unwrap_err().kind()
         };
         for region in ["", "us-east-1.evil.com", "Us-east-1"] {
-            assert_eq!(
-                kind(region, &credentials(None), NOW),
-                "invalid-input",
-                "{region:?}"
-            );
+            assert_eq!(kind(region, &credentials(None), NOW), "invalid-input", "{region:?}");
         }
-        assert_eq!(
-            kind("us-east-1", &credentials(None), i64::MAX),
-            "invalid-input"
-        );
+        assert_eq!(kind("us-east-1", &credentials(None), i64::MAX), "invalid-input");
         assert_eq!(kind("us-east-1", &credentials(None), -1), "invalid-input");
         let mut crlf = credentials(Some("token\r\nX-Evil: 1"));
         assert_eq!(kind("us-east-1", &crlf, NOW), "invalid-input");

@@ -55,10 +55,7 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint signed for the region it serves.
     fn regional(host: String, region: &str) -> Self {
-        Endpoint {
-            url: format!("https://{host}"),
-            signing_region: region.to_owned(),
-        }
+        Endpoint { url: format!("https://{host}"), signing_region: region.to_owned() }
     }
 }
 
@@ -98,8 +95,8 @@ pub fn resolve(service: Service, region: &str, options: EndpointOptions) -> Resu
     if service == Service::Sts && region == AWS_GLOBAL {
         return sts_aws_global(options);
     }
-    let partition = partition::for_region(region)
-        .ok_or_else(|| Error::invalid(format!("{region:?} is not an AWS region name")))?;
+    let partition =
+        partition::for_region(region).ok_or_else(|| Error::invalid(format!("{region:?} is not an AWS region name")))?;
     match service {
         Service::Sts => sts(partition, region, options),
         Service::Ecr => ecr(partition, region, options),
@@ -112,11 +109,7 @@ pub fn resolve(service: Service, region: &str, options: EndpointOptions) -> Resu
 /// endpoints are FIPS already), the dual-stack suffix for dual-stack, and the
 /// global endpoint for the legacy regions when asked for.
 fn sts(partition: &Partition, region: &str, options: EndpointOptions) -> Result<Endpoint> {
-    let EndpointOptions {
-        fips,
-        dualstack,
-        legacy,
-    } = options;
+    let EndpointOptions { fips, dualstack, legacy } = options;
     let host = match (fips, dualstack) {
         (true, true) => {
             require_fips_and_dual_stack(partition)?;
@@ -148,18 +141,13 @@ fn sts(partition: &Partition, region: &str, options: EndpointOptions) -> Result<
 /// variant (botocore would build a host for the pseudo-region that does not exist).
 fn sts_aws_global(options: EndpointOptions) -> Result<Endpoint> {
     if options.fips || options.dualstack {
-        return Err(Error::unsupported(
-            "the STS global endpoint (aws-global) has no FIPS or dual-stack variant",
-        ));
+        return Err(Error::unsupported("the STS global endpoint (aws-global) has no FIPS or dual-stack variant"));
     }
     Ok(sts_global())
 }
 
 fn sts_global() -> Endpoint {
-    Endpoint {
-        url: format!("https://{STS_GLOBAL_HOST}"),
-        signing_region: STS_GLOBAL_SIGNING_REGION.to_owned(),
-    }
+    Endpoint { url: format!("https://{STS_GLOBAL_HOST}"), signing_region: STS_GLOBAL_SIGNING_REGION.to_owned() }
 }
 
 /// ECR: `api.ecr.<region>.<dnsSuffix>`, `api.ecr-fips.` for FIPS; dual-stack
@@ -182,10 +170,7 @@ fn ecr_public(partition: &Partition, region: &str, options: EndpointOptions) -> 
     let host = match (options.fips, options.dualstack) {
         (true, true) => {
             require_fips_and_dual_stack(partition)?;
-            format!(
-                "api.ecr-public-fips.{region}.{}",
-                partition.dual_stack_dns_suffix
-            )
+            format!("api.ecr-public-fips.{region}.{}", partition.dual_stack_dns_suffix)
         }
         (true, false) => {
             require_fips(partition)?;
@@ -196,10 +181,7 @@ fn ecr_public(partition: &Partition, region: &str, options: EndpointOptions) -> 
             if partition.id == "aws" {
                 format!("ecr-public.{region}.api.aws")
             } else {
-                format!(
-                    "api.ecr-public.{region}.{}",
-                    partition.dual_stack_dns_suffix
-                )
+                format!("api.ecr-public.{region}.{}", partition.dual_stack_dns_suffix)
             }
         }
         (false, false) => format!("api.ecr-public.{region}.{}", partition.dns_suffix),
@@ -238,20 +220,14 @@ fn require_fips(partition: &Partition) -> Result<()> {
     if partition.supports_fips {
         return Ok(());
     }
-    Err(Error::unsupported(format!(
-        "FIPS is enabled but partition {} does not support FIPS",
-        partition.id
-    )))
+    Err(Error::unsupported(format!("FIPS is enabled but partition {} does not support FIPS", partition.id)))
 }
 
 fn require_dual_stack(partition: &Partition) -> Result<()> {
     if partition.supports_dual_stack {
         return Ok(());
     }
-    Err(Error::unsupported(format!(
-        "dual-stack is enabled but partition {} does not support dual-stack",
-        partition.id
-    )))
+    Err(Error::unsupported(format!("dual-stack is enabled but partition {} does not support dual-stack", partition.id)))
 }
 
 fn require_fips_and_dual_stack(partition: &Partition) -> Result<()> {
@@ -268,31 +244,11 @@ fn require_fips_and_dual_stack(partition: &Partition) -> Result<()> {
 mod tests {
     use super::*;
 
-    const NONE: EndpointOptions = EndpointOptions {
-        fips: false,
-        dualstack: false,
-        legacy: false,
-    };
-    const FIPS: EndpointOptions = EndpointOptions {
-        fips: true,
-        dualstack: false,
-        legacy: false,
-    };
-    const DUAL: EndpointOptions = EndpointOptions {
-        fips: false,
-        dualstack: true,
-        legacy: false,
-    };
-    const BOTH: EndpointOptions = EndpointOptions {
-        fips: true,
-        dualstack: true,
-        legacy: false,
-    };
-    const LEGACY: EndpointOptions = EndpointOptions {
-        fips: false,
-        dualstack: false,
-        legacy: true,
-    };
+    const NONE: EndpointOptions = EndpointOptions { fips: false, dualstack: false, legacy: false };
+    const FIPS: EndpointOptions = EndpointOptions { fips: true, dualstack: false, legacy: false };
+    const DUAL: EndpointOptions = EndpointOptions { fips: false, dualstack: true, legacy: false };
+    const BOTH: EndpointOptions = EndpointOptions { fips: true, dualstack: true, legacy: false };
+    const LEGACY: EndpointOptions = EndpointOptions { fips: false, dualstack: false, legacy: true };
 
     fn url(service: Service, region: &str, options: EndpointOptions) -> String {
         resolve(service, region, options).unwrap().url
@@ -301,75 +257,26 @@ mod tests {
     #[test]
     fn sts_variants() {
         use Service::Sts;
-        assert_eq!(
-            url(Sts, "us-east-1", NONE),
-            "https://sts.us-east-1.amazonaws.com"
-        );
-        assert_eq!(
-            url(Sts, "us-east-1", FIPS),
-            "https://sts-fips.us-east-1.amazonaws.com"
-        );
+        assert_eq!(url(Sts, "us-east-1", NONE), "https://sts.us-east-1.amazonaws.com");
+        assert_eq!(url(Sts, "us-east-1", FIPS), "https://sts-fips.us-east-1.amazonaws.com");
         assert_eq!(url(Sts, "us-east-1", DUAL), "https://sts.us-east-1.api.aws");
-        assert_eq!(
-            url(Sts, "us-east-1", BOTH),
-            "https://sts-fips.us-east-1.api.aws"
-        );
-        assert_eq!(
-            url(Sts, "us-gov-west-1", FIPS),
-            "https://sts.us-gov-west-1.amazonaws.com"
-        );
-        assert_eq!(
-            url(Sts, "us-gov-east-1", BOTH),
-            "https://sts-fips.us-gov-east-1.api.aws"
-        );
-        assert_eq!(
-            url(Sts, "cn-north-1", DUAL),
-            "https://sts.cn-north-1.api.amazonwebservices.com.cn"
-        );
-        assert_eq!(
-            url(Sts, "cn-north-1", FIPS),
-            "https://sts-fips.cn-north-1.amazonaws.com.cn"
-        );
-        assert_eq!(
-            url(Sts, "us-iso-east-1", NONE),
-            "https://sts.us-iso-east-1.c2s.ic.gov"
-        );
-        assert_eq!(
-            url(Sts, "us-isob-east-1", FIPS),
-            "https://sts-fips.us-isob-east-1.sc2s.sgov.gov"
-        );
-        assert_eq!(
-            url(Sts, "eu-isoe-west-1", DUAL),
-            "https://sts.eu-isoe-west-1.api.cloud-aws.adc-e.uk"
-        );
-        assert_eq!(
-            url(Sts, "us-isof-south-1", NONE),
-            "https://sts.us-isof-south-1.csp.hci.ic.gov"
-        );
-        assert_eq!(
-            url(Sts, "eusc-de-east-1", NONE),
-            "https://sts.eusc-de-east-1.amazonaws.eu"
-        );
+        assert_eq!(url(Sts, "us-east-1", BOTH), "https://sts-fips.us-east-1.api.aws");
+        assert_eq!(url(Sts, "us-gov-west-1", FIPS), "https://sts.us-gov-west-1.amazonaws.com");
+        assert_eq!(url(Sts, "us-gov-east-1", BOTH), "https://sts-fips.us-gov-east-1.api.aws");
+        assert_eq!(url(Sts, "cn-north-1", DUAL), "https://sts.cn-north-1.api.amazonwebservices.com.cn");
+        assert_eq!(url(Sts, "cn-north-1", FIPS), "https://sts-fips.cn-north-1.amazonaws.com.cn");
+        assert_eq!(url(Sts, "us-iso-east-1", NONE), "https://sts.us-iso-east-1.c2s.ic.gov");
+        assert_eq!(url(Sts, "us-isob-east-1", FIPS), "https://sts-fips.us-isob-east-1.sc2s.sgov.gov");
+        assert_eq!(url(Sts, "eu-isoe-west-1", DUAL), "https://sts.eu-isoe-west-1.api.cloud-aws.adc-e.uk");
+        assert_eq!(url(Sts, "us-isof-south-1", NONE), "https://sts.us-isof-south-1.csp.hci.ic.gov");
+        assert_eq!(url(Sts, "eusc-de-east-1", NONE), "https://sts.eusc-de-east-1.amazonaws.eu");
     }
 
     #[test]
     fn sts_legacy_global_endpoint() {
-        let global = Endpoint {
-            url: "https://sts.amazonaws.com".into(),
-            signing_region: "us-east-1".into(),
-        };
-        for region in [
-            "us-east-1",
-            "us-west-2",
-            "eu-west-1",
-            "ap-northeast-1",
-            "sa-east-1",
-        ] {
-            assert_eq!(
-                resolve(Service::Sts, region, LEGACY).unwrap(),
-                global,
-                "{region}"
-            );
+        let global = Endpoint { url: "https://sts.amazonaws.com".into(), signing_region: "us-east-1".into() };
+        for region in ["us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1", "sa-east-1"] {
+            assert_eq!(resolve(Service::Sts, region, LEGACY).unwrap(), global, "{region}");
         }
         assert_eq!(resolve(Service::Sts, "aws-global", NONE).unwrap(), global);
         // Newer regions, other partitions and variants stay regional.
@@ -381,71 +288,27 @@ mod tests {
             let e = resolve(Service::Sts, region, LEGACY).unwrap();
             assert_eq!((e.url.as_str(), e.signing_region.as_str()), (want, region));
         }
-        let fips_legacy = EndpointOptions {
-            legacy: true,
-            ..FIPS
-        };
-        assert_eq!(
-            url(Service::Sts, "us-west-2", fips_legacy),
-            "https://sts-fips.us-west-2.amazonaws.com"
-        );
-        let dual_legacy = EndpointOptions {
-            legacy: true,
-            ..DUAL
-        };
-        assert_eq!(
-            url(Service::Sts, "us-west-2", dual_legacy),
-            "https://sts.us-west-2.api.aws"
-        );
-        assert_eq!(
-            resolve(Service::Sts, "aws-global", FIPS)
-                .unwrap_err()
-                .kind(),
-            "unsupported"
-        );
+        let fips_legacy = EndpointOptions { legacy: true, ..FIPS };
+        assert_eq!(url(Service::Sts, "us-west-2", fips_legacy), "https://sts-fips.us-west-2.amazonaws.com");
+        let dual_legacy = EndpointOptions { legacy: true, ..DUAL };
+        assert_eq!(url(Service::Sts, "us-west-2", dual_legacy), "https://sts.us-west-2.api.aws");
+        assert_eq!(resolve(Service::Sts, "aws-global", FIPS).unwrap_err().kind(), "unsupported");
     }
 
     #[test]
     fn ecr_variants() {
         use Service::Ecr;
-        assert_eq!(
-            url(Ecr, "us-east-1", NONE),
-            "https://api.ecr.us-east-1.amazonaws.com"
-        );
-        assert_eq!(
-            url(Ecr, "us-east-1", FIPS),
-            "https://api.ecr-fips.us-east-1.amazonaws.com"
-        );
+        assert_eq!(url(Ecr, "us-east-1", NONE), "https://api.ecr.us-east-1.amazonaws.com");
+        assert_eq!(url(Ecr, "us-east-1", FIPS), "https://api.ecr-fips.us-east-1.amazonaws.com");
         assert_eq!(url(Ecr, "us-east-1", DUAL), "https://ecr.us-east-1.api.aws");
-        assert_eq!(
-            url(Ecr, "us-east-1", BOTH),
-            "https://ecr-fips.us-east-1.api.aws"
-        );
-        assert_eq!(
-            url(Ecr, "us-gov-east-1", FIPS),
-            "https://api.ecr-fips.us-gov-east-1.amazonaws.com"
-        );
-        assert_eq!(
-            url(Ecr, "cn-northwest-1", DUAL),
-            "https://ecr.cn-northwest-1.api.amazonwebservices.com.cn"
-        );
-        assert_eq!(
-            url(Ecr, "us-iso-east-1", NONE),
-            "https://api.ecr.us-iso-east-1.c2s.ic.gov"
-        );
-        assert_eq!(
-            url(Ecr, "us-iso-west-1", DUAL),
-            "https://ecr.us-iso-west-1.api.aws.ic.gov"
-        );
-        assert_eq!(
-            url(Ecr, "eusc-de-east-1", FIPS),
-            "https://api.ecr-fips.eusc-de-east-1.amazonaws.eu"
-        );
+        assert_eq!(url(Ecr, "us-east-1", BOTH), "https://ecr-fips.us-east-1.api.aws");
+        assert_eq!(url(Ecr, "us-gov-east-1", FIPS), "https://api.ecr-fips.us-gov-east-1.amazonaws.com");
+        assert_eq!(url(Ecr, "cn-northwest-1", DUAL), "https://ecr.cn-northwest-1.api.amazonwebservices.com.cn");
+        assert_eq!(url(Ecr, "us-iso-east-1", NONE), "https://api.ecr.us-iso-east-1.c2s.ic.gov");
+        assert_eq!(url(Ecr, "us-iso-west-1", DUAL), "https://ecr.us-iso-west-1.api.aws.ic.gov");
+        assert_eq!(url(Ecr, "eusc-de-east-1", FIPS), "https://api.ecr-fips.eusc-de-east-1.amazonaws.eu");
         // `legacy` only concerns STS.
-        assert_eq!(
-            url(Ecr, "us-west-2", LEGACY),
-            "https://api.ecr.us-west-2.amazonaws.com"
-        );
+        assert_eq!(url(Ecr, "us-west-2", LEGACY), "https://api.ecr.us-west-2.amazonaws.com");
         let e = resolve(Ecr, "eu-west-1", NONE).unwrap();
         assert_eq!(e.signing_region, "eu-west-1");
     }
@@ -453,22 +316,10 @@ mod tests {
     #[test]
     fn ecr_public_variants() {
         use Service::EcrPublic;
-        assert_eq!(
-            url(EcrPublic, "us-east-1", NONE),
-            "https://api.ecr-public.us-east-1.amazonaws.com"
-        );
-        assert_eq!(
-            url(EcrPublic, "us-west-2", FIPS),
-            "https://api.ecr-public-fips.us-west-2.amazonaws.com"
-        );
-        assert_eq!(
-            url(EcrPublic, "us-east-1", DUAL),
-            "https://ecr-public.us-east-1.api.aws"
-        );
-        assert_eq!(
-            url(EcrPublic, "us-east-1", BOTH),
-            "https://api.ecr-public-fips.us-east-1.api.aws"
-        );
+        assert_eq!(url(EcrPublic, "us-east-1", NONE), "https://api.ecr-public.us-east-1.amazonaws.com");
+        assert_eq!(url(EcrPublic, "us-west-2", FIPS), "https://api.ecr-public-fips.us-west-2.amazonaws.com");
+        assert_eq!(url(EcrPublic, "us-east-1", DUAL), "https://ecr-public.us-east-1.api.aws");
+        assert_eq!(url(EcrPublic, "us-east-1", BOTH), "https://api.ecr-public-fips.us-east-1.api.aws");
         assert_eq!(
             url(EcrPublic, "cn-north-1", DUAL),
             "https://api.ecr-public.cn-north-1.api.amazonwebservices.com.cn"
@@ -514,30 +365,15 @@ mod tests {
                 assert_eq!(err.kind(), "invalid-input", "{service:?} {region:?}");
             }
         }
-        assert_eq!(
-            resolve(Service::Ecr, "aws-global", NONE)
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        assert_eq!(resolve(Service::Ecr, "aws-global", NONE).unwrap_err().kind(), "invalid-input");
     }
 
     #[test]
     fn unsupported_variants_are_reported() {
-        let p = Partition {
-            supports_fips: false,
-            supports_dual_stack: false,
-            ..*partition::by_id("aws-iso").unwrap()
-        };
+        let p = Partition { supports_fips: false, supports_dual_stack: false, ..*partition::by_id("aws-iso").unwrap() };
         for options in [FIPS, DUAL, BOTH] {
-            assert_eq!(
-                sts(&p, "us-iso-east-1", options).unwrap_err().kind(),
-                "unsupported"
-            );
-            assert_eq!(
-                ecr_public(&p, "us-iso-east-1", options).unwrap_err().kind(),
-                "unsupported"
-            );
+            assert_eq!(sts(&p, "us-iso-east-1", options).unwrap_err().kind(), "unsupported");
+            assert_eq!(ecr_public(&p, "us-iso-east-1", options).unwrap_err().kind(), "unsupported");
         }
     }
 }

@@ -120,10 +120,7 @@ pub fn for_region(region: &str) -> Option<&'static Partition> {
     }
     PARTITIONS.iter().find(|p| {
         p.region_prefixes.iter().any(|prefix| {
-            region
-                .strip_prefix(prefix)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(is_word_dash_digits)
+            region.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('-')).is_some_and(is_word_dash_digits)
         })
     })
 }
@@ -134,9 +131,7 @@ fn is_word_dash_digits(s: &str) -> bool {
         return false;
     };
     !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
 }
@@ -197,36 +192,19 @@ mod tests {
     #[test]
     fn partition_outputs_match_botocore() {
         let cn = by_id("aws-cn").unwrap();
-        assert_eq!(
-            (cn.dns_suffix, cn.dual_stack_dns_suffix),
-            ("amazonaws.com.cn", "api.amazonwebservices.com.cn")
-        );
+        assert_eq!((cn.dns_suffix, cn.dual_stack_dns_suffix), ("amazonaws.com.cn", "api.amazonwebservices.com.cn"));
         let gov = by_id("aws-us-gov").unwrap();
         assert_eq!(
-            (
-                gov.dns_suffix,
-                gov.dual_stack_dns_suffix,
-                gov.implicit_global_region
-            ),
+            (gov.dns_suffix, gov.dual_stack_dns_suffix, gov.implicit_global_region),
             ("amazonaws.com", "api.aws", "us-gov-west-1")
         );
         let isob = by_id("aws-iso-b").unwrap();
-        assert_eq!(
-            (isob.dns_suffix, isob.dual_stack_dns_suffix),
-            ("sc2s.sgov.gov", "api.aws.scloud")
-        );
-        assert!(
-            PARTITIONS
-                .iter()
-                .all(|p| p.supports_fips && p.supports_dual_stack)
-        );
+        assert_eq!((isob.dns_suffix, isob.dual_stack_dns_suffix), ("sc2s.sgov.gov", "api.aws.scloud"));
+        assert!(PARTITIONS.iter().all(|p| p.supports_fips && p.supports_dual_stack));
         assert_eq!(by_id("aws-iso-z"), None);
         // Every implicit global region is a region of its own partition.
         for p in PARTITIONS {
-            assert_eq!(
-                for_region(p.implicit_global_region).map(|q| q.id),
-                Some(p.id)
-            );
+            assert_eq!(for_region(p.implicit_global_region).map(|q| q.id), Some(p.id));
         }
     }
 }

@@ -6,14 +6,14 @@
 //! parsed as XML: the credentials are read from their exact place in the
 //! document, never searched for in the text.
 
-use roxmltree::{Document, Node};
+use roxmltree::Node;
 
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::partition;
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
-use crate::response::{ErrorFormat, success_body};
+use crate::response::{ErrorFormat, parse_xml, success_body};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
 
@@ -50,9 +50,7 @@ pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpReques
     if let Some(d) = params.duration_seconds
         && !(MIN_DURATION..=MAX_DURATION).contains(&d)
     {
-        return Err(Error::invalid(format!(
-            "duration of {d} s is outside {MIN_DURATION}..={MAX_DURATION}"
-        )));
+        return Err(Error::invalid(format!("duration of {d} s is outside {MIN_DURATION}..={MAX_DURATION}")));
     }
     if params.policy_arns.len() > MAX_POLICY_ARNS {
         return Err(Error::invalid(format!(
@@ -66,9 +64,8 @@ pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpReques
     let endpoint = endpoint::resolve(Service::Sts, params.region, params.endpoint)?;
 
     // botocore's order: the action, then the input members in model order.
-    let policy_keys: Vec<String> = (1..=params.policy_arns.len())
-        .map(|n| format!("PolicyArns.member.{n}.arn"))
-        .collect();
+    let policy_keys: Vec<String> =
+        (1..=params.policy_arns.len()).map(|n| format!("PolicyArns.member.{n}.arn")).collect();
     let duration = params.duration_seconds.map(|d| d.to_string());
     let mut form: Vec<(&str, &str)> = vec![
         ("Action", "AssumeRoleWithWebIdentity"),
@@ -77,12 +74,7 @@ pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpReques
         ("RoleSessionName", params.role_session_name),
         ("WebIdentityToken", params.web_identity_token.expose()),
     ];
-    form.extend(
-        policy_keys
-            .iter()
-            .map(String::as_str)
-            .zip(params.policy_arns.iter().map(String::as_str)),
-    );
+    form.extend(policy_keys.iter().map(String::as_str).zip(params.policy_arns.iter().map(String::as_str)));
     if let Some(d) = &duration {
         form.push(("DurationSeconds", d));
     }
@@ -92,33 +84,19 @@ pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpReques
 /// Parses the XML response into temporary credentials.
 pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
     let body = success_body(response, ErrorFormat::AwsQueryXml)?;
-    let text =
-        std::str::from_utf8(body).map_err(|_| Error::malformed("STS response is not UTF-8"))?;
-    // roxmltree's messages can quote the document; say only that it is not XML.
-    let doc = Document::parse(text)
-        .map_err(|_| Error::malformed("STS response is not well-formed XML"))?;
+    let doc = parse_xml(body, "STS response")?;
     let root = doc.root_element();
     if !root.has_tag_name("AssumeRoleWithWebIdentityResponse") {
-        return Err(Error::malformed(
-            "STS response is not an AssumeRoleWithWebIdentityResponse",
-        ));
+        return Err(Error::malformed("STS response is not an AssumeRoleWithWebIdentityResponse"));
     }
-    let credentials = child(root, "AssumeRoleWithWebIdentityResult")
-        .and_then(|result| child(result, "Credentials"))?;
+    let credentials = child(root, "AssumeRoleWithWebIdentityResult").and_then(|result| child(result, "Credentials"))?;
     let field = |name: &str| -> Result<String> {
-        let text = child(credentials, name)?
-            .text()
-            .map(str::trim)
-            .unwrap_or_default();
+        let text = child(credentials, name)?.text().map(str::trim).unwrap_or_default();
         if text.is_empty() {
-            return Err(Error::malformed(format!(
-                "STS response has an empty {name}"
-            )));
+            return Err(Error::malformed(format!("STS response has an empty {name}")));
         }
         if text.chars().any(char::is_control) {
-            return Err(Error::malformed(format!(
-                "STS response {name} contains control characters"
-            )));
+            return Err(Error::malformed(format!("STS response {name} contains control characters")));
         }
         Ok(text.to_owned())
     };
@@ -132,26 +110,23 @@ pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
 
 /// The one child element of `parent` named `name`.
 fn child<'a, 'input>(parent: Node<'a, 'input>, name: &str) -> Result<Node<'a, 'input>> {
-    let mut matches = parent
-        .children()
-        .filter(|c| c.is_element() && c.has_tag_name(name));
+    let mut matches = parent.children().filter(|c| c.is_element() && c.has_tag_name(name));
     match (matches.next(), matches.next()) {
         (Some(node), None) => Ok(node),
         (None, _) => Err(Error::malformed(format!("STS response has no {name}"))),
-        (Some(_), Some(_)) => Err(Error::malformed(format!(
-            "STS response has more than one {name}"
-        ))),
+        (Some(_), Some(_)) => Err(Error::malformed(format!("STS response has more than one {name}"))),
     }
 }
 
+/// Checks an IAM role ARN as STS takes it:
 /// `arn:<partition>:iam::<12-digit account>:role/<path/><name>`.
-fn check_role_arn(arn: &str) -> Result<()> {
+/// [`web_identity_request`] applies it; callers may apply it earlier, to
+/// refuse a bad ARN before a web identity token is fetched.
+pub fn check_role_arn(arn: &str) -> Result<()> {
     let bad = || Error::invalid(format!("{arn:?} is not an IAM role ARN"));
     let resource = iam_resource(arn, is_account_id).ok_or_else(bad)?;
     let path_and_name = resource.strip_prefix("role/").ok_or_else(bad)?;
-    let (path, name) = path_and_name
-        .rsplit_once('/')
-        .unwrap_or(("", path_and_name));
+    let (path, name) = path_and_name.rsplit_once('/').unwrap_or(("", path_and_name));
     let name_ok = (1..=64).contains(&name.len()) && name.bytes().all(is_iam_name_byte);
     // A role path is `/` or `/<printable ASCII>/`; the `role/` prefix holds its first slash.
     let path_ok = path.len() <= 511 && path.bytes().all(|b| (0x21..=0x7e).contains(&b));
@@ -164,8 +139,7 @@ fn check_role_arn(arn: &str) -> Result<()> {
 /// `arn:<partition>:iam::<account or "aws">:policy/<path/><name>`.
 fn check_policy_arn(arn: &str) -> Result<()> {
     let bad = || Error::invalid(format!("{arn:?} is not an IAM policy ARN"));
-    let resource =
-        iam_resource(arn, |account| account == "aws" || is_account_id(account)).ok_or_else(bad)?;
+    let resource = iam_resource(arn, |account| account == "aws" || is_account_id(account)).ok_or_else(bad)?;
     let rest = resource.strip_prefix("policy/").ok_or_else(bad)?;
     if rest.is_empty() || rest.len() > 2048 || !rest.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return Err(bad());
@@ -176,14 +150,8 @@ fn check_policy_arn(arn: &str) -> Result<()> {
 /// The resource part of `arn:<known partition>:iam::<account>:<resource>`.
 fn iam_resource(arn: &str, account_ok: impl Fn(&str) -> bool) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
-    let (scheme, partition_id, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let (scheme, partition_id, service, region, account, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let ok = scheme == "arn"
         && partition::by_id(partition_id).is_some()
         && service == "iam"
@@ -201,12 +169,12 @@ fn is_iam_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
 }
 
-/// `[\w+=,.@-]{2,64}`.
-fn check_session_name(name: &str) -> Result<()> {
+/// Checks a role session name as STS takes it: `[\w+=,.@-]{2,64}`.
+/// [`web_identity_request`] applies it; callers may apply it earlier, to
+/// refuse a bad name before a web identity token is fetched.
+pub fn check_session_name(name: &str) -> Result<()> {
     if !(2..=64).contains(&name.len()) || !name.bytes().all(is_iam_name_byte) {
-        return Err(Error::invalid(format!(
-            "role session name {name:?} is not 2 to 64 of [A-Za-z0-9_+=,.@-]"
-        )));
+        return Err(Error::invalid(format!("role session name {name:?} is not 2 to 64 of [A-Za-z0-9_+=,.@-]")));
     }
     Ok(())
 }
@@ -234,9 +202,7 @@ mod tests {
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -245,10 +211,7 @@ mod tests {
         let req = web_identity_request(&params(&token)).unwrap();
         assert_eq!(req.method, "POST");
         assert_eq!(req.url, "https://sts.us-west-2.amazonaws.com/");
-        assert_eq!(
-            req.headers,
-            vec![("Content-Type".to_owned(), FORM_CONTENT_TYPE.to_owned())]
-        );
+        assert_eq!(req.headers, vec![("Content-Type".to_owned(), FORM_CONTENT_TYPE.to_owned())]);
         assert_eq!(
             form(&req),
             pairs(&[
@@ -272,37 +235,22 @@ mod tests {
         let p = WebIdentityParams {
             duration_seconds: Some(3600),
             policy_arns: &policies,
-            endpoint: EndpointOptions {
-                legacy: true,
-                ..Default::default()
-            },
+            endpoint: EndpointOptions { legacy: true, ..Default::default() },
             ..params(&token)
         };
         let req = web_identity_request(&p).unwrap();
         assert_eq!(req.url, "https://sts.amazonaws.com/");
         let f = form(&req);
-        assert_eq!(
-            f[5],
-            ("PolicyArns.member.1.arn".to_owned(), policies[0].clone())
-        );
-        assert_eq!(
-            f[6],
-            ("PolicyArns.member.2.arn".to_owned(), policies[1].clone())
-        );
+        assert_eq!(f[5], ("PolicyArns.member.1.arn".to_owned(), policies[0].clone()));
+        assert_eq!(f[6], ("PolicyArns.member.2.arn".to_owned(), policies[1].clone()));
         assert_eq!(f[7], ("DurationSeconds".to_owned(), "3600".to_owned()));
 
         let fips = WebIdentityParams {
             region: "us-gov-east-1",
-            endpoint: EndpointOptions {
-                fips: true,
-                ..Default::default()
-            },
+            endpoint: EndpointOptions { fips: true, ..Default::default() },
             ..params(&token)
         };
-        assert_eq!(
-            web_identity_request(&fips).unwrap().url,
-            "https://sts.us-gov-east-1.amazonaws.com/"
-        );
+        assert_eq!(web_identity_request(&fips).unwrap().url, "https://sts.us-gov-east-1.amazonaws.com/");
     }
 
     #[test]
@@ -333,19 +281,9 @@ mod tests {
             "arn:aws:iam::123456789012:role/r\r\nX-Evil: 1",
             "arn:aws:iam::123456789012:role/ünïcode",
         ] {
-            assert_eq!(
-                check_role_arn(bad).unwrap_err().kind(),
-                "invalid-input",
-                "{bad:?}"
-            );
+            assert_eq!(check_role_arn(bad).unwrap_err().kind(), "invalid-input", "{bad:?}");
         }
-        assert!(
-            check_role_arn(&format!(
-                "arn:aws:iam::123456789012:role/{}",
-                "r".repeat(65)
-            ))
-            .is_err()
-        );
+        assert!(check_role_arn(&format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65))).is_err());
     }
 
     #[test]
@@ -354,70 +292,28 @@ mod tests {
         let empty = Secret::new("");
         let newline = Secret::new("SECRET\nVALUE");
         let bad_policy = ["arn:aws:s3:::bucket".to_owned()];
-        let many: Vec<String> = (0..11)
-            .map(|_| "arn:aws:iam::aws:policy/P".to_owned())
-            .collect();
+        let many: Vec<String> = (0..11).map(|_| "arn:aws:iam::aws:policy/P".to_owned()).collect();
         let base = params(&token);
         let cases = [
-            WebIdentityParams {
-                role_session_name: "s",
-                ..base.clone()
-            },
-            WebIdentityParams {
-                role_session_name: "has space",
-                ..base.clone()
-            },
-            WebIdentityParams {
-                role_session_name: "a\r\nb",
-                ..base.clone()
-            },
-            WebIdentityParams {
-                role_session_name: &"s".repeat(65),
-                ..base.clone()
-            },
-            WebIdentityParams {
-                web_identity_token: &empty,
-                ..base.clone()
-            },
-            WebIdentityParams {
-                web_identity_token: &newline,
-                ..base.clone()
-            },
-            WebIdentityParams {
-                duration_seconds: Some(899),
-                ..base.clone()
-            },
-            WebIdentityParams {
-                duration_seconds: Some(43_201),
-                ..base.clone()
-            },
-            WebIdentityParams {
-                policy_arns: &bad_policy,
-                ..base.clone()
-            },
-            WebIdentityParams {
-                policy_arns: &many,
-                ..base.clone()
-            },
-            WebIdentityParams {
-                region: "us-west-2.evil.com",
-                ..base.clone()
-            },
-            WebIdentityParams {
-                region: "",
-                ..base.clone()
-            },
+            WebIdentityParams { role_session_name: "s", ..base.clone() },
+            WebIdentityParams { role_session_name: "has space", ..base.clone() },
+            WebIdentityParams { role_session_name: "a\r\nb", ..base.clone() },
+            WebIdentityParams { role_session_name: &"s".repeat(65), ..base.clone() },
+            WebIdentityParams { web_identity_token: &empty, ..base.clone() },
+            WebIdentityParams { web_identity_token: &newline, ..base.clone() },
+            WebIdentityParams { duration_seconds: Some(899), ..base.clone() },
+            WebIdentityParams { duration_seconds: Some(43_201), ..base.clone() },
+            WebIdentityParams { policy_arns: &bad_policy, ..base.clone() },
+            WebIdentityParams { policy_arns: &many, ..base.clone() },
+            WebIdentityParams { region: "us-west-2.evil.com", ..base.clone() },
+            WebIdentityParams { region: "", ..base.clone() },
         ];
         for p in &cases {
             let err = web_identity_request(p).unwrap_err();
             assert_eq!(err.kind(), "invalid-input", "{p:?}");
             assert!(!err.to_string().contains("SECRET"), "{err}");
         }
-        let edge = WebIdentityParams {
-            duration_seconds: Some(43_200),
-            role_session_name: "ab",
-            ..base.clone()
-        };
+        let edge = WebIdentityParams { duration_seconds: Some(43_200), role_session_name: "ab", ..base.clone() };
         assert!(web_identity_request(&edge).is_ok());
     }
 
@@ -435,11 +331,7 @@ mod tests {
 </AssumeRoleWithWebIdentityResponse>"#;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
@@ -447,10 +339,7 @@ mod tests {
         let c = parse_web_identity(&resp(200, RESPONSE)).unwrap();
         assert_eq!(c.access_key_id, "ASIAEXAMPLE");
         assert_eq!(c.secret_access_key.expose(), "secretKEY");
-        assert_eq!(
-            c.session_token.as_ref().map(Secret::expose),
-            Some("session/token+value==")
-        );
+        assert_eq!(c.session_token.as_ref().map(Secret::expose), Some("session/token+value=="));
         assert_eq!(c.expires_at, Some(4_102_444_800));
         assert!(!format!("{c:?}").contains("secretKEY"));
         // No namespace, or a prefix, is the same document.
@@ -481,34 +370,20 @@ mod tests {
             assert_eq!(err.kind(), "malformed-response", "{body}");
             assert!(!err.to_string().contains("secret"), "{err}");
         }
-        let invalid_utf8 = HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: vec![0xff, 0xfe, b'<'],
-        };
-        assert_eq!(
-            parse_web_identity(&invalid_utf8).unwrap_err().kind(),
-            "malformed-response"
-        );
-        let oversized = HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: vec![b' '; crate::http::MAX_RESPONSE_BODY + 1],
-        };
-        assert_eq!(
-            parse_web_identity(&oversized).unwrap_err().kind(),
-            "malformed-response"
-        );
+        let invalid_utf8 = HttpResponse { status: 200, headers: vec![], body: vec![0xff, 0xfe, b'<'] };
+        assert_eq!(parse_web_identity(&invalid_utf8).unwrap_err().kind(), "malformed-response");
+        let oversized =
+            HttpResponse { status: 200, headers: vec![], body: vec![b' '; crate::http::MAX_RESPONSE_BODY + 1] };
+        assert_eq!(parse_web_identity(&oversized).unwrap_err().kind(), "malformed-response");
     }
 
     #[test]
     fn error_responses() {
         let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>No OpenIDConnect provider</Message></Error></ErrorResponse>";
         match parse_web_identity(&resp(400, body)).unwrap_err() {
-            Error::HttpStatus { status, code, .. } => assert_eq!(
-                (status, code.as_deref()),
-                (400, Some("InvalidIdentityToken"))
-            ),
+            Error::HttpStatus { status, code, .. } => {
+                assert_eq!((status, code.as_deref()), (400, Some("InvalidIdentityToken")))
+            }
             other => panic!("{other:?}"),
         }
         // A 5xx without an XML body still reports the status.
@@ -517,9 +392,6 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // A success body with a 403 is still an error.
-        assert_eq!(
-            parse_web_identity(&resp(403, RESPONSE)).unwrap_err().kind(),
-            "http-status"
-        );
+        assert_eq!(parse_web_identity(&resp(403, RESPONSE)).unwrap_err().kind(), "http-status");
     }
 }

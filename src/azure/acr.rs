@@ -34,18 +34,11 @@ fn endpoint(registry: &Authority, path: &str) -> String {
 
 /// The exchange request: `grant_type=access_token` with the Entra token,
 /// and the tenant when given (the form field `tenant`).
-pub fn exchange_request(
-    registry: &str,
-    access_token: &Secret,
-    tenant_id: Option<&str>,
-) -> Result<HttpRequest> {
+pub fn exchange_request(registry: &str, access_token: &Secret, tenant_id: Option<&str>) -> Result<HttpRequest> {
     let registry = registry_authority(registry)?;
     check_non_empty("access token", access_token.expose())?;
     let service = registry.to_string();
-    let mut form = vec![
-        ("grant_type", "access_token"),
-        ("service", service.as_str()),
-    ];
+    let mut form = vec![("grant_type", "access_token"), ("service", service.as_str())];
     if let Some(tenant) = tenant_id {
         check_tenant_id(tenant)?;
         form.push(("tenant", tenant));
@@ -73,11 +66,7 @@ pub fn parse_exchange(response: &HttpResponse, now: i64) -> Result<RegistryCrede
 /// The access-token request. Several scopes go space-separated in one
 /// `scope` field, as the distribution OAuth2 spec lists them and as the SDK
 /// forwards a challenge's `scope` (a single string).
-pub fn token_request(
-    registry: &str,
-    refresh_token: &Secret,
-    scopes: &[String],
-) -> Result<HttpRequest> {
+pub fn token_request(registry: &str, refresh_token: &Secret, scopes: &[String]) -> Result<HttpRequest> {
     let registry = registry_authority(registry)?;
     check_non_empty("refresh token", refresh_token.expose())?;
     let scope = join_scopes(scopes)?;
@@ -94,15 +83,11 @@ pub fn token_request(
 /// characters, since a space inside one would split it into two.
 fn join_scopes(scopes: &[String]) -> Result<String> {
     if scopes.is_empty() {
-        return Err(Error::invalid(
-            "an ACR access token needs at least one scope",
-        ));
+        return Err(Error::invalid("an ACR access token needs at least one scope"));
     }
     for scope in scopes {
         if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(Error::invalid(
-                "a scope is empty or contains whitespace or control characters",
-            ));
+            return Err(Error::invalid("a scope is empty or contains whitespace or control characters"));
         }
     }
     Ok(scopes.join(" "))
@@ -117,9 +102,7 @@ pub fn parse_token(response: &HttpResponse, now: i64) -> Result<AccessToken> {
     let token = non_empty_token(body.access_token.take(), "access_token")?;
     let expires_at = match jwt::expiry(token.expose()) {
         Ok(exp) => exp,
-        Err(_) if body.expires_in.is_some() || body.expires_on.is_some() => {
-            expiry(&body, now, MissingExpiry::Error)?
-        }
+        Err(_) if body.expires_in.is_some() || body.expires_on.is_some() => expiry(&body, now, MissingExpiry::Error)?,
         Err(e) => return Err(e),
     };
     Ok(AccessToken { token, expires_at })
@@ -133,10 +116,7 @@ mod tests {
     use super::*;
 
     fn jwt_with(payload: &str) -> String {
-        format!(
-            "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
-            URL_SAFE_NO_PAD.encode(payload)
-        )
+        format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(payload))
     }
 
     fn form(req: &HttpRequest) -> Vec<(String, String)> {
@@ -144,50 +124,27 @@ mod tests {
     }
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        p.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     fn response(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
     fn exchange_request_shape() {
         let req = exchange_request("MyRegistry.azurecr.io", &Secret::new("aad"), None).unwrap();
         assert_eq!(req.method, "POST");
-        assert_eq!(
-            req.url,
-            "https://myregistry.azurecr.io/oauth2/exchange?api-version=2021-07-01"
-        );
-        assert_eq!(
-            req.header_value("Content-Type"),
-            Some("application/x-www-form-urlencoded")
-        );
+        assert_eq!(req.url, "https://myregistry.azurecr.io/oauth2/exchange?api-version=2021-07-01");
+        assert_eq!(req.header_value("Content-Type"), Some("application/x-www-form-urlencoded"));
         assert_eq!(
             form(&req),
-            pairs(&[
-                ("grant_type", "access_token"),
-                ("service", "myregistry.azurecr.io"),
-                ("access_token", "aad")
-            ])
+            pairs(&[("grant_type", "access_token"), ("service", "myregistry.azurecr.io"), ("access_token", "aad")])
         );
 
-        let req = exchange_request(
-            "myregistry.azurecr.io:443",
-            &Secret::new("aad"),
-            Some("contoso.onmicrosoft.com"),
-        )
-        .unwrap();
-        assert_eq!(
-            req.url,
-            "https://myregistry.azurecr.io:443/oauth2/exchange?api-version=2021-07-01"
-        );
+        let req = exchange_request("myregistry.azurecr.io:443", &Secret::new("aad"), Some("contoso.onmicrosoft.com"))
+            .unwrap();
+        assert_eq!(req.url, "https://myregistry.azurecr.io:443/oauth2/exchange?api-version=2021-07-01");
         assert_eq!(
             form(&req),
             pairs(&[
@@ -212,33 +169,25 @@ mod tests {
             "myregistry.azurecr.io#x",
         ] {
             assert_eq!(
-                exchange_request(registry, &Secret::new("t"), None)
-                    .unwrap_err()
-                    .kind(),
+                exchange_request(registry, &Secret::new("t"), None).unwrap_err().kind(),
                 "invalid-input",
                 "{registry:?}"
             );
             assert_eq!(
-                token_request(registry, &Secret::new("t"), &["repository:a:pull".into()])
-                    .unwrap_err()
-                    .kind(),
+                token_request(registry, &Secret::new("t"), &["repository:a:pull".into()]).unwrap_err().kind(),
                 "invalid-input",
                 "{registry:?}"
             );
         }
         for token in ["", "a\r\nb"] {
             assert_eq!(
-                exchange_request("r.azurecr.io", &Secret::new(token), None)
-                    .unwrap_err()
-                    .kind(),
+                exchange_request("r.azurecr.io", &Secret::new(token), None).unwrap_err().kind(),
                 "invalid-input"
             );
         }
         for tenant in ["", "../x", "a/b", "t\n"] {
             assert_eq!(
-                exchange_request("r.azurecr.io", &Secret::new("t"), Some(tenant))
-                    .unwrap_err()
-                    .kind(),
+                exchange_request("r.azurecr.io", &Secret::new("t"), Some(tenant)).unwrap_err().kind(),
                 "invalid-input",
                 "{tenant:?}"
             );
@@ -248,11 +197,8 @@ mod tests {
     #[test]
     fn parses_exchange() {
         let token = jwt_with(r#"{"exp":4102444800,"iss":"Azure Container Registry"}"#);
-        let creds = parse_exchange(
-            &response(200, &format!(r#"{{"refresh_token": "{token}"}}"#)),
-            1_705_320_000,
-        )
-        .unwrap();
+        let creds =
+            parse_exchange(&response(200, &format!(r#"{{"refresh_token": "{token}"}}"#)), 1_705_320_000).unwrap();
         assert_eq!(creds.username, REFRESH_TOKEN_USERNAME);
         assert_eq!(creds.password.expose(), token);
         assert_eq!(creds.expires_at, Some(4_102_444_800));
@@ -262,34 +208,18 @@ mod tests {
     #[test]
     fn exchange_errors() {
         let err = parse_exchange(
-            &response(
-                401,
-                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
-            ),
+            &response(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#),
             0,
         )
         .unwrap_err();
-        assert!(
-            matches!(&err, Error::HttpStatus { status: 401, code: Some(c), .. } if c == "UNAUTHORIZED"),
-            "{err:?}"
-        );
+        assert!(matches!(&err, Error::HttpStatus { status: 401, code: Some(c), .. } if c == "UNAUTHORIZED"), "{err:?}");
         let err = parse_exchange(&response(400, r#"{"error":"invalid_request"}"#), 0).unwrap_err();
         assert!(
             matches!(&err, Error::HttpStatus { status: 400, code: Some(c), .. } if c == "invalid_request"),
             "{err:?}"
         );
         let err = parse_exchange(&response(502, "<html>Bad Gateway</html>"), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 502,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 502, code: None, .. }), "{err:?}");
 
         let no_exp = jwt_with(r#"{"iss":"x"}"#);
         let string_exp = jwt_with(r#"{"exp":"soon"}"#);
@@ -315,10 +245,7 @@ mod tests {
         let scopes = vec!["repository:foo:pull".to_owned()];
         let req = token_request("myregistry.azurecr.io", &Secret::new("rt"), &scopes).unwrap();
         assert_eq!(req.method, "POST");
-        assert_eq!(
-            req.url,
-            "https://myregistry.azurecr.io/oauth2/token?api-version=2021-07-01"
-        );
+        assert_eq!(req.url, "https://myregistry.azurecr.io/oauth2/token?api-version=2021-07-01");
         assert_eq!(
             form(&req),
             pairs(&[
@@ -328,15 +255,9 @@ mod tests {
                 ("grant_type", "refresh_token")
             ])
         );
-        let scopes = vec![
-            "repository:a/b:pull".to_owned(),
-            "repository:c:pull,push".to_owned(),
-        ];
+        let scopes = vec!["repository:a/b:pull".to_owned(), "repository:c:pull,push".to_owned()];
         let req = token_request("myregistry.azurecr.io", &Secret::new("rt"), &scopes).unwrap();
-        assert!(form(&req).contains(&(
-            "scope".to_owned(),
-            "repository:a/b:pull repository:c:pull,push".to_owned()
-        )));
+        assert!(form(&req).contains(&("scope".to_owned(), "repository:a/b:pull repository:c:pull,push".to_owned())));
     }
 
     #[test]
@@ -349,56 +270,29 @@ mod tests {
             vec!["ok".to_owned(), "\t".to_owned()],
         ] {
             assert_eq!(
-                token_request("r.azurecr.io", &Secret::new("rt"), &scopes)
-                    .unwrap_err()
-                    .kind(),
+                token_request("r.azurecr.io", &Secret::new("rt"), &scopes).unwrap_err().kind(),
                 "invalid-input",
                 "{scopes:?}"
             );
         }
-        assert_eq!(
-            token_request("r.azurecr.io", &Secret::new(""), &["s".into()])
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        assert_eq!(token_request("r.azurecr.io", &Secret::new(""), &["s".into()]).unwrap_err().kind(), "invalid-input");
     }
 
     #[test]
     fn parses_access_tokens() {
         let token = jwt_with(r#"{"exp":4102444800}"#);
-        let t = parse_token(
-            &response(200, &format!(r#"{{"access_token": "{token}"}}"#)),
-            1_705_320_000,
-        )
-        .unwrap();
-        assert_eq!(
-            (t.token.expose(), t.expires_at),
-            (token.as_str(), 4_102_444_800)
-        );
+        let t = parse_token(&response(200, &format!(r#"{{"access_token": "{token}"}}"#)), 1_705_320_000).unwrap();
+        assert_eq!((t.token.expose(), t.expires_at), (token.as_str(), 4_102_444_800));
         // The claim wins over expires_in (even a broken one); expires_in serves a non-JWT token.
-        let t = parse_token(
-            &response(
-                200,
-                &format!(r#"{{"access_token": "{token}", "expires_in": 300}}"#),
-            ),
-            1_705_320_000,
-        )
-        .unwrap();
+        let t =
+            parse_token(&response(200, &format!(r#"{{"access_token": "{token}", "expires_in": 300}}"#)), 1_705_320_000)
+                .unwrap();
         assert_eq!(t.expires_at, 4_102_444_800);
-        let t = parse_token(
-            &response(200, r#"{"access_token": "opaque", "expires_in": 300}"#),
-            1_705_320_000,
-        )
-        .unwrap();
+        let t = parse_token(&response(200, r#"{"access_token": "opaque", "expires_in": 300}"#), 1_705_320_000).unwrap();
         assert_eq!(t.expires_at, 1_705_320_300);
 
-        let err =
-            parse_token(&response(401, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#), 0).unwrap_err();
-        assert!(
-            matches!(&err, Error::HttpStatus { status: 401, code: Some(c), .. } if c == "UNAUTHORIZED"),
-            "{err:?}"
-        );
+        let err = parse_token(&response(401, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#), 0).unwrap_err();
+        assert!(matches!(&err, Error::HttpStatus { status: 401, code: Some(c), .. } if c == "UNAUTHORIZED"), "{err:?}");
         for body in [
             "<html>gateway</html>",
             "",
@@ -409,11 +303,7 @@ mod tests {
             r#"{"access_token": "opaque", "expires_in": "x"}"#,
             r#"{"access_token": "opaque", "expires_in": -5}"#,
         ] {
-            assert_eq!(
-                parse_token(&response(200, body), 0).unwrap_err().kind(),
-                "malformed-response",
-                "{body}"
-            );
+            assert_eq!(parse_token(&response(200, body), 0).unwrap_err().kind(), "malformed-response", "{body}");
         }
     }
 }

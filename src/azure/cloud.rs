@@ -32,14 +32,9 @@ impl AzureCloud {
 
     /// The cloud a [`name`](Self::name) denotes.
     pub fn from_name(name: &str) -> Option<Self> {
-        [
-            AzureCloud::Public,
-            AzureCloud::China,
-            AzureCloud::UsGovernment,
-            AzureCloud::Custom,
-        ]
-        .into_iter()
-        .find(|c| c.name() == name)
+        [AzureCloud::Public, AzureCloud::China, AzureCloud::UsGovernment, AzureCloud::Custom]
+            .into_iter()
+            .find(|c| c.name() == name)
     }
 }
 
@@ -88,7 +83,9 @@ pub fn arm_endpoint(cloud: AzureCloud, environment: Option<&AzureEnvironment>) -
         AzureCloud::China => "https://management.chinacloudapi.cn",
         AzureCloud::UsGovernment => "https://management.usgovcloudapi.net",
         AzureCloud::Custom => {
-            let env = environment.ok_or_else(|| Error::invalid("a custom Azure cloud needs its environment (resourceManagerEndpoint, tokenAudience)"))?;
+            let env = environment.ok_or_else(|| {
+                Error::invalid("a custom Azure cloud needs its environment (resourceManagerEndpoint, tokenAudience)")
+            })?;
             required_endpoint(env)?
         }
     };
@@ -103,18 +100,13 @@ pub fn check_environment(environment: &AzureEnvironment) -> Result<()> {
 
 /// The `resourceManagerEndpoint` of an environment that passes [`check_environment`].
 fn required_endpoint(environment: &AzureEnvironment) -> Result<&str> {
-    let endpoint = required_url(
-        &environment.resource_manager_endpoint,
-        "resourceManagerEndpoint",
-    )?;
+    let endpoint = required_url(&environment.resource_manager_endpoint, "resourceManagerEndpoint")?;
     required_url(&environment.token_audience, "tokenAudience")?;
     Ok(endpoint)
 }
 
 fn required_url<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str> {
-    let value = value
-        .as_deref()
-        .ok_or_else(|| Error::invalid(format!("the Azure environment has no {name}")))?;
+    let value = value.as_deref().ok_or_else(|| Error::invalid(format!("the Azure environment has no {name}")))?;
     check_https_url(name, value)?;
     Ok(value)
 }
@@ -130,9 +122,7 @@ fn check_https_url(what: &str, url: &str) -> Result<()> {
     if url.len() > MAX_ENDPOINT_URL {
         return Err(bad("is too long"));
     }
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| bad("is not an https:// URL"))?;
+    let rest = url.strip_prefix("https://").ok_or_else(|| bad("is not an https:// URL"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
@@ -141,10 +131,7 @@ fn check_https_url(what: &str, url: &str) -> Result<()> {
         return Err(bad("has userinfo"));
     }
     Authority::parse(authority).map_err(|_| bad("has no valid host"))?;
-    if path
-        .bytes()
-        .any(|b| !b.is_ascii_graphic() || b == b'?' || b == b'#')
-    {
+    if path.bytes().any(|b| !b.is_ascii_graphic() || b == b'?' || b == b'#') {
         return Err(bad("has a query, fragment, space or control character"));
     }
     Ok(())
@@ -164,49 +151,23 @@ mod tests {
 
     #[test]
     fn known_clouds() {
-        assert_eq!(
-            arm_scope(AzureCloud::Public, None).unwrap(),
-            "https://management.azure.com/.default"
-        );
-        assert_eq!(
-            arm_scope(AzureCloud::China, None).unwrap(),
-            "https://management.chinacloudapi.cn/.default"
-        );
-        assert_eq!(
-            arm_scope(AzureCloud::UsGovernment, None).unwrap(),
-            "https://management.usgovcloudapi.net/.default"
-        );
+        assert_eq!(arm_scope(AzureCloud::Public, None).unwrap(), "https://management.azure.com/.default");
+        assert_eq!(arm_scope(AzureCloud::China, None).unwrap(), "https://management.chinacloudapi.cn/.default");
+        assert_eq!(arm_scope(AzureCloud::UsGovernment, None).unwrap(), "https://management.usgovcloudapi.net/.default");
         // A known cloud ignores an environment.
         assert_eq!(
             arm_scope(AzureCloud::Public, Some(&env(None, None))).unwrap(),
             "https://management.azure.com/.default"
         );
-        assert_eq!(
-            authority_host(AzureCloud::Public).unwrap(),
-            "https://login.microsoftonline.com"
-        );
-        assert_eq!(
-            authority_host(AzureCloud::China).unwrap(),
-            "https://login.chinacloudapi.cn"
-        );
-        assert_eq!(
-            authority_host(AzureCloud::UsGovernment).unwrap(),
-            "https://login.microsoftonline.us"
-        );
-        assert_eq!(
-            authority_host(AzureCloud::Custom).unwrap_err().kind(),
-            "invalid-input"
-        );
+        assert_eq!(authority_host(AzureCloud::Public).unwrap(), "https://login.microsoftonline.com");
+        assert_eq!(authority_host(AzureCloud::China).unwrap(), "https://login.chinacloudapi.cn");
+        assert_eq!(authority_host(AzureCloud::UsGovernment).unwrap(), "https://login.microsoftonline.us");
+        assert_eq!(authority_host(AzureCloud::Custom).unwrap_err().kind(), "invalid-input");
     }
 
     #[test]
     fn names_round_trip() {
-        for c in [
-            AzureCloud::Public,
-            AzureCloud::China,
-            AzureCloud::UsGovernment,
-            AzureCloud::Custom,
-        ] {
+        for c in [AzureCloud::Public, AzureCloud::China, AzureCloud::UsGovernment, AzureCloud::Custom] {
             assert_eq!(AzureCloud::from_name(c.name()), Some(c));
         }
         assert_eq!(AzureCloud::from_name("azurepublic"), None);
@@ -224,14 +185,8 @@ mod tests {
 
     #[test]
     fn custom_cloud_scope() {
-        let e = env(
-            Some("https://management.azure.example/"),
-            Some("https://management.azure.example"),
-        );
-        assert_eq!(
-            arm_scope(AzureCloud::Custom, Some(&e)).unwrap(),
-            "https://management.azure.example/.default"
-        );
+        let e = env(Some("https://management.azure.example/"), Some("https://management.azure.example"));
+        assert_eq!(arm_scope(AzureCloud::Custom, Some(&e)).unwrap(), "https://management.azure.example/.default");
         let e = env(
             Some("https://management.local.azurestack.external"),
             Some("https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155"),
@@ -245,10 +200,7 @@ mod tests {
 
     #[test]
     fn bad_custom_environments() {
-        assert_eq!(
-            arm_scope(AzureCloud::Custom, None).unwrap_err().kind(),
-            "invalid-input"
-        );
+        assert_eq!(arm_scope(AzureCloud::Custom, None).unwrap_err().kind(), "invalid-input");
         let ok = "https://management.azure.example";
         for (rm, audience) in [
             (None, Some(ok)),
@@ -268,16 +220,8 @@ mod tests {
             (Some(ok), Some("")),
         ] {
             let e = env(rm, audience);
-            assert_eq!(
-                arm_scope(AzureCloud::Custom, Some(&e)).unwrap_err().kind(),
-                "invalid-input",
-                "{e:?}"
-            );
-            assert_eq!(
-                check_environment(&e).unwrap_err().kind(),
-                "invalid-input",
-                "{e:?}"
-            );
+            assert_eq!(arm_scope(AzureCloud::Custom, Some(&e)).unwrap_err().kind(), "invalid-input", "{e:?}");
+            assert_eq!(check_environment(&e).unwrap_err().kind(), "invalid-input", "{e:?}");
         }
         let long = format!("https://a.example/{}", "p".repeat(MAX_ENDPOINT_URL));
         assert!(check_environment(&env(Some(&long), Some(ok))).is_err());

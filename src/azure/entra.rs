@@ -38,9 +38,7 @@ impl Authority {
         let rest = match split_scheme(host) {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
             Some(_) => {
-                return Err(Error::invalid(format!(
-                    "authority host {host:?} must be an https:// URL"
-                )));
+                return Err(Error::invalid(format!("authority host {host:?} must be an https:// URL")));
             }
             None => host,
         };
@@ -53,13 +51,8 @@ impl Authority {
 /// `scheme://rest`, when the value has a scheme.
 fn split_scheme(url: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = url.split_once("://")?;
-    let is_scheme = scheme
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    let is_scheme = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
     // `host:port//x` is not a scheme; let the host check reject it.
     is_scheme.then_some((scheme, rest))
 }
@@ -108,18 +101,11 @@ const MAX_TENANT_ID: usize = 253;
 /// `.`. It becomes a path segment, so dot-only segments (`.`, `..`) and empty
 /// labels are refused as well.
 pub fn check_tenant_id(tenant_id: &str) -> Result<()> {
-    let bad = || {
-        Error::invalid("tenant id must be a GUID or a domain name (letters, digits, '-' and '.')")
-    };
+    let bad = || Error::invalid("tenant id must be a GUID or a domain name (letters, digits, '-' and '.')");
     if tenant_id.is_empty() || tenant_id.len() > MAX_TENANT_ID {
         return Err(bad());
     }
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
+    let label_ok = |label: &str| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if !tenant_id.split('.').all(label_ok) {
         return Err(bad());
     }
@@ -161,23 +147,10 @@ mod tests {
 
     #[test]
     fn builds_the_token_request() {
-        let req = request(
-            Authority::Cloud(AzureCloud::Public),
-            TENANT,
-            CLIENT,
-            SCOPE,
-            "a.b.c",
-        )
-        .unwrap();
+        let req = request(Authority::Cloud(AzureCloud::Public), TENANT, CLIENT, SCOPE, "a.b.c").unwrap();
         assert_eq!(req.method, "POST");
-        assert_eq!(
-            req.url,
-            format!("https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token")
-        );
-        assert_eq!(
-            req.header_value("content-type"),
-            Some("application/x-www-form-urlencoded")
-        );
+        assert_eq!(req.url, format!("https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"));
+        assert_eq!(req.header_value("content-type"), Some("application/x-www-form-urlencoded"));
         let pairs: Vec<(&str, &str)> = vec![
             ("client_assertion", "a.b.c"),
             ("client_assertion_type", JWT_BEARER),
@@ -185,18 +158,14 @@ mod tests {
             ("grant_type", "client_credentials"),
             ("scope", SCOPE),
         ];
-        let want: Vec<(String, String)> = pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let want: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         assert_eq!(form(&req), want);
         assert!(!format!("{req:?}").contains("a.b.c"));
     }
 
     #[test]
     fn authorities() {
-        let url =
-            |a: Authority| request(a, "contoso.onmicrosoft.com", CLIENT, SCOPE, "x").map(|r| r.url);
+        let url = |a: Authority| request(a, "contoso.onmicrosoft.com", CLIENT, SCOPE, "x").map(|r| r.url);
         assert_eq!(
             url(Authority::Cloud(AzureCloud::China)).unwrap(),
             "https://login.chinacloudapi.cn/contoso.onmicrosoft.com/oauth2/v2.0/token"
@@ -242,12 +211,7 @@ mod tests {
         ] {
             assert_eq!(url(host(h)).unwrap_err().kind(), "invalid-input", "{h:?}");
         }
-        assert_eq!(
-            url(Authority::Cloud(AzureCloud::Custom))
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        assert_eq!(url(Authority::Cloud(AzureCloud::Custom)).unwrap_err().kind(), "invalid-input");
     }
 
     #[test]
@@ -274,9 +238,7 @@ mod tests {
             &"a".repeat(254),
         ] {
             assert_eq!(
-                request(Authority::Cloud(AzureCloud::Public), t, CLIENT, SCOPE, "x")
-                    .unwrap_err()
-                    .kind(),
+                request(Authority::Cloud(AzureCloud::Public), t, CLIENT, SCOPE, "x").unwrap_err().kind(),
                 "invalid-input",
                 "{t:?}"
             );
@@ -304,11 +266,7 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
@@ -317,34 +275,14 @@ mod tests {
         let t = parse_token(&response(200, ok), 1_705_320_000).unwrap();
         assert_eq!((t.token.expose(), t.expires_at), ("tok", 1_705_323_599));
 
-        let err = parse_token(
-            &response(
-                400,
-                r#"{"error": "invalid_client", "error_description": "AADSTS700213"}"#,
-            ),
-            0,
-        )
-        .unwrap_err();
+        let err = parse_token(&response(400, r#"{"error": "invalid_client", "error_description": "AADSTS700213"}"#), 0)
+            .unwrap_err();
         assert_eq!(
             err,
-            Error::HttpStatus {
-                status: 400,
-                code: Some("invalid_client".into()),
-                message: "AADSTS700213".into()
-            }
+            Error::HttpStatus { status: 400, code: Some("invalid_client".into()), message: "AADSTS700213".into() }
         );
         let err = parse_token(&response(503, "<html>busy</html>"), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 503,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 503, code: None, .. }), "{err:?}");
 
         for body in [
             "<html>gateway</html>",
@@ -355,11 +293,7 @@ mod tests {
             r#"{"access_token": 1, "expires_in": 10}"#,
             &ok[..ok.len() - 2],
         ] {
-            assert_eq!(
-                parse_token(&response(200, body), 0).unwrap_err().kind(),
-                "malformed-response",
-                "{body}"
-            );
+            assert_eq!(parse_token(&response(200, body), 0).unwrap_err().kind(), "malformed-response", "{body}");
         }
     }
 }

@@ -47,9 +47,7 @@ pub fn scope_to_resource(scope: &str) -> Result<&str> {
     let resource = scope.strip_suffix(DEFAULT_SCOPE_SUFFIX).unwrap_or(scope);
     check_non_empty("resource", resource)?;
     if resource.chars().any(char::is_whitespace) {
-        return Err(Error::invalid(
-            "IMDS takes exactly one scope (the scope contains whitespace)",
-        ));
+        return Err(Error::invalid("IMDS takes exactly one scope (the scope contains whitespace)"));
     }
     Ok(resource)
 }
@@ -78,20 +76,13 @@ mod tests {
 
     #[test]
     fn system_assigned() {
-        let req = token_request(
-            "https://management.azure.com/.default",
-            &ManagedIdentity::SystemAssigned,
-        )
-        .unwrap();
+        let req = token_request("https://management.azure.com/.default", &ManagedIdentity::SystemAssigned).unwrap();
         assert_eq!(req.method, "GET");
         assert_eq!(
             req.url,
             "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com"
         );
-        assert_eq!(
-            req.headers,
-            vec![("Metadata".to_owned(), "true".to_owned())]
-        );
+        assert_eq!(req.headers, vec![("Metadata".to_owned(), "true".to_owned())]);
         assert!(req.body.is_empty());
     }
 
@@ -107,27 +98,18 @@ mod tests {
             (ManagedIdentity::ClientId("a&resource=evil".into()), "&client_id=a%26resource%3Devil"),
         ];
         for (identity, tail) in cases {
-            let req =
-                token_request("https://containerregistry.azure.net/.default", &identity).unwrap();
+            let req = token_request("https://containerregistry.azure.net/.default", &identity).unwrap();
             assert_eq!(
                 req.url,
-                format!(
-                    "{TOKEN_URL}?api-version=2018-02-01&resource=https%3A%2F%2Fcontainerregistry.azure.net{tail}"
-                )
+                format!("{TOKEN_URL}?api-version=2018-02-01&resource=https%3A%2F%2Fcontainerregistry.azure.net{tail}")
             );
         }
     }
 
     #[test]
     fn resources() {
-        assert_eq!(
-            scope_to_resource("https://management.azure.com/.default").unwrap(),
-            "https://management.azure.com"
-        );
-        assert_eq!(
-            scope_to_resource("https://management.azure.com").unwrap(),
-            "https://management.azure.com"
-        );
+        assert_eq!(scope_to_resource("https://management.azure.com/.default").unwrap(), "https://management.azure.com");
+        assert_eq!(scope_to_resource("https://management.azure.com").unwrap(), "https://management.azure.com");
         assert_eq!(
             scope_to_resource("https://management.azure.com//.default").unwrap(),
             "https://management.azure.com/"
@@ -136,18 +118,9 @@ mod tests {
             scope_to_resource("6dae42f8-4368-4678-94ff-3960e28e3630/.default").unwrap(),
             "6dae42f8-4368-4678-94ff-3960e28e3630"
         );
-        for scope in [
-            "",
-            "/.default",
-            "a b",
-            "https://a/.default https://b/.default",
-            "a\r\nMetadata: false",
-            "a\0",
-        ] {
+        for scope in ["", "/.default", "a b", "https://a/.default https://b/.default", "a\r\nMetadata: false", "a\0"] {
             assert_eq!(
-                token_request(scope, &ManagedIdentity::SystemAssigned)
-                    .unwrap_err()
-                    .kind(),
+                token_request(scope, &ManagedIdentity::SystemAssigned).unwrap_err().kind(),
                 "invalid-input",
                 "{scope:?}"
             );
@@ -162,9 +135,7 @@ mod tests {
             ManagedIdentity::ResourceId("\r\n".into()),
         ] {
             assert_eq!(
-                token_request("https://management.azure.com", &identity)
-                    .unwrap_err()
-                    .kind(),
+                token_request("https://management.azure.com", &identity).unwrap_err().kind(),
                 "invalid-input",
                 "{identity:?}"
             );
@@ -172,11 +143,7 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
@@ -185,40 +152,19 @@ mod tests {
         let t = parse_token(&response(200, ok), 1_705_320_000).unwrap();
         assert_eq!((t.token.expose(), t.expires_at), ("tok", 1_705_406_399));
         // Only expires_on: the absolute time.
-        let t = parse_token(
-            &response(
-                200,
-                r#"{"access_token": "tok", "expires_on": "1795619380"}"#,
-            ),
-            1_705_320_000,
-        )
-        .unwrap();
+        let t = parse_token(&response(200, r#"{"access_token": "tok", "expires_on": "1795619380"}"#), 1_705_320_000)
+            .unwrap();
         assert_eq!(t.expires_at, 1_795_619_380);
 
-        let err = parse_token(
-            &response(
-                400,
-                r#"{"error":"invalid_request","error_description":"Identity not found"}"#,
-            ),
-            0,
-        )
-        .unwrap_err();
+        let err =
+            parse_token(&response(400, r#"{"error":"invalid_request","error_description":"Identity not found"}"#), 0)
+                .unwrap_err();
         assert!(
             matches!(&err, Error::HttpStatus { status: 400, code: Some(c), .. } if c == "invalid_request"),
             "{err:?}"
         );
         let err = parse_token(&response(500, ""), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 500,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 500, code: None, .. }), "{err:?}");
 
         for body in [
             "<html>gateway</html>",
@@ -228,11 +174,7 @@ mod tests {
             r#"{"access_token": ["tok"], "expires_in": "1"}"#,
             &ok[..40],
         ] {
-            assert_eq!(
-                parse_token(&response(200, body), 0).unwrap_err().kind(),
-                "malformed-response",
-                "{body}"
-            );
+            assert_eq!(parse_token(&response(200, body), 0).unwrap_err().kind(), "malformed-response", "{body}");
         }
     }
 }

@@ -1,4 +1,6 @@
-use super::exports::cloudauth::auth::aws::{EcrTokenParams, Endpoint, EndpointOptions, Guest, Service, WebIdentityParams};
+use super::exports::cloudauth::auth::aws::{
+    EcrTokenParams, Endpoint, EndpointOptions, Guest, Service, WebIdentityParams,
+};
 use super::wit::{AccessToken, AwsCredentials, HttpRequest, HttpResponse, RegistryCredentials};
 use super::{Component, WitResult};
 use crate::aws::{ecr, eks, endpoint, sts};
@@ -55,7 +57,13 @@ impl Guest for Component {
         Ok(ecr::parse_token(&response.into(), public)?.into())
     }
 
-    fn eks_token(cluster: String, region: String, credentials: AwsCredentials, now: i64, endpoint: EndpointOptions) -> WitResult<AccessToken> {
+    fn eks_token(
+        cluster: String,
+        region: String,
+        credentials: AwsCredentials,
+        now: i64,
+        endpoint: EndpointOptions,
+    ) -> WitResult<AccessToken> {
         Ok(eks::token(&cluster, &region, &credentials.into(), now, endpoint.into())?.into())
     }
 }

@@ -5,7 +5,13 @@ use crate::azure::{acr, cloud, entra, imds};
 use crate::secret::Secret;
 
 impl Guest for Component {
-    fn entra_token_request(authority: Authority, tenant_id: String, client_id: String, scope: String, client_assertion: String) -> WitResult<HttpRequest> {
+    fn entra_token_request(
+        authority: Authority,
+        tenant_id: String,
+        client_id: String,
+        scope: String,
+        client_assertion: String,
+    ) -> WitResult<HttpRequest> {
         let authority = match authority {
             Authority::Cloud(c) => entra::Authority::Cloud(c.into()),
             Authority::Host(h) => entra::Authority::Host(h),
@@ -39,7 +45,11 @@ impl Guest for Component {
         Ok(imds::parse_token(&response.into(), now)?.into())
     }
 
-    fn acr_exchange_request(registry: String, access_token: String, tenant_id: Option<String>) -> WitResult<HttpRequest> {
+    fn acr_exchange_request(
+        registry: String,
+        access_token: String,
+        tenant_id: Option<String>,
+    ) -> WitResult<HttpRequest> {
         Ok(acr::exchange_request(&registry, &Secret::new(access_token), tenant_id.as_deref())?.into())
     }
 

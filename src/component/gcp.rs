@@ -25,8 +25,21 @@ impl Guest for Component {
         Ok(sts::parse_exchange(&response.into(), now)?.into())
     }
 
-    fn impersonation_request(service_account: String, access_token: String, scopes: Vec<String>, lifetime_seconds: Option<u32>, delegates: Vec<String>) -> WitResult<HttpRequest> {
-        Ok(iam::impersonation_request(&service_account, &Secret::new(access_token), &scopes, lifetime_seconds, &delegates)?.into())
+    fn impersonation_request(
+        service_account: String,
+        access_token: String,
+        scopes: Vec<String>,
+        lifetime_seconds: Option<u32>,
+        delegates: Vec<String>,
+    ) -> WitResult<HttpRequest> {
+        Ok(iam::impersonation_request(
+            &service_account,
+            &Secret::new(access_token),
+            &scopes,
+            lifetime_seconds,
+            &delegates,
+        )?
+        .into())
     }
 
     fn parse_impersonation(response: HttpResponse) -> WitResult<AccessToken> {

@@ -5,7 +5,14 @@ use crate::kubernetes;
 use crate::secret::Secret;
 
 impl Guest for Component {
-    fn token_request(api_server: String, namespace: String, service_account: String, audiences: Vec<String>, expiration_seconds: Option<i64>, bearer_token: Option<String>) -> WitResult<HttpRequest> {
+    fn token_request(
+        api_server: String,
+        namespace: String,
+        service_account: String,
+        audiences: Vec<String>,
+        expiration_seconds: Option<i64>,
+        bearer_token: Option<String>,
+    ) -> WitResult<HttpRequest> {
         let bearer = bearer_token.map(Secret::new);
         let params = kubernetes::TokenRequestParams {
             api_server: &api_server,

@@ -27,7 +27,6 @@ pub(crate) struct Component;
 
 export!(Component);
 
-
 pub(crate) type WitResult<T> = Result<T, wit::Error>;
 
 impl From<crate::Error> for wit::Error {
@@ -80,7 +79,11 @@ impl From<wit::AccessToken> for AccessToken {
 
 impl From<RegistryCredentials> for wit::RegistryCredentials {
     fn from(c: RegistryCredentials) -> Self {
-        wit::RegistryCredentials { username: c.username, password: c.password.expose().to_owned(), expires_at: c.expires_at }
+        wit::RegistryCredentials {
+            username: c.username,
+            password: c.password.expose().to_owned(),
+            expires_at: c.expires_at,
+        }
     }
 }
 

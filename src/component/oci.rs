@@ -7,12 +7,7 @@ use crate::secret::Secret;
 impl Guest for Component {
     fn parse_challenge(header: String) -> WitResult<Challenge> {
         let c = challenge::parse(&header)?;
-        Ok(Challenge {
-            scheme: c.scheme,
-            realm: c.realm,
-            service: c.service,
-            scopes: c.scopes,
-        })
+        Ok(Challenge { scheme: c.scheme, realm: c.realm, service: c.service, scopes: c.scopes })
     }
 
     fn token_request(
@@ -23,15 +18,10 @@ impl Guest for Component {
         password: Option<String>,
     ) -> WitResult<HttpRequest> {
         if username.is_none() && password.is_some() {
-            return Err(
-                crate::Error::InvalidInput("a password needs a user name".to_owned()).into(),
-            );
+            return Err(crate::Error::InvalidInput("a password needs a user name".to_owned()).into());
         }
         let password = Secret::new(password.unwrap_or_default());
-        let basic = username.as_deref().map(|username| token::BasicAuth {
-            username,
-            password: &password,
-        });
+        let basic = username.as_deref().map(|username| token::BasicAuth { username, password: &password });
         Ok(token::token_request(&realm, service.as_deref(), &scopes, basic.as_ref())?.into())
     }
 

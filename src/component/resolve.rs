@@ -26,10 +26,7 @@ impl From<Provider> for target::Provider {
 }
 
 impl Guest for Component {
-    fn resolve_registry(
-        reference: String,
-        custom_cloud: Option<AzureEnvironment>,
-    ) -> WitResult<RegistryTarget> {
+    fn resolve_registry(reference: String, custom_cloud: Option<AzureEnvironment>) -> WitResult<RegistryTarget> {
         let env = custom_cloud.map(Into::into);
         let t = target::resolve_registry(&reference, env.as_ref())?;
         Ok(RegistryTarget {
@@ -46,10 +43,7 @@ impl Guest for Component {
         })
     }
 
-    fn registry_scopes(
-        reference: String,
-        custom_cloud: Option<AzureEnvironment>,
-    ) -> WitResult<Vec<String>> {
+    fn registry_scopes(reference: String, custom_cloud: Option<AzureEnvironment>) -> WitResult<Vec<String>> {
         let env = custom_cloud.map(Into::into);
         Ok(target::registry_scopes(&reference, env.as_ref())?)
     }

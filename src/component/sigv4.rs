@@ -13,10 +13,7 @@ fn signed(s: sigv4::Signed) -> Signed {
     }
 }
 
-fn with_params<T>(
-    params: SigningParams,
-    f: impl FnOnce(&sigv4::SigningParams<'_>, SessionTokenMode) -> T,
-) -> T {
+fn with_params<T>(params: SigningParams, f: impl FnOnce(&sigv4::SigningParams<'_>, SessionTokenMode) -> T) -> T {
     let credentials: AwsCredentials = params.credentials.into();
     let core = sigv4::SigningParams {
         credentials: &credentials,
@@ -27,30 +24,19 @@ fn with_params<T>(
         sign_body_header: params.sign_body_header,
         unsigned_headers: &params.unsigned_headers,
     };
-    let token_mode = if params.omit_session_token {
-        SessionTokenMode::AddedAfterSigning
-    } else {
-        SessionTokenMode::Signed
-    };
+    let token_mode =
+        if params.omit_session_token { SessionTokenMode::AddedAfterSigning } else { SessionTokenMode::Signed };
     f(&core, token_mode)
 }
 
 impl Guest for Component {
     fn sign_request(request: HttpRequest, params: SigningParams) -> WitResult<Signed> {
         let request = request_from_wit(request)?;
-        Ok(signed(with_params(params, |p, mode| {
-            sigv4::sign_with(&request, p, mode)
-        })?))
+        Ok(signed(with_params(params, |p, mode| sigv4::sign_with(&request, p, mode))?))
     }
 
-    fn presign_request(
-        request: HttpRequest,
-        params: SigningParams,
-        expires_in: u32,
-    ) -> WitResult<Signed> {
+    fn presign_request(request: HttpRequest, params: SigningParams, expires_in: u32) -> WitResult<Signed> {
         let request = request_from_wit(request)?;
-        Ok(signed(with_params(params, |p, mode| {
-            sigv4::presign_with(&request, p, expires_in, mode)
-        })?))
+        Ok(signed(with_params(params, |p, mode| sigv4::presign_with(&request, p, expires_in, mode))?))
     }
 }

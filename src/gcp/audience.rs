@@ -37,36 +37,18 @@ pub fn gke_sts_audience(project_id: &str, location: &str, cluster: &str) -> Resu
 /// and the STS exchange, from the provider's resource name (with or without
 /// the `//iam.googleapis.com/` prefix).
 pub fn workload_identity_provider_audience(provider: &str) -> Result<String> {
-    let name = provider
-        .strip_prefix(IAM_RESOURCE_PREFIX)
-        .unwrap_or(provider);
+    let name = provider.strip_prefix(IAM_RESOURCE_PREFIX).unwrap_or(provider);
     let bad = || {
         Error::invalid(format!(
             "{provider:?} is not a workload identity provider: want projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>"
         ))
     };
     let parts: Vec<&str> = name.split('/').collect();
-    let [
-        projects,
-        number,
-        locations,
-        global,
-        pools,
-        pool,
-        providers,
-        id,
-    ] = parts.as_slice()
-    else {
+    let [projects, number, locations, global, pools, pool, providers, id] = parts.as_slice() else {
         return Err(bad());
     };
     let fixed_ok = (*projects, *locations, *global, *pools, *providers)
-        == (
-            "projects",
-            "locations",
-            "global",
-            "workloadIdentityPools",
-            "providers",
-        );
+        == ("projects", "locations", "global", "workloadIdentityPools", "providers");
     let number_ok = (1..=30).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit());
     if !fixed_ok || !number_ok || !is_resource_id(pool) || !is_resource_id(id) {
         return Err(bad());
@@ -88,12 +70,9 @@ fn check_project_id(project_id: &str) -> Result<()> {
     let ok = (6..=30).contains(&b.len())
         && b.first().is_some_and(u8::is_ascii_lowercase)
         && b.last() != Some(&b'-')
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
     if !ok {
-        return Err(Error::invalid(format!(
-            "{project_id:?} is not a Google Cloud project ID"
-        )));
+        return Err(Error::invalid(format!("{project_id:?} is not a Google Cloud project ID")));
     }
     Ok(())
 }
@@ -104,10 +83,7 @@ mod tests {
 
     #[test]
     fn gke_audiences() {
-        assert_eq!(
-            workload_identity_pool_audience("my-project").unwrap(),
-            "my-project.svc.id.goog"
-        );
+        assert_eq!(workload_identity_pool_audience("my-project").unwrap(), "my-project.svc.id.goog");
         assert_eq!(
             gke_sts_audience("my-project", "us-central1", "my-cluster").unwrap(),
             "identitynamespace:my-project.svc.id.goog:https://container.googleapis.com/v1/projects/my-project/locations/us-central1/clusters/my-cluster"
@@ -125,17 +101,10 @@ mod tests {
         ] {
             assert!(workload_identity_pool_audience(bad).is_err(), "{bad:?}");
         }
-        for (location, cluster) in [
-            ("us-central1/..", "c"),
-            ("", "c"),
-            ("us-central1", "C"),
-            ("us-central1", "c\n"),
-            ("us-central1", "a/b"),
-        ] {
-            assert!(
-                gke_sts_audience("my-project", location, cluster).is_err(),
-                "{location:?} {cluster:?}"
-            );
+        for (location, cluster) in
+            [("us-central1/..", "c"), ("", "c"), ("us-central1", "C"), ("us-central1", "c\n"), ("us-central1", "a/b")]
+        {
+            assert!(gke_sts_audience("my-project", location, cluster).is_err(), "{location:?} {cluster:?}");
         }
     }
 
@@ -147,19 +116,10 @@ mod tests {
         assert_eq!(workload_identity_provider_audience(want).unwrap(), want);
         // Flux's pattern allows any characters but `/` in the IDs.
         let odd = "projects/1/locations/global/workloadIdentityPools/My_Pool/providers/p.1";
-        assert_eq!(
-            workload_identity_provider_audience(odd).unwrap(),
-            format!("//iam.googleapis.com/{odd}")
-        );
-        let long = format!(
-            "projects/1/locations/global/workloadIdentityPools/{}/providers/p",
-            "é".repeat(100)
-        );
+        assert_eq!(workload_identity_provider_audience(odd).unwrap(), format!("//iam.googleapis.com/{odd}"));
+        let long = format!("projects/1/locations/global/workloadIdentityPools/{}/providers/p", "é".repeat(100));
         assert!(workload_identity_provider_audience(&long).is_ok());
-        assert!(
-            workload_identity_provider_audience(&long.replace("/providers", "é/providers"))
-                .is_err()
-        );
+        assert!(workload_identity_provider_audience(&long.replace("/providers", "é/providers")).is_err());
         for bad in [
             "",
             "projects/my-project/locations/global/workloadIdentityPools/my-pool/providers/my-provider",
@@ -172,11 +132,7 @@ mod tests {
             "/projects/123/locations/global/workloadIdentityPools/pool/providers/p",
             "projects/1234567890123456789012345678901/locations/global/workloadIdentityPools/pool/providers/p",
         ] {
-            assert_eq!(
-                workload_identity_provider_audience(bad).unwrap_err().kind(),
-                "invalid-input",
-                "{bad:?}"
-            );
+            assert_eq!(workload_identity_provider_audience(bad).unwrap_err().kind(), "invalid-input", "{bad:?}");
         }
     }
 }

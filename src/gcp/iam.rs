@@ -38,13 +38,9 @@ pub fn impersonation_request(
     check_scopes(scopes)?;
     let lifetime = lifetime_seconds.unwrap_or(DEFAULT_LIFETIME);
     if !(1..=MAX_LIFETIME).contains(&lifetime) {
-        return Err(Error::invalid(format!(
-            "lifetime of {lifetime} s is outside 1..={MAX_LIFETIME}"
-        )));
+        return Err(Error::invalid(format!("lifetime of {lifetime} s is outside 1..={MAX_LIFETIME}")));
     }
-    delegates
-        .iter()
-        .try_for_each(|d| check_non_empty("delegate", d))?;
+    delegates.iter().try_for_each(|d| check_non_empty("delegate", d))?;
 
     let mut body = String::from("{\"delegates\": ");
     if delegates.is_empty() {
@@ -74,9 +70,7 @@ struct GenerateAccessTokenResponse {
 /// `expireTime`. Errors are Google-shaped (`error.status`).
 pub fn parse_impersonation(response: &HttpResponse) -> Result<AccessToken> {
     let body: GenerateAccessTokenResponse = json_body(response, ErrorFormat::Google)?;
-    let expire_time = body
-        .expire_time
-        .ok_or_else(|| Error::malformed("no expireTime in the response"))?;
+    let expire_time = body.expire_time.ok_or_else(|| Error::malformed("no expireTime in the response"))?;
     let expires_at = parse_rfc3339(&expire_time)?;
     let token = non_empty_token(body.access_token, "accessToken")?;
     Ok(AccessToken { token, expires_at })
@@ -94,8 +88,7 @@ mod tests {
 
     #[test]
     fn builds_the_google_auth_request() {
-        let req =
-            impersonation_request(SA, &Secret::new("ya29.fed"), &scopes(), None, &[]).unwrap();
+        let req = impersonation_request(SA, &Secret::new("ya29.fed"), &scopes(), None, &[]).unwrap();
         assert_eq!(req.method, "POST");
         assert_eq!(
             req.url,
@@ -114,20 +107,12 @@ mod tests {
     #[test]
     fn delegates_and_lifetime() {
         let delegates = vec!["projects/-/serviceAccounts/b@p.iam.gserviceaccount.com".to_owned()];
-        let req = impersonation_request(SA, &Secret::new("t"), &scopes(), Some(43_200), &delegates)
-            .unwrap();
+        let req = impersonation_request(SA, &Secret::new("t"), &scopes(), Some(43_200), &delegates).unwrap();
         let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
-        assert_eq!(
-            body["delegates"][0],
-            "projects/-/serviceAccounts/b@p.iam.gserviceaccount.com"
-        );
+        assert_eq!(body["delegates"][0], "projects/-/serviceAccounts/b@p.iam.gserviceaccount.com");
         assert_eq!(body["lifetime"], "43200s");
         let req = impersonation_request(SA, &Secret::new("t"), &scopes(), Some(1), &[]).unwrap();
-        assert!(
-            std::str::from_utf8(&req.body)
-                .unwrap()
-                .ends_with(r#""lifetime": "1s"}"#)
-        );
+        assert!(std::str::from_utf8(&req.body).unwrap().ends_with(r#""lifetime": "1s"}"#));
     }
 
     #[test]
@@ -142,9 +127,7 @@ mod tests {
         ];
         for sa in sa_cases {
             assert_eq!(
-                impersonation_request(sa, &token, &scopes(), None, &[])
-                    .unwrap_err()
-                    .kind(),
+                impersonation_request(sa, &token, &scopes(), None, &[]).unwrap_err().kind(),
                 "invalid-input",
                 "{sa:?}"
             );
@@ -156,19 +139,14 @@ mod tests {
         assert!(impersonation_request(SA, &token, &["a b".to_owned()], None, &[]).is_err());
         assert!(impersonation_request(SA, &token, &scopes(), None, &["".to_owned()]).is_err());
         for bad in ["", "secret-token\r\nX-Evil: 1", "secret-token\n"] {
-            let err =
-                impersonation_request(SA, &Secret::new(bad), &scopes(), None, &[]).unwrap_err();
+            let err = impersonation_request(SA, &Secret::new(bad), &scopes(), None, &[]).unwrap_err();
             assert_eq!(err.kind(), "invalid-input");
             assert!(!err.to_string().contains("secret-token"), "{err}");
         }
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
@@ -178,10 +156,7 @@ mod tests {
             "{\n  \"accessToken\": \"ya29.c.x\",\n  \"expireTime\": \"2100-01-01T00:00:00Z\"\n}",
         ))
         .unwrap();
-        assert_eq!(
-            (t.token.expose(), t.expires_at),
-            ("ya29.c.x", 4_102_444_800)
-        );
+        assert_eq!((t.token.expose(), t.expires_at), ("ya29.c.x", 4_102_444_800));
 
         let err = parse_impersonation(&resp(403, r#"{"error": {"code": 403, "message": "Permission 'iam.serviceAccounts.getAccessToken' denied", "status": "PERMISSION_DENIED"}}"#)).unwrap_err();
         assert!(
@@ -189,17 +164,7 @@ mod tests {
             "{err:?}"
         );
         let err = parse_impersonation(&resp(502, "<html>Bad Gateway</html>")).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 502,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 502, code: None, .. }), "{err:?}");
 
         for body in [
             "",
@@ -213,11 +178,7 @@ mod tests {
             r#"{"accessToken": "ya29.x", "expireTime": "tomorrow"}"#,
             r#"{"access_token": "ya29.x", "expires_in": 3600}"#,
         ] {
-            assert_eq!(
-                parse_impersonation(&resp(200, body)).unwrap_err().kind(),
-                "malformed-response",
-                "{body}"
-            );
+            assert_eq!(parse_impersonation(&resp(200, body)).unwrap_err().kind(), "malformed-response", "{body}");
         }
     }
 }

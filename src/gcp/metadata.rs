@@ -10,8 +10,7 @@ use crate::token::parse_access_token;
 
 /// The service-accounts directory of the metadata server. Plain HTTP to a
 /// link-local name is how every Google SDK reaches it.
-const SERVICE_ACCOUNTS_URL: &str =
-    "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/";
+const SERVICE_ACCOUNTS_URL: &str = "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/";
 
 /// The account the instance (or the pod's Kubernetes service account) runs as.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -26,11 +25,7 @@ pub fn token_request(scopes: &[String], service_account: Option<&str>) -> Result
     }
     scopes.iter().try_for_each(|s| check_scope(s))?;
     let base = format!("{SERVICE_ACCOUNTS_URL}{account}/token");
-    let url = if scopes.is_empty() {
-        base
-    } else {
-        with_query(&base, &[("scopes", &scopes.join(","))])
-    };
+    let url = if scopes.is_empty() { base } else { with_query(&base, &[("scopes", &scopes.join(","))]) };
     HttpRequest::get(url).header("Metadata-Flavor", "Google")
 }
 
@@ -57,10 +52,7 @@ mod tests {
             req.url,
             "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token?scopes=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcloud-platform%2Chttps%3A%2F%2Fwww.googleapis.com%2Fauth%2Fuserinfo.email"
         );
-        assert_eq!(
-            req.headers,
-            vec![("Metadata-Flavor".to_owned(), "Google".to_owned())]
-        );
+        assert_eq!(req.headers, vec![("Metadata-Flavor".to_owned(), "Google".to_owned())]);
         assert!(req.body.is_empty());
     }
 
@@ -86,66 +78,29 @@ mod tests {
             "sa@p.iam.gserviceaccount.com#",
             "default\r\n",
         ] {
-            assert_eq!(
-                token_request(&[], Some(account)).unwrap_err().kind(),
-                "invalid-input",
-                "{account:?}"
-            );
+            assert_eq!(token_request(&[], Some(account)).unwrap_err().kind(), "invalid-input", "{account:?}");
         }
         for scope in ["", "a,b", "a b", "a\r\nb"] {
-            assert!(
-                token_request(&[scope.to_owned()], None).is_err(),
-                "{scope:?}"
-            );
+            assert!(token_request(&[scope.to_owned()], None).is_err(), "{scope:?}");
         }
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
     fn parses_tokens_and_errors() {
         let t = parse_token(
-            &resp(
-                200,
-                r#"{"access_token": "ya29.c.x", "expires_in": 3599, "token_type": "Bearer"}"#,
-            ),
+            &resp(200, r#"{"access_token": "ya29.c.x", "expires_in": 3599, "token_type": "Bearer"}"#),
             1_705_320_000,
         )
         .unwrap();
-        assert_eq!(
-            (t.token.expose(), t.expires_at),
-            ("ya29.c.x", 1_705_323_599)
-        );
+        assert_eq!((t.token.expose(), t.expires_at), ("ya29.c.x", 1_705_323_599));
         let err = parse_token(&resp(404, "Not Found"), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 404,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 404, code: None, .. }), "{err:?}");
         let err = parse_token(&resp(500, "Internal error\r\n"), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 500,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 500, code: None, .. }), "{err:?}");
         for body in [
             "",
             "<html>captive portal</html>",
@@ -154,11 +109,7 @@ mod tests {
             r#"{"expires_in": 1}"#,
             r#"{"access_token": ["x"], "expires_in": 1}"#,
         ] {
-            assert_eq!(
-                parse_token(&resp(200, body), 0).unwrap_err().kind(),
-                "malformed-response",
-                "{body}"
-            );
+            assert_eq!(parse_token(&resp(200, body), 0).unwrap_err().kind(), "malformed-response", "{body}");
         }
     }
 }

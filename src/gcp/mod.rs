@@ -11,19 +11,15 @@ pub mod metadata;
 pub mod python_json;
 pub mod sts;
 
-pub use audience::{
-    gke_sts_audience, workload_identity_pool_audience, workload_identity_provider_audience,
-};
+pub use audience::{gke_sts_audience, workload_identity_pool_audience, workload_identity_provider_audience};
 
 use crate::credentials::{AccessToken, RegistryCredentials};
 use crate::error::{Error, Result};
 use crate::host::check_dns_name;
 
 /// The scopes Flux asks for: cloud-platform and userinfo.email.
-pub const DEFAULT_SCOPES: &[&str] = &[
-    "https://www.googleapis.com/auth/cloud-platform",
-    "https://www.googleapis.com/auth/userinfo.email",
-];
+pub const DEFAULT_SCOPES: &[&str] =
+    &["https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email"];
 
 /// The docker user name Artifact Registry and GCR take with an access token.
 pub const REGISTRY_USERNAME: &str = "oauth2accesstoken";
@@ -52,13 +48,8 @@ pub fn check_scope(scope: &str) -> Result<()> {
     if scope.is_empty() {
         return Err(Error::invalid("a scope is empty"));
     }
-    if scope
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == ',')
-    {
-        return Err(Error::invalid(format!(
-            "scope {scope:?} contains whitespace, a comma or a control character"
-        )));
+    if scope.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',') {
+        return Err(Error::invalid(format!("scope {scope:?} contains whitespace, a comma or a control character")));
     }
     Ok(())
 }
@@ -72,8 +63,7 @@ const MAX_SERVICE_ACCOUNT: usize = 254;
 /// `123-compute@developer.gserviceaccount.com`, ...) or its numeric unique ID.
 /// Nothing else can reach the path: no `/`, `?`, `#`, `%`, `..`, whitespace.
 pub fn check_service_account(account: &str) -> Result<()> {
-    let bad =
-        |why: &str| Error::invalid(format!("service account {account:?} is not valid: {why}"));
+    let bad = |why: &str| Error::invalid(format!("service account {account:?} is not valid: {why}"));
     if account.is_empty() {
         return Err(bad("empty"));
     }
@@ -81,19 +71,11 @@ pub fn check_service_account(account: &str) -> Result<()> {
         return Err(bad("too long"));
     }
     if account.bytes().all(|b| b.is_ascii_digit()) {
-        return if account.len() <= 30 {
-            Ok(())
-        } else {
-            Err(bad("unique ID too long"))
-        };
+        return if account.len() <= 30 { Ok(()) } else { Err(bad("unique ID too long")) };
     }
-    let (local, domain) = account
-        .split_once('@')
-        .ok_or_else(|| bad("not an e-mail address or unique ID"))?;
+    let (local, domain) = account.split_once('@').ok_or_else(|| bad("not an e-mail address or unique ID"))?;
     let local_ok = (1..=64).contains(&local.len())
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..");
@@ -115,10 +97,7 @@ mod tests {
 
     #[test]
     fn registry_credentials_use_the_oauth2_user() {
-        let token = AccessToken {
-            token: Secret::new("ya29.token"),
-            expires_at: 1_705_323_599,
-        };
+        let token = AccessToken { token: Secret::new("ya29.token"), expires_at: 1_705_323_599 };
         let creds = registry_credentials(&token);
         assert_eq!(creds.username, "oauth2accesstoken");
         assert_eq!(creds.password.expose(), "ya29.token");
@@ -161,11 +140,7 @@ mod tests {
             "1234567890123456789012345678901",
             &format!("{}@p.iam.gserviceaccount.com", "a".repeat(65)),
         ] {
-            assert_eq!(
-                check_service_account(bad).unwrap_err().kind(),
-                "invalid-input",
-                "{bad:?}"
-            );
+            assert_eq!(check_service_account(bad).unwrap_err().kind(), "invalid-input", "{bad:?}");
         }
     }
 

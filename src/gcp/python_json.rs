@@ -80,10 +80,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, why: &str) -> Error {
-        Error::invalid(format!(
-            "{} is not valid JSON: {why} at byte {}",
-            self.what, self.pos
-        ))
+        Error::invalid(format!("{} is not valid JSON: {why} at byte {}", self.what, self.pos))
     }
 
     /// The unread text; empty if `pos` is ever off a character boundary.
@@ -258,10 +255,8 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u16> {
         let mut unit: u16 = 0;
         for _ in 0..4 {
-            let digit = self
-                .bump()
-                .and_then(|b| char::from(b).to_digit(16))
-                .ok_or_else(|| self.error("invalid \\u escape"))?;
+            let digit =
+                self.bump().and_then(|b| char::from(b).to_digit(16)).ok_or_else(|| self.error("invalid \\u escape"))?;
             unit = (unit << 4) | digit as u16;
         }
         Ok(unit)
@@ -304,11 +299,7 @@ impl Parser<'_> {
             return Err(self.error("integer too long"));
         }
         // Python's int has no negative zero.
-        Ok(if digits == "0" {
-            digits.to_owned()
-        } else {
-            text.to_owned()
-        })
+        Ok(if digits == "0" { digits.to_owned() } else { text.to_owned() })
     }
 
     fn digits(&mut self) {
@@ -348,11 +339,7 @@ fn float_repr(value: f64) -> String {
             out.push('.');
             out.push_str(rest);
         }
-        out.push_str(&format!(
-            "e{}{:02}",
-            if exponent < 0 { '-' } else { '+' },
-            exponent.unsigned_abs()
-        ));
+        out.push_str(&format!("e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.unsigned_abs()));
     } else if point <= 0 {
         out.push_str("0.");
         out.push_str(&"0".repeat(point.unsigned_abs() as usize));
@@ -381,19 +368,12 @@ fn float_repr(value: f64) -> String {
 fn shortest_digits(value: f64) -> (String, i32) {
     let split = |scientific: String| -> (String, i32) {
         let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-        (
-            mantissa.chars().filter(char::is_ascii_digit).collect(),
-            exponent.parse().unwrap_or(0),
-        )
+        (mantissa.chars().filter(char::is_ascii_digit).collect(), exponent.parse().unwrap_or(0))
     };
     let (digits, exponent) = split(format!("{value:e}"));
     let precision = digits.len().saturating_sub(1);
     let nearest = format!("{value:.precision$e}");
-    if nearest.parse::<f64>() == Ok(value) {
-        split(nearest)
-    } else {
-        (digits, exponent)
-    }
+    if nearest.parse::<f64>() == Ok(value) { split(nearest) } else { (digits, exponent) }
 }
 
 #[cfg(test)]
@@ -411,10 +391,7 @@ mod tests {
             redump(r#"{"userProject":"123","b":[1,true,null],"a":{}}"#),
             r#"{"userProject": "123", "b": [1, true, null], "a": {}}"#
         );
-        assert_eq!(
-            redump(" {\n\t\"z\" : 1 , \"a\" : [ ] } "),
-            r#"{"z": 1, "a": []}"#
-        );
+        assert_eq!(redump(" {\n\t\"z\" : 1 , \"a\" : [ ] } "), r#"{"z": 1, "a": []}"#);
         assert_eq!(redump("{}"), "{}");
     }
 
@@ -426,10 +403,7 @@ mod tests {
             r#"{"k": "\u00e9/\u00e9\ud83d\ude00\u007f\u0001\"\\\n\t\b\f\r"}"#
         );
         // Escaped printable ASCII comes back unescaped; `\/` becomes `/`.
-        assert_eq!(
-            redump(r#"{"\u0041\/": "\uD83D\uDE00"}"#),
-            r#"{"A/": "\ud83d\ude00"}"#
-        );
+        assert_eq!(redump(r#"{"\u0041\/": "\uD83D\uDE00"}"#), r#"{"A/": "\ud83d\ude00"}"#);
         // Python keeps lone surrogates.
         assert_eq!(redump(r#"{"k": "\ud800x"}"#), r#"{"k": "\ud800x"}"#);
     }
@@ -445,10 +419,7 @@ mod tests {
             ("0", "0"),
             ("-0", "0"),
             ("-12", "-12"),
-            (
-                "123456789012345678901234567890",
-                "123456789012345678901234567890",
-            ),
+            ("123456789012345678901234567890", "123456789012345678901234567890"),
             ("1.0", "1.0"),
             ("-0.0", "-0.0"),
             ("1.5", "1.5"),
@@ -471,11 +442,7 @@ mod tests {
             ("5e-324", "5e-324"),
             ("1.7976931348623157e308", "1.7976931348623157e+308"),
         ] {
-            assert_eq!(
-                redump(&format!("{{\"n\": {input}}}")),
-                format!("{{\"n\": {want}}}"),
-                "{input}"
-            );
+            assert_eq!(redump(&format!("{{\"n\": {input}}}")), format!("{{\"n\": {want}}}"), "{input}");
         }
     }
 

@@ -90,36 +90,25 @@ pub fn exchange_request(params: &ExchangeParams<'_>) -> Result<HttpRequest> {
 /// google-auth sends options only when the dict is truthy.
 fn encode_options(text: &str) -> Result<Option<String>> {
     if text.len() > MAX_OPTIONS {
-        return Err(Error::invalid(format!(
-            "options are longer than {MAX_OPTIONS} bytes"
-        )));
+        return Err(Error::invalid(format!("options are longer than {MAX_OPTIONS} bytes")));
     }
     let json = python_json::redump_object("options", text)?;
     if json == "{}" {
         return Ok(None);
     }
-    Ok(Some(
-        percent_encoding::utf8_percent_encode(&json, PYTHON_QUOTE).to_string(),
-    ))
+    Ok(Some(percent_encoding::utf8_percent_encode(&json, PYTHON_QUOTE).to_string()))
 }
 
 /// What `urllib.parse.quote` escapes with its default `safe='/'`: all but
 /// letters, digits and `_.-~/`.
-const PYTHON_QUOTE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'-')
-    .remove(b'~')
-    .remove(b'/');
+const PYTHON_QUOTE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~').remove(b'/');
 
 /// `Basic base64(id:secret)`, the secret empty when absent, as google-auth
 /// writes it. A secret without an ID would be silently dropped by
 /// google-auth; here it is an error. An ID with `:` cannot be told apart from
 /// the secret (RFC 7617), so it is refused.
-fn basic_authorization(
-    client_id: Option<&str>,
-    client_secret: Option<&Secret>,
-) -> Result<Option<String>> {
+fn basic_authorization(client_id: Option<&str>, client_secret: Option<&Secret>) -> Result<Option<String>> {
     let Some(client_id) = client_id else {
         return match client_secret {
             Some(_) => Err(Error::invalid("a client secret needs a client ID")),
@@ -132,10 +121,7 @@ fn basic_authorization(
     }
     let secret = client_secret.map(Secret::expose).unwrap_or_default();
     check_single_line("client secret", secret)?;
-    Ok(Some(format!(
-        "Basic {}",
-        BASE64.encode(format!("{client_id}:{secret}"))
-    )))
+    Ok(Some(format!("Basic {}", BASE64.encode(format!("{client_id}:{secret}")))))
 }
 
 /// Parses the exchange response: OAuth2-shaped, errors either OAuth2
@@ -172,10 +158,7 @@ mod tests {
     }
 
     fn field(req: &HttpRequest, name: &str) -> Option<String> {
-        form(req)
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        form(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
     #[test]
@@ -188,13 +171,7 @@ mod tests {
         let req = exchange_request(&params(&scopes, &token)).unwrap();
         assert_eq!(req.method, "POST");
         assert_eq!(req.url, TOKEN_URL);
-        assert_eq!(
-            req.headers,
-            vec![(
-                "Content-Type".to_owned(),
-                "application/x-www-form-urlencoded".to_owned()
-            )]
-        );
+        assert_eq!(req.headers, vec![("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned())]);
         let want: Vec<(String, String)> = [
             ("grant_type", GRANT_TYPE),
             ("audience", AUDIENCE),
@@ -213,17 +190,9 @@ mod tests {
     fn impersonation_asks_for_the_iam_scope() {
         let scopes = scopes();
         let token = Secret::new("t");
-        let req = exchange_request(&ExchangeParams {
-            impersonation: true,
-            ..params(&scopes, &token)
-        })
-        .unwrap();
+        let req = exchange_request(&ExchangeParams { impersonation: true, ..params(&scopes, &token) }).unwrap();
         assert_eq!(field(&req, "scope").as_deref(), Some(IAM_SCOPE));
-        let req = exchange_request(&ExchangeParams {
-            impersonation: true,
-            ..params(&[], &token)
-        })
-        .unwrap();
+        let req = exchange_request(&ExchangeParams { impersonation: true, ..params(&[], &token) }).unwrap();
         assert_eq!(field(&req, "scope").as_deref(), Some(IAM_SCOPE));
     }
 
@@ -244,40 +213,18 @@ mod tests {
         );
         assert!(!format!("{req:?}").contains("d2lyZWNhcC1jbGllbnQtaWQ6"));
         // No secret: `id:`.
-        let p = ExchangeParams {
-            client_id: Some("id"),
-            ..params(&scopes, &token)
-        };
-        assert_eq!(
-            exchange_request(&p).unwrap().header_value("Authorization"),
-            Some("Basic aWQ6")
-        );
+        let p = ExchangeParams { client_id: Some("id"), ..params(&scopes, &token) };
+        assert_eq!(exchange_request(&p).unwrap().header_value("Authorization"), Some("Basic aWQ6"));
         for p in [
-            ExchangeParams {
-                client_secret: Some(&secret),
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                client_id: Some(""),
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                client_id: Some("a:b"),
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                client_id: Some("a\r\nb"),
-                ..params(&scopes, &token)
-            },
+            ExchangeParams { client_secret: Some(&secret), ..params(&scopes, &token) },
+            ExchangeParams { client_id: Some(""), ..params(&scopes, &token) },
+            ExchangeParams { client_id: Some("a:b"), ..params(&scopes, &token) },
+            ExchangeParams { client_id: Some("a\r\nb"), ..params(&scopes, &token) },
         ] {
             assert_eq!(exchange_request(&p).unwrap_err().kind(), "invalid-input");
         }
         let newline = Secret::new("hunter2\n");
-        let p = ExchangeParams {
-            client_id: Some("id"),
-            client_secret: Some(&newline),
-            ..params(&scopes, &token)
-        };
+        let p = ExchangeParams { client_id: Some("id"), client_secret: Some(&newline), ..params(&scopes, &token) };
         let err = exchange_request(&p).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
@@ -286,10 +233,7 @@ mod tests {
     fn options_are_python_json_quoted_then_form_encoded() {
         let scopes = scopes();
         let token = Secret::new("t");
-        let p = ExchangeParams {
-            options: Some(r#"{"userProject":"123","b":"é"}"#),
-            ..params(&scopes, &token)
-        };
+        let p = ExchangeParams { options: Some(r#"{"userProject":"123","b":"é"}"#), ..params(&scopes, &token) };
         let req = exchange_request(&p).unwrap();
         // urllib.parse.quote(json.dumps({"userProject": "123", "b": "é"}))
         let want = "%7B%22userProject%22%3A%20%22123%22%2C%20%22b%22%3A%20%22%5Cu00e9%22%7D";
@@ -297,31 +241,15 @@ mod tests {
         let body = String::from_utf8(req.body.clone()).unwrap();
         assert!(body.ends_with("&options=%257B%2522userProject%2522%253A%2520%2522123%2522%252C%2520%2522b%2522%253A%2520%2522%255Cu00e9%2522%257D"), "{body}");
         // `/` stays unescaped by quote().
-        let p = ExchangeParams {
-            options: Some(r#"{"a":"x/y~z"}"#),
-            ..params(&scopes, &token)
-        };
-        assert_eq!(
-            field(&exchange_request(&p).unwrap(), "options").as_deref(),
-            Some("%7B%22a%22%3A%20%22x/y~z%22%7D")
-        );
+        let p = ExchangeParams { options: Some(r#"{"a":"x/y~z"}"#), ..params(&scopes, &token) };
+        assert_eq!(field(&exchange_request(&p).unwrap(), "options").as_deref(), Some("%7B%22a%22%3A%20%22x/y~z%22%7D"));
         // An empty object is not sent.
-        let p = ExchangeParams {
-            options: Some(" { } "),
-            ..params(&scopes, &token)
-        };
+        let p = ExchangeParams { options: Some(" { } "), ..params(&scopes, &token) };
         assert_eq!(field(&exchange_request(&p).unwrap(), "options"), None);
         let long = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_OPTIONS));
         for bad in ["", "[]", "null", "\"x\"", "{", "{\"a\":1}{", long.as_str()] {
-            let p = ExchangeParams {
-                options: Some(bad),
-                ..params(&scopes, &token)
-            };
-            assert_eq!(
-                exchange_request(&p).unwrap_err().kind(),
-                "invalid-input",
-                "{bad:?}"
-            );
+            let p = ExchangeParams { options: Some(bad), ..params(&scopes, &token) };
+            assert_eq!(exchange_request(&p).unwrap_err().kind(), "invalid-input", "{bad:?}");
         }
     }
 
@@ -347,36 +275,15 @@ mod tests {
         let newline = Secret::new("secret-token\r\n");
         let bad_scopes = vec!["a b".to_owned()];
         for p in [
-            ExchangeParams {
-                audience: "",
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                audience: "//iam.googleapis.com/x\r\nEvil: 1",
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                subject_token: &empty,
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                subject_token: &newline,
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                subject_token_type: Some(""),
-                ..params(&scopes, &token)
-            },
-            ExchangeParams {
-                subject_token_type: Some("a\nb"),
-                ..params(&scopes, &token)
-            },
+            ExchangeParams { audience: "", ..params(&scopes, &token) },
+            ExchangeParams { audience: "//iam.googleapis.com/x\r\nEvil: 1", ..params(&scopes, &token) },
+            ExchangeParams { subject_token: &empty, ..params(&scopes, &token) },
+            ExchangeParams { subject_token: &newline, ..params(&scopes, &token) },
+            ExchangeParams { subject_token_type: Some(""), ..params(&scopes, &token) },
+            ExchangeParams { subject_token_type: Some("a\nb"), ..params(&scopes, &token) },
             params(&[], &token),
             params(&bad_scopes, &token),
-            ExchangeParams {
-                impersonation: true,
-                ..params(&bad_scopes, &token)
-            },
+            ExchangeParams { impersonation: true, ..params(&bad_scopes, &token) },
         ] {
             let err = exchange_request(&p).unwrap_err();
             assert_eq!(err.kind(), "invalid-input", "{p:?}");
@@ -385,41 +292,24 @@ mod tests {
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
     fn parses_tokens_and_errors() {
         let t = parse_exchange(&resp(200, r#"{"access_token": "ya29.x", "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3599}"#), 1_705_320_000).unwrap();
         assert_eq!((t.token.expose(), t.expires_at), ("ya29.x", 1_705_323_599));
-        let t = parse_exchange(
-            &resp(200, r#"{"access_token": "ya29.x", "expires_in": "3599"}"#),
-            0,
-        )
-        .unwrap();
+        let t = parse_exchange(&resp(200, r#"{"access_token": "ya29.x", "expires_in": "3599"}"#), 0).unwrap();
         assert_eq!(t.expires_at, 3599);
 
-        let err = parse_exchange(
-            &resp(
-                400,
-                r#"{"error": "invalid_grant", "error_description": "bad audience"}"#,
-            ),
-            0,
-        )
-        .unwrap_err();
+        let err = parse_exchange(&resp(400, r#"{"error": "invalid_grant", "error_description": "bad audience"}"#), 0)
+            .unwrap_err();
         assert!(
             matches!(&err, Error::HttpStatus { status: 400, code: Some(c), .. } if c == "invalid_grant"),
             "{err:?}"
         );
         let err = parse_exchange(
-            &resp(
-                403,
-                r#"{"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "no"}}"#,
-            ),
+            &resp(403, r#"{"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "no"}}"#),
             0,
         )
         .unwrap_err();
@@ -428,22 +318,10 @@ mod tests {
             "{err:?}"
         );
         let err = parse_exchange(&resp(503, "<html>unavailable</html>"), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 503,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 503, code: None, .. }), "{err:?}");
 
-        let big = format!(
-            "{{\"access_token\": \"{}\", \"expires_in\": 1}}",
-            "a".repeat(crate::http::MAX_RESPONSE_BODY)
-        );
+        let big =
+            format!("{{\"access_token\": \"{}\", \"expires_in\": 1}}", "a".repeat(crate::http::MAX_RESPONSE_BODY));
         for body in [
             "",
             "<html>ok</html>",
@@ -455,11 +333,7 @@ mod tests {
             r#"{"access_token": "", "expires_in": 3599}"#,
             big.as_str(),
         ] {
-            assert_eq!(
-                parse_exchange(&resp(200, body), 0).unwrap_err().kind(),
-                "malformed-response",
-                "{body:.60}"
-            );
+            assert_eq!(parse_exchange(&resp(200, body), 0).unwrap_err().kind(), "malformed-response", "{body:.60}");
         }
     }
 }

@@ -40,16 +40,10 @@ const MAX_ITEMS: usize = 64;
 /// Parses a `WWW-Authenticate` header value and picks the challenge to answer.
 pub fn parse(header: &str) -> Result<Challenge> {
     if header.len() > MAX_HEADER {
-        return Err(Error::invalid(format!(
-            "WWW-Authenticate header is longer than {MAX_HEADER} bytes"
-        )));
+        return Err(Error::invalid(format!("WWW-Authenticate header is longer than {MAX_HEADER} bytes")));
     }
     let challenges = parse_all(header)?;
-    let pick = |scheme: &str| {
-        challenges
-            .iter()
-            .find(|c| c.scheme.eq_ignore_ascii_case(scheme))
-    };
+    let pick = |scheme: &str| challenges.iter().find(|c| c.scheme.eq_ignore_ascii_case(scheme));
     if let Some(bearer) = pick("Bearer") {
         return bearer_challenge(bearer);
     }
@@ -61,9 +55,7 @@ pub fn parse(header: &str) -> Result<Challenge> {
             scopes: Vec::new(),
         });
     }
-    Err(Error::unsupported(
-        "the WWW-Authenticate header offers neither Bearer nor Basic authentication",
-    ))
+    Err(Error::unsupported("the WWW-Authenticate header offers neither Bearer nor Basic authentication"))
 }
 
 fn bearer_challenge(raw: &RawChallenge<'_>) -> Result<Challenge> {
@@ -73,12 +65,7 @@ fn bearer_challenge(raw: &RawChallenge<'_>) -> Result<Challenge> {
     };
     let scopes = raw
         .param("scope")
-        .map(|s| {
-            s.split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
     Ok(Challenge {
         scheme: "Bearer".to_owned(),
@@ -97,10 +84,7 @@ struct RawChallenge<'a> {
 
 impl RawChallenge<'_> {
     fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -134,10 +118,7 @@ fn challenge<'a>(cur: &mut Cursor<'a>) -> Result<RawChallenge<'a>> {
     if scheme.is_empty() {
         return Err(malformed("expected an auth scheme"));
     }
-    let mut raw = RawChallenge {
-        scheme,
-        params: Vec::new(),
-    };
+    let mut raw = RawChallenge { scheme, params: Vec::new() };
     let spaced = cur.skip_ws();
     if cur.at_end() || cur.peek() == Some(b',') {
         return Ok(raw);
@@ -177,11 +158,7 @@ fn challenge<'a>(cur: &mut Cursor<'a>) -> Result<RawChallenge<'a>> {
 /// After a token68: nothing but the end or the next challenge.
 fn end_of_challenge<'a>(cur: &mut Cursor<'a>, raw: RawChallenge<'a>) -> Result<RawChallenge<'a>> {
     cur.skip_ws();
-    if cur.at_end() || cur.peek() == Some(b',') {
-        Ok(raw)
-    } else {
-        Err(malformed("unexpected text after a token68"))
-    }
+    if cur.at_end() || cur.peek() == Some(b',') { Ok(raw) } else { Err(malformed("unexpected text after a token68")) }
 }
 
 /// `name BWS "=" BWS ( token / quoted-string )`.
@@ -263,10 +240,7 @@ impl<'a> Cursor<'a> {
 
     /// Whether a `name =` parameter starts here (without moving).
     fn starts_param(&self) -> bool {
-        let mut probe = Cursor {
-            s: self.s,
-            pos: self.pos,
-        };
+        let mut probe = Cursor { s: self.s, pos: self.pos };
         let named = !probe.token().is_empty();
         probe.skip_ws();
         named && probe.peek() == Some(b'=')
@@ -341,10 +315,7 @@ mod tests {
             parse(r#"Bearer realm="https://r.test/token",service="r.test",scope="repository:team/app:pull""#).unwrap(),
             bearer("https://r.test/token", Some("r.test"), &["repository:team/app:pull"])
         );
-        assert_eq!(
-            parse(r#"Bearer realm="https://r.test/token""#).unwrap(),
-            bearer("https://r.test/token", None, &[])
-        );
+        assert_eq!(parse(r#"Bearer realm="https://r.test/token""#).unwrap(), bearer("https://r.test/token", None, &[]));
     }
 
     #[test]
@@ -360,37 +331,16 @@ mod tests {
         ] {
             assert_eq!(parse(header).unwrap(), want, "{header}");
         }
-        assert_eq!(
-            parse(r#"Bearer realm="a\"b\\c,d""#)
-                .unwrap()
-                .realm
-                .as_deref(),
-            Some(r#"a"b\c,d"#)
-        );
-        assert_eq!(
-            parse(r#"Bearer realm="https://r.test/t",scope="""#)
-                .unwrap()
-                .scopes,
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            parse("Bearer realm=\"https://r.test/ü\"")
-                .unwrap()
-                .realm
-                .as_deref(),
-            Some("https://r.test/ü")
-        );
+        assert_eq!(parse(r#"Bearer realm="a\"b\\c,d""#).unwrap().realm.as_deref(), Some(r#"a"b\c,d"#));
+        assert_eq!(parse(r#"Bearer realm="https://r.test/t",scope="""#).unwrap().scopes, Vec::<String>::new());
+        assert_eq!(parse("Bearer realm=\"https://r.test/ü\"").unwrap().realm.as_deref(), Some("https://r.test/ü"));
     }
 
     #[test]
     fn basic_and_multiple_challenges() {
         let basic = parse(r#"Basic realm="Registry Realm""#).unwrap();
         assert_eq!(
-            (
-                basic.scheme.as_str(),
-                basic.realm.as_deref(),
-                basic.scopes.len()
-            ),
+            (basic.scheme.as_str(), basic.realm.as_deref(), basic.scopes.len()),
             ("Basic", Some("Registry Realm"), 0)
         );
         assert_eq!(parse("basic").unwrap().scheme, "Basic");
@@ -406,12 +356,7 @@ mod tests {
             assert_eq!(parse(header).unwrap(), want, "{header}");
         }
         // The realm of another challenge is not this one's.
-        assert_eq!(
-            parse(r#"Basic realm="https://x", Bearer service="s""#)
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        assert_eq!(parse(r#"Basic realm="https://x", Bearer service="s""#).unwrap_err().kind(), "invalid-input");
     }
 
     #[test]
@@ -442,39 +387,19 @@ mod tests {
             r#"Bearer realm="x", ="y""#,
             "Bearer abc== junk",
         ] {
-            assert_eq!(
-                parse(header).unwrap_err().kind(),
-                "invalid-input",
-                "{header:?}"
-            );
+            assert_eq!(parse(header).unwrap_err().kind(), "invalid-input", "{header:?}");
         }
-        for header in [
-            "Negotiate",
-            "Digest realm=\"x\", nonce=\"y\"",
-            "Newauth abc==",
-        ] {
-            assert_eq!(
-                parse(header).unwrap_err().kind(),
-                "unsupported",
-                "{header:?}"
-            );
+        for header in ["Negotiate", "Digest realm=\"x\", nonce=\"y\"", "Newauth abc=="] {
+            assert_eq!(parse(header).unwrap_err().kind(), "unsupported", "{header:?}");
         }
     }
 
     #[test]
     fn limits() {
-        let long = format!(
-            r#"Bearer realm="https://r.test/{}""#,
-            "a".repeat(MAX_HEADER)
-        );
+        let long = format!(r#"Bearer realm="https://r.test/{}""#, "a".repeat(MAX_HEADER));
         assert_eq!(parse(&long).unwrap_err().kind(), "invalid-input");
         let many_params: String = (0..=MAX_ITEMS).map(|i| format!("p{i}=v,")).collect();
-        assert_eq!(
-            parse(&format!("Bearer realm=x,{many_params}"))
-                .unwrap_err()
-                .kind(),
-            "invalid-input"
-        );
+        assert_eq!(parse(&format!("Bearer realm=x,{many_params}")).unwrap_err().kind(), "invalid-input");
         let many_challenges = "Basic, ".repeat(MAX_ITEMS + 1);
         assert_eq!(parse(&many_challenges).unwrap_err().kind(), "invalid-input");
     }

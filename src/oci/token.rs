@@ -69,9 +69,7 @@ fn check_realm(realm: &str, with_credentials: bool) -> Result<&str> {
     if realm.len() > MAX_REALM {
         return Err(bad("is too long"));
     }
-    let (scheme, rest) = realm
-        .split_once("://")
-        .ok_or_else(|| bad("is not an absolute URL"))?;
+    let (scheme, rest) = realm.split_once("://").ok_or_else(|| bad("is not an absolute URL"))?;
     if scheme.eq_ignore_ascii_case("http") {
         if with_credentials {
             return Err(bad("is plain http: credentials are only sent over https"));
@@ -85,10 +83,7 @@ fn check_realm(realm: &str, with_credentials: bool) -> Result<&str> {
         return Err(bad("has userinfo"));
     }
     Authority::parse(authority).map_err(|_| bad("has no valid host"))?;
-    if path_and_query
-        .bytes()
-        .any(|b| !b.is_ascii_graphic() || b == b'#')
-    {
+    if path_and_query.bytes().any(|b| !b.is_ascii_graphic() || b == b'#') {
         return Err(bad("has a fragment, space, control or non-ASCII character"));
     }
     Ok(realm)
@@ -136,20 +131,13 @@ struct RegistryTokenResponse {
 /// when the server gives it, else after `now`, as the token spec says.
 pub fn parse_token(response: &HttpResponse, now: i64) -> Result<AccessToken> {
     let body: RegistryTokenResponse = json_body(response, ErrorFormat::Distribution)?;
-    let token = non_empty_token(
-        body.token.filter(|t| !t.is_empty()).or(body.access_token),
-        "token",
-    )?;
+    let token = non_empty_token(body.token.filter(|t| !t.is_empty()).or(body.access_token), "token")?;
     let lifetime = match &body.expires_in {
-        Some(v) => v
-            .as_i64()
-            .ok_or_else(|| Error::malformed("expires_in is not a number"))?,
+        Some(v) => v.as_i64().ok_or_else(|| Error::malformed("expires_in is not a number"))?,
         None => DEFAULT_LIFETIME,
     };
     let issued_at = match &body.issued_at {
-        Some(t) => {
-            parse_rfc3339(t).map_err(|_| Error::malformed("issued_at is not an RFC 3339 time"))?
-        }
+        Some(t) => parse_rfc3339(t).map_err(|_| Error::malformed("issued_at is not an RFC 3339 time"))?,
         None => now,
     };
     let expires_at = expires_after(issued_at, lifetime).map_err(|e| match e {
@@ -199,18 +187,8 @@ mod tests {
             "https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Aa%3Apull&scope=repository%3Ab%3Apull"
         );
         // No service, no scopes.
-        assert_eq!(
-            token_request("https://r.test/token", None, &[], None)
-                .unwrap()
-                .url,
-            "https://r.test/token"
-        );
-        assert_eq!(
-            token_request("https://r.test/token", Some(""), &[], None)
-                .unwrap()
-                .url,
-            "https://r.test/token"
-        );
+        assert_eq!(token_request("https://r.test/token", None, &[], None).unwrap().url, "https://r.test/token");
+        assert_eq!(token_request("https://r.test/token", Some(""), &[], None).unwrap().url, "https://r.test/token");
     }
 
     #[test]
@@ -221,22 +199,10 @@ mod tests {
             url("https://r.test/token?tenant=x"),
             "https://r.test/token?tenant=x&service=r&scope=repository%3Aa%3Apull"
         );
-        assert_eq!(
-            url("https://r.test/token?"),
-            "https://r.test/token?service=r&scope=repository%3Aa%3Apull"
-        );
-        assert_eq!(
-            url("https://r.test/token?a=b&"),
-            "https://r.test/token?a=b&service=r&scope=repository%3Aa%3Apull"
-        );
-        assert_eq!(
-            url("https://r.test?x=1"),
-            "https://r.test?x=1&service=r&scope=repository%3Aa%3Apull"
-        );
-        assert_eq!(
-            url("HTTPS://R.test:8443/t"),
-            "HTTPS://R.test:8443/t?service=r&scope=repository%3Aa%3Apull"
-        );
+        assert_eq!(url("https://r.test/token?"), "https://r.test/token?service=r&scope=repository%3Aa%3Apull");
+        assert_eq!(url("https://r.test/token?a=b&"), "https://r.test/token?a=b&service=r&scope=repository%3Aa%3Apull");
+        assert_eq!(url("https://r.test?x=1"), "https://r.test?x=1&service=r&scope=repository%3Aa%3Apull");
+        assert_eq!(url("HTTPS://R.test:8443/t"), "HTTPS://R.test:8443/t?service=r&scope=repository%3Aa%3Apull");
     }
 
     #[test]
@@ -253,10 +219,7 @@ mod tests {
             req.url,
             "https://registry.example.test/token?service=registry.example.test&scope=repository%3Ateam%2Fapp%3Apull"
         );
-        assert_eq!(
-            req.header_value("Authorization"),
-            Some("Basic d2lyZWNhcDpzM2NyM3QtcEBzcw==")
-        );
+        assert_eq!(req.header_value("Authorization"), Some("Basic d2lyZWNhcDpzM2NyM3QtcEBzcw=="));
         assert!(!format!("{req:?}").contains("d2lyZWNhcDpzM2NyM3QtcEBzcw"));
         // A password may contain ':'; an empty one is allowed.
         let colon = Secret::new("a:b");
@@ -291,27 +254,11 @@ mod tests {
             "invalid-input"
         );
         assert_eq!(
-            token_request(
-                "HTTP://registry.example.test/token",
-                None,
-                &s,
-                Some(&basic("u", &p))
-            )
-            .unwrap_err()
-            .kind(),
+            token_request("HTTP://registry.example.test/token", None, &s, Some(&basic("u", &p))).unwrap_err().kind(),
             "invalid-input"
         );
-        let req = token_request(
-            "http://localhost:5000/token",
-            Some("localhost:5000"),
-            &s,
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            req.url,
-            "http://localhost:5000/token?service=localhost%3A5000&scope=repository%3Afoo%3Apull"
-        );
+        let req = token_request("http://localhost:5000/token", Some("localhost:5000"), &s, None).unwrap();
+        assert_eq!(req.url, "http://localhost:5000/token?service=localhost%3A5000&scope=repository%3Afoo%3Apull");
     }
 
     #[test]
@@ -334,24 +281,11 @@ mod tests {
             "//r.test/token",
             &format!("https://r.test/{}", "a".repeat(MAX_REALM)),
         ] {
-            assert_eq!(
-                token_request(realm, Some("r"), &s, None)
-                    .unwrap_err()
-                    .kind(),
-                "invalid-input",
-                "{realm:?}"
-            );
+            assert_eq!(token_request(realm, Some("r"), &s, None).unwrap_err().kind(), "invalid-input", "{realm:?}");
         }
-        for (service, scope) in [
-            (Some("a\r\nb"), "s"),
-            (Some("r"), ""),
-            (Some("r"), "s\n"),
-            (Some("r\0"), "s"),
-        ] {
+        for (service, scope) in [(Some("a\r\nb"), "s"), (Some("r"), ""), (Some("r"), "s\n"), (Some("r\0"), "s")] {
             assert_eq!(
-                token_request("https://r.test/t", service, &scopes(&[scope]), None)
-                    .unwrap_err()
-                    .kind(),
+                token_request("https://r.test/t", service, &scopes(&[scope]), None).unwrap_err().kind(),
                 "invalid-input",
                 "{service:?} {scope:?}"
             );
@@ -359,18 +293,14 @@ mod tests {
         let p = Secret::new("p");
         for user in ["a:b", "a\r\nb", ":"] {
             assert_eq!(
-                token_request("https://r.test/t", None, &s, Some(&basic(user, &p)))
-                    .unwrap_err()
-                    .kind(),
+                token_request("https://r.test/t", None, &s, Some(&basic(user, &p))).unwrap_err().kind(),
                 "invalid-input",
                 "{user:?}"
             );
         }
         let p = Secret::new("p\r\nX-Evil: 1");
         assert_eq!(
-            token_request("https://r.test/t", None, &s, Some(&basic("u", &p)))
-                .unwrap_err()
-                .kind(),
+            token_request("https://r.test/t", None, &s, Some(&basic("u", &p))).unwrap_err().kind(),
             "invalid-input"
         );
     }
@@ -391,37 +321,28 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
     fn parses_responses() {
         let now = 1_705_320_000;
-        let parse = |body: &str| {
-            parse_token(&response(200, body), now)
-                .map(|t| (t.token.expose().to_owned(), t.expires_at))
-        };
-        assert_eq!(parse(r#"{"token": "t", "access_token": "t", "expires_in": 300, "issued_at": "2024-01-15T12:00:00Z"}"#).unwrap(), ("t".into(), now + 300));
+        let parse =
+            |body: &str| parse_token(&response(200, body), now).map(|t| (t.token.expose().to_owned(), t.expires_at));
         assert_eq!(
-            parse(r#"{"access_token": "a"}"#).unwrap(),
-            ("a".into(), now + 60)
+            parse(r#"{"token": "t", "access_token": "t", "expires_in": 300, "issued_at": "2024-01-15T12:00:00Z"}"#)
+                .unwrap(),
+            ("t".into(), now + 300)
         );
+        assert_eq!(parse(r#"{"access_token": "a"}"#).unwrap(), ("a".into(), now + 60));
         assert_eq!(
             parse(r#"{"token": "t", "access_token": "a", "expires_in": "120"}"#).unwrap(),
             ("t".into(), now + 120)
         );
-        assert_eq!(
-            parse(r#"{"token": "", "access_token": "a", "expires_in": null}"#).unwrap(),
-            ("a".into(), now + 60)
-        );
+        assert_eq!(parse(r#"{"token": "", "access_token": "a", "expires_in": null}"#).unwrap(), ("a".into(), now + 60));
         // issued_at, when given, is the base of the lifetime.
         assert_eq!(
-            parse(r#"{"token": "t", "expires_in": 300, "issued_at": "2024-01-15T11:59:00Z"}"#)
-                .unwrap(),
+            parse(r#"{"token": "t", "expires_in": 300, "issued_at": "2024-01-15T11:59:00Z"}"#).unwrap(),
             ("t".into(), now + 240)
         );
         assert_eq!(
@@ -432,44 +353,18 @@ mod tests {
 
     #[test]
     fn response_errors() {
-        let err = parse_token(&response(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#), 0).unwrap_err();
-        assert!(
-            matches!(&err, Error::HttpStatus { status: 401, code: Some(c), .. } if c == "UNAUTHORIZED"),
-            "{err:?}"
-        );
+        let err = parse_token(
+            &response(401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#),
+            0,
+        )
+        .unwrap_err();
+        assert!(matches!(&err, Error::HttpStatus { status: 401, code: Some(c), .. } if c == "UNAUTHORIZED"), "{err:?}");
         let err = parse_token(&response(403, r#"{"details":"denied"}"#), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 403,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 403, code: None, .. }), "{err:?}");
         let err = parse_token(&response(404, "<html>404</html>"), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::HttpStatus {
-                    status: 404,
-                    code: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-        let big = HttpResponse {
-            status: 200,
-            headers: vec![],
-            body: vec![b' '; crate::http::MAX_RESPONSE_BODY + 1],
-        };
-        assert_eq!(
-            parse_token(&big, 0).unwrap_err().kind(),
-            "malformed-response"
-        );
+        assert!(matches!(err, Error::HttpStatus { status: 404, code: None, .. }), "{err:?}");
+        let big = HttpResponse { status: 200, headers: vec![], body: vec![b' '; crate::http::MAX_RESPONSE_BODY + 1] };
+        assert_eq!(parse_token(&big, 0).unwrap_err().kind(), "malformed-response");
         for body in [
             r#"{"expires_in":300}"#,
             r#"{"token": "", "access_token": ""}"#,
@@ -485,17 +380,11 @@ mod tests {
             "[]",
             r#"{"token": "t""#,
         ] {
-            assert_eq!(
-                parse_token(&response(200, body), 0).unwrap_err().kind(),
-                "malformed-response",
-                "{body}"
-            );
+            assert_eq!(parse_token(&response(200, body), 0).unwrap_err().kind(), "malformed-response", "{body}");
         }
         // Expiry arithmetic cannot overflow.
         assert_eq!(
-            parse_token(&response(200, r#"{"token": "t"}"#), i64::MAX)
-                .unwrap_err()
-                .kind(),
+            parse_token(&response(200, r#"{"token": "t"}"#), i64::MAX).unwrap_err().kind(),
             "malformed-response"
         );
     }

@@ -15,14 +15,16 @@
 //! Lifetime follows Flux's token cache: an entry is reused until 80% of the
 //! credentials' lifetime (counted from when they were stored) has passed,
 //! and at most one hour; credentials without an expiry, or with no lifetime
-//! left, are not stored. The cache holds at most [`CAPACITY`] entries and
-//! evicts the least recently used.
+//! left, are not stored. Generic registry credentials have no expiry (they
+//! are the host's own, validated), so each such session validates them
+//! again. The cache holds at most [`CAPACITY`] entries and evicts the least
+//! recently used.
 
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use super::cluster::ClusterPlan;
+use super::cluster::ClusterKind;
 use super::identity::AZURE_AUDIENCE;
 use super::identity::{AWS_AUDIENCE, StsEndpoint};
 use super::outcome::Credentials;
@@ -45,9 +47,9 @@ pub fn key(plan: &Plan, request: &SessionRequest) -> String {
     let access_token = || hash_parts(&access_token_parts(plan, request, &plan.token_scopes(), None));
     match &plan.target {
         TargetPlan::Cluster(cluster) => {
-            let ca = cluster.ca();
+            let ca = cluster.ca.as_deref();
             let mut token_scopes = vec![plan.token_scopes()];
-            if let ClusterPlan::Aks { lookup: Some(lookup), .. } = cluster {
+            if let ClusterKind::Aks { lookup: Some(lookup) } = &cluster.kind {
                 token_scopes.push(vec![lookup.arm_scope.clone()]);
             }
             let mut parts: Vec<String> = token_scopes
@@ -57,10 +59,10 @@ pub fn key(plan: &Plan, request: &SessionRequest) -> String {
                     format!("accessToken{i}CacheKey={}", hash_parts(&access_token_parts(plan, request, scopes, ca)))
                 })
                 .collect();
-            if !cluster.id().is_empty() {
-                parts.push(format!("cluster={}", cluster.id()));
+            if !cluster.id.is_empty() {
+                parts.push(format!("cluster={}", cluster.id));
             }
-            if let Some(address) = cluster.address() {
+            if let Some(address) = &cluster.address {
                 parts.push(format!("address={address}"));
             }
             hash_parts(&parts)
@@ -79,10 +81,8 @@ pub fn key(plan: &Plan, request: &SessionRequest) -> String {
                 format!("registry={}", registry.registry),
                 format!("repository={}", registry.repository.as_deref().unwrap_or_default()),
             ];
-            if let Some((user, password)) = &registry.basic {
-                parts.push(format!("username={user}"));
-                parts.push(format!("passwordSHA256={}", hash_parts(&[password.expose().to_owned()])));
-            }
+            parts.push(format!("username={}", registry.username));
+            parts.push(format!("passwordSHA256={}", hash_parts(&[registry.password.expose().to_owned()])));
             let trusted: Vec<String> = registry.trusted_realms.iter().map(ToString::to_string).collect();
             if !trusted.is_empty() {
                 parts.push(format!("trustedRealmHosts={}", trusted.join(",")));

@@ -14,20 +14,20 @@
 //!   registry, its API host, Docker Hub's token server and the trusted realm
 //!   hosts; or
 //! - it carries nothing secret (no `Authorization`, cookie, AWS security
-//!   token or signature, no body) and goes to an allowed host, or, for an
-//!   anonymous token request, to any `https://` realm; or
+//!   token or signature, no body) and goes to an allowed host; or
 //! - it is plain HTTP to a link-local metadata endpoint this identity uses,
 //!   carrying nothing secret.
 //!
-//! So no crafted target or response can send a token to a host the plan did
-//! not name: a realm on another host gets an anonymous request at most.
+//! So no crafted target or response can send a token or password to a host
+//! the plan did not name.
 
 use crate::aws::endpoint::{self, EndpointOptions, Service};
+use crate::azure::cloud;
 use crate::error::{Error, Result};
 use crate::host::Authority;
 use crate::http::HttpRequest;
 
-use super::cluster::{ClusterPlan, GKE_API, eks_base};
+use super::cluster::ClusterKind;
 use super::flow::{Carries, Outbound};
 use super::identity::{AwsIdentity, AzureIdentity, GcpAudience, GcpIdentity, StsEndpoint};
 use super::plan::{Plan, ProviderIdentity, TargetPlan};
@@ -36,6 +36,8 @@ use super::plan::{Plan, ProviderIdentity, TargetPlan};
 const GOOGLE_STS: &str = "sts.googleapis.com";
 /// Google IAM Credentials (impersonation).
 const GOOGLE_IAM_CREDENTIALS: &str = "iamcredentials.googleapis.com";
+/// The Kubernetes Engine API (GKE cluster lookups).
+const GKE_API: &str = "container.googleapis.com";
 
 /// A plain-HTTP metadata endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,17 +109,17 @@ impl Guard {
                 guard.cloud.push(https_authority(&endpoint::resolve(service, &ecr.region, options)?.url)?);
             }
             TargetPlan::GenericRegistry(registry) => guard.registry = registry.basic_hosts(),
-            TargetPlan::Cluster(cluster) => {
-                let lookup = cluster.address().is_none() || cluster.ca().is_none();
-                match cluster {
-                    ClusterPlan::Aks { lookup: Some(aks), .. } => guard.cloud.push(https_authority(&aks.arm_base)?),
-                    ClusterPlan::Eks { cluster, .. } if lookup => {
-                        guard.cloud.push(https_authority(&eks_base(&cluster.region)?)?)
-                    }
-                    ClusterPlan::Gke { .. } if lookup => guard.cloud.push(https_authority(GKE_API)?),
-                    _ => {}
+            TargetPlan::Cluster(cluster) if cluster.needs_lookup() => match &cluster.kind {
+                ClusterKind::Aks { lookup: Some(aks) } => {
+                    guard.cloud.push(https_authority(&cloud::arm_endpoint(aks.cloud, aks.environment.as_ref())?)?)
                 }
-            }
+                ClusterKind::Eks { arn, endpoint } => {
+                    guard.cloud.push(https_authority(&endpoint::resolve(Service::Eks, arn.region(), *endpoint)?.url)?)
+                }
+                ClusterKind::Gke { lookup: Some(_) } => guard.cloud.push(Authority::parse(GKE_API)?),
+                _ => {}
+            },
+            TargetPlan::Cluster(_) => {}
             TargetPlan::Gar | TargetPlan::AccessToken { .. } | TargetPlan::AzureDevOps => {}
         }
         Ok(guard)
@@ -148,13 +150,11 @@ impl Guard {
         let allowed = match outbound.carries {
             Carries::CloudCredential => self.cloud.contains(&host),
             Carries::RegistryPassword => self.registry.contains(&host),
-            Carries::Nothing | Carries::AnonymousTokenRequest => {
+            Carries::Nothing => {
                 if let Some(what) = secret_in(request) {
                     return refuse(format!("a request marked as carrying nothing carries {what}"));
                 }
-                outbound.carries == Carries::AnonymousTokenRequest
-                    || self.cloud.contains(&host)
-                    || self.registry.contains(&host)
+                self.cloud.contains(&host) || self.registry.contains(&host)
             }
             Carries::Metadata => false,
         };
@@ -210,10 +210,15 @@ fn redacted(url: &str) -> &str {
 mod tests {
     use super::*;
     use crate::http::HttpRequest;
-    use crate::session::request::{Identity, Options, SessionRequest, Target};
+    use crate::session::request::{Cluster, Identity, Options, SessionRequest, Target};
+    use crate::target::Provider;
 
     fn plan(target: &str, env: &[(&str, &str)]) -> Plan {
-        let request = SessionRequest {
+        Plan::new(&request(target, env)).unwrap()
+    }
+
+    fn request(target: &str, env: &[(&str, &str)]) -> SessionRequest {
+        SessionRequest {
             target: Target::Registry(target.into()),
             identity: Identity::Controller,
             options: Options {
@@ -221,8 +226,7 @@ mod tests {
                 ..Options::default()
             },
             now: 1_705_320_000,
-        };
-        Plan::new(&request).unwrap()
+        }
     }
 
     fn out(url: &str, carries: Carries) -> Outbound {
@@ -269,7 +273,6 @@ mod tests {
         // A cloud credential never goes out under another label.
         assert!(guard.check(&with_auth("https://myregistry.azurecr.io/x", Carries::RegistryPassword)).is_err());
         assert!(guard.check(&with_auth("https://myregistry.azurecr.io/x", Carries::Nothing)).is_err());
-        assert!(guard.check(&with_auth("https://evil.example/token", Carries::AnonymousTokenRequest)).is_err());
         // This identity uses no metadata endpoint.
         assert!(guard.check(&out("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata)).is_err());
     }
@@ -323,21 +326,52 @@ mod tests {
 
     #[test]
     fn generic_registries_get_no_cloud_credential() {
-        let guard = Guard::for_plan(&plan("myregistry.azurecr.io.evil.example/app", &[])).unwrap();
+        let mut request = request("myregistry.azurecr.io.evil.example/app", &[]);
+        request.options.registry_username = Some("u".into());
+        request.options.registry_password = Some(crate::secret::Secret::new("p"));
+        let guard = Guard::for_plan(&Plan::new(&request).unwrap()).unwrap();
         assert!(guard.cloud.is_empty());
         assert!(
             guard.check(&with_auth("https://myregistry.azurecr.io.evil.example/x", Carries::CloudCredential)).is_err()
         );
         guard.check(&out("https://myregistry.azurecr.io.evil.example/v2/", Carries::Nothing)).unwrap();
-        // An anonymous token request may go to any https realm, carrying nothing.
-        guard.check(&out("https://auth.example.com/token?scope=x", Carries::AnonymousTokenRequest)).unwrap();
-        assert!(guard.check(&out("http://auth.example.com/token", Carries::AnonymousTokenRequest)).is_err());
-        assert!(
-            guard.check(&out("https://auth.example.com/token?access_token=x", Carries::AnonymousTokenRequest)).is_err()
-        );
+        // Nothing goes to a host the plan did not name, not even a request
+        // that carries nothing.
+        assert!(guard.check(&out("https://auth.example.com/token?scope=x", Carries::Nothing)).is_err());
         // The registry password goes to the registry only.
         guard.check(&with_auth("https://myregistry.azurecr.io.evil.example/token", Carries::RegistryPassword)).unwrap();
         assert!(guard.check(&with_auth("https://auth.example.com/token", Carries::RegistryPassword)).is_err());
+    }
+
+    #[test]
+    fn cluster_lookups_go_to_the_clusters_cloud_api_only_when_needed() {
+        let guard = |provider: Provider, id: &str, given: Option<&str>, env: &[(&str, &str)]| {
+            let mut request = request("unused", env);
+            request.target = Target::Cluster(Cluster {
+                provider,
+                resource_id: id.into(),
+                address: given.map(|_| "https://c.example".into()),
+                ca_data: given.map(Into::into),
+            });
+            Guard::for_plan(&Plan::new(&request).unwrap()).unwrap()
+        };
+        let allowed = |g: &Guard, url: &str| g.check(&with_auth(url, Carries::CloudCredential)).is_ok();
+        let aks = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1";
+        let china = guard(Provider::Azure, aks, None, &[("AZURE_AUTHORITY_HOST", "https://login.chinacloudapi.cn/")]);
+        assert!(allowed(&china, "https://management.chinacloudapi.cn/subscriptions"));
+        assert!(!allowed(&china, "https://management.azure.com/subscriptions"));
+        let eks = "arn:aws:eks:us-east-1:123456789012:cluster/c";
+        let keys = [("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")];
+        let fips = guard(Provider::Aws, eks, None, &[keys[0], keys[1], ("AWS_USE_FIPS_ENDPOINT", "true")]);
+        assert!(allowed(&fips, "https://fips.eks.us-east-1.amazonaws.com/clusters/c"));
+        assert!(!allowed(&fips, "https://eks.us-east-1.amazonaws.com/clusters/c"));
+        let gke = guard(Provider::Gcp, "projects/my-project/locations/l1/clusters/c", None, &[]);
+        assert!(allowed(&gke, "https://container.googleapis.com/v1/projects"));
+        // Address and CA given: no lookup, so no cloud API host.
+        let pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(!allowed(&guard(Provider::Aws, eks, Some(pem), &keys), "https://eks.us-east-1.amazonaws.com/x"));
+        assert!(!allowed(&guard(Provider::Gcp, "", Some(pem), &[]), "https://container.googleapis.com/v1/x"));
+        assert!(!allowed(&guard(Provider::Azure, "", Some(pem), &[]), "https://management.azure.com/x"));
     }
 
     #[test]

@@ -7,13 +7,15 @@
 //! before the first request so that every later step (and the routing guard)
 //! works from the same validated values.
 
-use crate::aws::endpoint::EndpointOptions;
+use crate::aws::endpoint::{self, EndpointOptions, Service};
+use crate::aws::sts;
 use crate::azure::cloud::{AzureCloud, authority_host};
 use crate::azure::entra;
 use crate::azure::imds::ManagedIdentity;
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::host::Authority;
+use crate::http::HttpRequest;
 use crate::secret::Secret;
 
 use super::outcome::IdentityTokenRequest;
@@ -241,6 +243,17 @@ pub enum StsEndpoint {
     Explicit(String),
 }
 
+impl StsEndpoint {
+    /// The options the STS request is built with: an explicit endpoint
+    /// replaces the resolved address afterwards, so it resolves plainly.
+    fn request_options(&self) -> EndpointOptions {
+        match self {
+            StsEndpoint::Resolved(options) => *options,
+            StsEndpoint::Explicit(_) => EndpointOptions::default(),
+        }
+    }
+}
+
 /// An AWS identity plan and where its STS calls go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AwsPlan {
@@ -276,13 +289,44 @@ impl AwsPlan {
             (None, None) if object.is_some() => return Err(Error::invalid(ERR_NO_OBJECT_REGION)),
             (None, None) => return Err(Error::invalid(ERR_NO_CONTROLLER_REGION)),
         };
-        if let Some((sa, role_arn)) = object {
-            let session_name = format!("{}.{}.{region}.fluxcd.io", sa.name, sa.namespace);
-            let identity = AwsIdentity::WebIdentity { role_arn, session_name, token: TokenSource::of(sa) };
-            return Ok(AwsPlan { identity, region, sts });
+        let identity = match object {
+            Some((sa, role_arn)) => {
+                let session_name = format!("{}.{}.{region}.fluxcd.io", sa.name, sa.namespace);
+                AwsIdentity::WebIdentity { role_arn, session_name, token: TokenSource::of(sa) }
+            }
+            None => controller_aws_identity(options, now)?,
+        };
+        if let AwsIdentity::WebIdentity { role_arn, session_name, .. } = &identity {
+            // STS's own checks (IAM role ARN, session name of 2 to 64
+            // characters, a region with an STS endpoint), now rather than
+            // after the host fetched a token.
+            sts::check_role_arn(role_arn)?;
+            sts::check_session_name(session_name)?;
+            endpoint::resolve(Service::Sts, &region, sts.request_options())?;
         }
-        let identity = controller_aws_identity(options, now)?;
         Ok(AwsPlan { identity, region, sts })
+    }
+
+    /// The AssumeRoleWithWebIdentity request with `token`, to the configured
+    /// STS endpoint when there is one (the request is unsigned: the token is
+    /// the credential, so only its address changes).
+    pub fn sts_request(&self, token: &Secret) -> Result<HttpRequest> {
+        let AwsIdentity::WebIdentity { role_arn, session_name, .. } = &self.identity else {
+            return Err(Error::invalid("this AWS identity makes no STS web identity request"));
+        };
+        let mut request = sts::web_identity_request(&sts::WebIdentityParams {
+            region: &self.region,
+            role_arn,
+            role_session_name: session_name,
+            web_identity_token: token,
+            duration_seconds: None,
+            policy_arns: &[],
+            endpoint: self.sts.request_options(),
+        })?;
+        if let StsEndpoint::Explicit(base) = &self.sts {
+            request.url = rebase(&request.url, base)?;
+        }
+        Ok(request)
     }
 
     /// The identity part of the cache key, when the identity is not the
@@ -290,7 +334,10 @@ impl AwsPlan {
     pub fn describe(&self) -> Option<String> {
         match &self.identity {
             AwsIdentity::StaticKeys(c) => Some(format!("accessKeyID={}", c.access_key_id)),
-            AwsIdentity::WebIdentity { role_arn, session_name, .. } => Some(format!("{role_arn}@{session_name}")),
+            // The role alone, as Flux keys it: the session name does not change
+            // what the credentials can do, and the SDK's default one carries
+            // the time, which would make every key new.
+            AwsIdentity::WebIdentity { role_arn, .. } => Some(role_arn.clone()),
             AwsIdentity::InstanceMetadata => None,
         }
     }
@@ -302,6 +349,16 @@ impl AwsPlan {
             _ => String::new(),
         }
     }
+}
+
+/// `url` with its scheme and authority replaced by `base` (`https://host`).
+fn rebase(url: &str, base: &str) -> Result<String> {
+    let rest = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| Error::invalid("the STS request has no absolute URL"))?;
+    let path = rest.find('/').and_then(|i| rest.get(i..)).unwrap_or("/");
+    Ok(format!("{base}{path}"))
 }
 
 fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
@@ -336,6 +393,16 @@ fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
         }
         (Some(_), None) => Err(Error::invalid("AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not")),
         (None, Some(_)) => Err(Error::invalid("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")),
+        // The SDK chain would use container credentials (EKS Pod Identity,
+        // ECS) before the instance: refuse rather than silently differ.
+        (None, None)
+            if options.env("AWS_CONTAINER_CREDENTIALS_FULL_URI")?.is_some()
+                || options.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")?.is_some() =>
+        {
+            Err(Error::unsupported(
+                "AWS container credentials (EKS Pod Identity, ECS: AWS_CONTAINER_CREDENTIALS_*_URI) are not supported",
+            ))
+        }
         (None, None) => Ok(AwsIdentity::InstanceMetadata),
     }
 }
@@ -425,6 +492,13 @@ impl GcpIdentity {
     /// else the service account's workload identity.
     pub fn plan(identity: &Identity, options: &Options) -> Result<Self> {
         let object = object_level(identity, options, |sa| Ok((gcp_audience(sa)?, gcp_service_account(sa)?)))?;
+        if object.is_none() && options.env("GOOGLE_APPLICATION_CREDENTIALS")?.is_some() {
+            // Application default credentials would read that file before
+            // asking the metadata server: refuse rather than silently differ.
+            return Err(Error::unsupported(
+                "GOOGLE_APPLICATION_CREDENTIALS (a credentials file) is not supported; the metadata server is used at controller level",
+            ));
+        }
         Ok(match object {
             Some((sa, (audience, impersonate))) => {
                 GcpIdentity::WorkloadIdentity { audience, impersonate, token: TokenSource::of(sa) }
@@ -533,7 +607,7 @@ mod tests {
         assert_eq!(plan.provider_identity(), "arn:aws:iam::123456789012:role/puller");
         assert!(
             AwsPlan::plan(
-                &sa(&[(ROLE_ARN_KEY, "arn:aws-us-gov:iam::1:role/a/b")]),
+                &sa(&[(ROLE_ARN_KEY, "arn:aws-us-gov:iam::123456789012:role/a/b")]),
                 &env(&[]),
                 Some("us-gov-west-1"),
                 0
@@ -566,7 +640,7 @@ mod tests {
         let keys = env(&[
             ("AWS_ACCESS_KEY_ID", "AKID"),
             ("AWS_SECRET_ACCESS_KEY", "s"),
-            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
         ]);
         let plan = AwsPlan::plan(&Identity::Controller, &keys, Some("us-east-1"), 0).unwrap();
         assert!(
@@ -574,7 +648,7 @@ mod tests {
         );
 
         let wi = env(&[
-            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
             ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
             ("AWS_REGION", "eu-west-1"),
         ]);
@@ -583,11 +657,15 @@ mod tests {
         assert_eq!(
             plan.identity,
             AwsIdentity::WebIdentity {
-                role_arn: "arn:aws:iam::1:role/r".into(),
+                role_arn: "arn:aws:iam::123456789012:role/r".into(),
                 session_name: "aws-go-sdk-1700000000000000000".into(),
                 token: TokenSource::File("/var/run/token".into()),
             }
         );
+        // The cache identity does not move with the clock.
+        let later = AwsPlan::plan(&Identity::Controller, &wi, None, 1_700_000_002).unwrap();
+        assert_eq!(plan.describe(), later.describe());
+        assert_eq!(plan.describe().as_deref(), Some("arn:aws:iam::123456789012:role/r"));
         let imds = AwsPlan::plan(&Identity::Controller, &env(&[]), Some("us-east-1"), 0).unwrap();
         assert_eq!(imds.identity, AwsIdentity::InstanceMetadata);
         assert_eq!(imds.describe(), None);
@@ -601,12 +679,68 @@ mod tests {
         assert!(
             AwsPlan::plan(
                 &Identity::Controller,
-                &env(&[("AWS_ROLE_ARN", "arn:aws:iam::1:role/r")]),
+                &env(&[("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r")]),
                 Some("us-east-1"),
                 0
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn rebase_keeps_path_and_query() {
+        assert_eq!(
+            rebase("https://sts.us-east-1.amazonaws.com/", "https://sts.amazonaws.com").unwrap(),
+            "https://sts.amazonaws.com/"
+        );
+        assert_eq!(
+            rebase("https://h/a?b=c", "https://x.sts.amazonaws.com").unwrap(),
+            "https://x.sts.amazonaws.com/a?b=c"
+        );
+        assert_eq!(rebase("https://h", "https://x").unwrap(), "https://x/");
+        assert!(rebase("nourl", "https://x").is_err());
+    }
+
+    #[test]
+    fn sts_parameters_are_checked_at_plan_time() {
+        // A session name over STS's 64 characters fails before any token is fetched.
+        let long = Identity::ServiceAccount(ServiceAccount {
+            namespace: "a-rather-long-namespace-name".into(),
+            name: "and-a-rather-long-service-account-name".into(),
+            annotations: vec![(ROLE_ARN_KEY.into(), "arn:aws:iam::123456789012:role/r".into())],
+        });
+        assert_eq!(AwsPlan::plan(&long, &env(&[]), Some("us-east-1"), 0).unwrap_err().kind(), "invalid-input");
+        let bad_name = env(&[
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/f"),
+            ("AWS_ROLE_SESSION_NAME", "a b"),
+        ]);
+        assert!(AwsPlan::plan(&Identity::Controller, &bad_name, Some("us-east-1"), 0).is_err());
+        // Flux's pattern takes a 1-digit account; STS wants 12 digits.
+        let short_account = sa(&[(ROLE_ARN_KEY, "arn:aws:iam::1:role/r")]);
+        let err = AwsPlan::plan(&short_account, &env(&[]), Some("us-east-1"), 0).unwrap_err();
+        assert_eq!(err, Error::invalid("\"arn:aws:iam::1:role/r\" is not an IAM role ARN"));
+        // A region without an STS endpoint fails too, also with an explicit endpoint.
+        let id = sa(&[(ROLE_ARN_KEY, "arn:aws:iam::123456789012:role/r")]);
+        let mut explicit = env(&[]);
+        explicit.sts_endpoint = Some("https://sts.amazonaws.com".into());
+        for options in [env(&[]), explicit] {
+            assert!(AwsPlan::plan(&id, &options, Some("not-a-region"), 0).is_err());
+            assert!(AwsPlan::plan(&id, &options, Some("us-east-1"), 0).is_ok());
+        }
+    }
+
+    #[test]
+    fn sdk_sources_cloudauth_does_not_read_are_refused() {
+        let pod_identity = env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials")]);
+        assert_eq!(
+            AwsPlan::plan(&Identity::Controller, &pod_identity, Some("us-east-1"), 0).unwrap_err().kind(),
+            "unsupported"
+        );
+        let adc = env(&[("GOOGLE_APPLICATION_CREDENTIALS", "/var/run/gcp/creds.json")]);
+        assert_eq!(GcpIdentity::plan(&Identity::Controller, &adc).unwrap_err().kind(), "unsupported");
+        // Object-level identities do not read them.
+        assert!(GcpIdentity::plan(&sa(&[]), &adc).is_ok());
     }
 
     #[test]

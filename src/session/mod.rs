@@ -27,9 +27,10 @@
 //!
 //! One module per concept: [`request`] (the request types and their shape
 //! checks), [`identity`] (annotations and environment to an identity plan),
-//! [`plan`] (the decided target and identity), [`flow`] (one state machine
-//! per provider), [`guard`] (routing safety), [`cache`] (the credential cache
-//! and its keys), [`git`] (which Git URLs get credentials).
+//! [`plan`] (the decided target and identity), [`cluster`] (the decided
+//! cluster target, over `crate::cluster`), [`flow`] (one state machine per
+//! provider), [`guard`] (routing safety), [`cache`] (the credential cache and
+//! its keys), [`git`] (which Git URLs get credentials).
 
 pub mod cache;
 pub mod cluster;

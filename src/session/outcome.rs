@@ -1,5 +1,6 @@
 //! What a session asks of the host, and what it finally produces.
 
+pub use crate::cluster::RestConfig;
 use crate::credentials::{AccessToken, AwsCredentials, RegistryCredentials};
 use crate::error::Error;
 use crate::http::HttpRequest;
@@ -25,17 +26,6 @@ pub struct GitCredentials {
     pub username: String,
     pub password: Secret,
     /// The same token, for hosts that send `Authorization: Bearer`.
-    pub bearer_token: Secret,
-    pub expires_at: i64,
-}
-
-/// How to reach a Kubernetes cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RestConfig {
-    /// The API server address.
-    pub host: String,
-    /// CA bundle (PEM), if any.
-    pub ca_data: Option<String>,
     pub bearer_token: Secret,
     pub expires_at: i64,
 }

@@ -8,7 +8,7 @@ use crate::host::Authority;
 use crate::secret::Secret;
 use crate::target::{self, AwsRegistry, Provider};
 
-use super::cluster::{self, ClusterPlan};
+use super::cluster::{self, ClusterKind, ClusterPlan};
 use super::git;
 use super::identity::{AwsPlan, AzureIdentity, GcpIdentity, TokenSource, generic_token_source};
 use super::request::{Identity, SessionRequest, Target};
@@ -22,7 +22,7 @@ pub enum TargetPlan {
     Ecr(AwsRegistry),
     /// Artifact Registry or Container Registry: the Google token itself.
     Gar,
-    /// Any other registry: Docker token authentication.
+    /// Any other registry: the host's credentials, validated.
     GenericRegistry(GenericRegistry),
     /// A plain provider token.
     AccessToken { scopes: Vec<String> },
@@ -32,7 +32,7 @@ pub enum TargetPlan {
     Cluster(ClusterPlan),
 }
 
-/// A generic registry and what may be sent to it.
+/// A generic registry, the host's credentials for it, and where they may go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GenericRegistry {
     /// The registry as the reference names it (`docker.io` for Docker Hub).
@@ -41,8 +41,9 @@ pub struct GenericRegistry {
     pub api: Authority,
     /// The repository to ask a `pull` token for, if the reference named one.
     pub repository: Option<String>,
-    /// Basic credentials for the token server.
-    pub basic: Option<(String, Secret)>,
+    /// The host's credentials for the registry: validated, then the outcome.
+    pub username: String,
+    pub password: Secret,
     /// Hosts that may receive the basic credentials as a token realm.
     pub trusted_realms: Vec<Authority>,
 }
@@ -184,9 +185,11 @@ impl Plan {
             TargetPlan::Acr { scope, .. } => vec![scope.clone()],
             TargetPlan::AccessToken { scopes } => scopes.clone(),
             TargetPlan::AzureDevOps => vec![cloud::DEVOPS_SCOPE.to_owned()],
-            TargetPlan::Cluster(ClusterPlan::Aks { .. }) => vec![cloud::AKS_SCOPE.to_owned()],
-            TargetPlan::Cluster(ClusterPlan::Generic { address, .. }) => vec![address.clone()],
-            TargetPlan::Cluster(_) => Vec::new(),
+            TargetPlan::Cluster(cluster) => match cluster.kind {
+                ClusterKind::Aks { .. } => vec![cloud::AKS_SCOPE.to_owned()],
+                ClusterKind::Generic => cluster.address.iter().cloned().collect(),
+                ClusterKind::Eks { .. } | ClusterKind::Gke { .. } => Vec::new(),
+            },
             TargetPlan::Ecr(_) | TargetPlan::Gar | TargetPlan::GenericRegistry(_) => Vec::new(),
         }
     }
@@ -209,15 +212,15 @@ impl GenericRegistry {
             registry.clone()
         };
         let options = &request.options;
-        let basic = match (&options.registry_username, &options.registry_password) {
-            (Some(user), Some(password)) => Some((user.clone(), password.clone())),
-            _ => None,
+        let (Some(username), Some(password)) = (&options.registry_username, &options.registry_password) else {
+            return Err(Error::unsupported(format!("no credentials configured for generic registry {registry}")));
         };
         Ok(GenericRegistry {
             registry,
             api,
             repository: parsed.repository,
-            basic,
+            username: username.clone(),
+            password: password.clone(),
             trusted_realms: options.trusted_realm_hosts()?,
         })
     }

@@ -5,6 +5,8 @@
 //! cloud and identity a request means is decided by [`super::identity`] and
 //! [`super::flow`].
 
+use std::fmt;
+
 use crate::azure::cloud::AzureEnvironment;
 use crate::error::{Error, Result};
 use crate::host::Authority;
@@ -77,8 +79,10 @@ pub enum Target {
     AccessToken { provider: Provider, scopes: Vec<String> },
 }
 
-/// Settings that change how a flow runs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Settings that change how a flow runs. Its `Debug` shows the names of
+/// the environment variables, not their values: secrets are among them
+/// (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Options {
     /// The environment variables the host exposes to the flow.
     pub environment: Vec<(String, String)>,
@@ -96,6 +100,22 @@ pub struct Options {
     pub trusted_realm_hosts: Vec<String>,
     /// Neither use nor fill the credential cache.
     pub skip_cache: bool,
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.environment.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Options")
+            .field("environment (values hidden)", &names)
+            .field("azure_environment", &self.azure_environment)
+            .field("sts_endpoint", &self.sts_endpoint)
+            .field("object_level_workload_identity", &self.object_level_workload_identity)
+            .field("registry_username", &self.registry_username)
+            .field("registry_password", &self.registry_password)
+            .field("trusted_realm_hosts", &self.trusted_realm_hosts)
+            .field("skip_cache", &self.skip_cache)
+            .finish()
+    }
 }
 
 /// A request for credentials.
@@ -194,6 +214,20 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_environment_names_not_values() {
+        let options = Options {
+            environment: vec![("AWS_SECRET_ACCESS_KEY".into(), "topsecret-key".into())],
+            registry_username: Some("robot".into()),
+            registry_password: Some(Secret::new("topsecret-password")),
+            ..Options::default()
+        };
+        for dbg in [format!("{options:?}"), format!("{options:#?}")] {
+            assert!(dbg.contains("AWS_SECRET_ACCESS_KEY") && dbg.contains("robot"), "{dbg}");
+            assert!(!dbg.contains("topsecret"), "{dbg}");
+        }
+    }
 
     fn request() -> SessionRequest {
         SessionRequest {

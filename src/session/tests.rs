@@ -134,3 +134,38 @@ fn debug_shows_no_secrets() {
     let dbg = format!("{s:?}");
     assert!(!dbg.contains("topsecret"), "{dbg}");
 }
+
+/// Flux starts an EKS REST config's 15 minutes when it starts building it:
+/// at the first cluster step (here `DescribeCluster`, after the credentials),
+/// not when the session began nor when it finished.
+#[test]
+fn eks_rest_config_lives_15_minutes_from_the_first_cluster_step() {
+    let arn = "arn:aws:eks:us-west-2:123456789012:cluster/my-cluster";
+    let cluster =
+        Target::Cluster(Cluster { provider: Provider::Aws, resource_id: arn.into(), address: None, ca_data: None });
+    let role = ("eks.amazonaws.com/role-arn".into(), "arn:aws:iam::123456789012:role/r".into());
+    let identity = Identity::ServiceAccount(ServiceAccount {
+        namespace: "apps".into(),
+        name: "eks".into(),
+        annotations: vec![role],
+    });
+    let mut s = Session::start(request(cluster, identity, true)).unwrap();
+    assert!(matches!(s.next(), Step::FetchIdentityToken(_)));
+    s.receive_identity_token(jwt(NOW + 3600), NOW + 1).unwrap();
+    let Step::SendHttp(sts) = s.next() else { panic!("{:?}", s.next()) };
+    assert_eq!(sts.url, "https://sts.us-west-2.amazonaws.com/");
+    let credentials = "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey><SessionToken>session</SessionToken><Expiration>2100-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>";
+    s.receive_http(imds(200, credentials), NOW + 10).unwrap();
+    let Step::SendHttp(describe) = s.next() else { panic!("{:?}", s.next()) };
+    assert_eq!(describe.url, "https://eks.us-west-2.amazonaws.com/clusters/my-cluster");
+    let body = format!(
+        r#"{{"cluster":{{"endpoint":"https://ABC.gr7.us-west-2.eks.amazonaws.com","certificateAuthority":{{"data":"{}"}}}}}}"#,
+        crate::cluster::tests::TEST_PEM_BASE64
+    );
+    s.receive_http(imds(200, &body), NOW + 20).unwrap();
+    let Step::Done(Credentials::RestConfig(config)) = s.next() else { panic!("{:?}", s.next()) };
+    assert_eq!(config.host, "https://ABC.gr7.us-west-2.eks.amazonaws.com");
+    assert_eq!(config.ca_data.as_deref(), Some(crate::cluster::tests::TEST_PEM));
+    assert!(config.bearer_token.expose().starts_with("k8s-aws-v1."));
+    assert_eq!(config.expires_at, NOW + 10 + 900);
+}

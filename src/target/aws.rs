@@ -29,11 +29,7 @@ struct HostForm {
 
 const FORMS: &[HostForm] = &[
     // `<account>.dkr.ecr[-fips].<region>.<partition DNS suffix>`
-    HostForm {
-        plain: "dkr.ecr",
-        fips: "dkr.ecr-fips",
-        suffix: |p| Some(p.dns_suffix),
-    },
+    HostForm { plain: "dkr.ecr", fips: "dkr.ecr-fips", suffix: |p| Some(p.dns_suffix) },
     // `<account>.dkr-ecr[-fips].<region>.on.aws`: ECR's dual-stack hosts, in
     // the partitions whose dual-stack API suffix is `api.aws` (commercial and
     // GovCloud).
@@ -94,127 +90,31 @@ mod tests {
         registry(&Authority::parse(host).unwrap())
     }
 
-    fn private(
-        account: &str,
-        region: &str,
-        partition: &'static str,
-        fips: bool,
-    ) -> Option<AwsRegistry> {
-        Some(AwsRegistry {
-            account_id: Some(account.into()),
-            region: region.into(),
-            partition,
-            fips,
-            public: false,
-        })
+    fn private(account: &str, region: &str, partition: &'static str, fips: bool) -> Option<AwsRegistry> {
+        Some(AwsRegistry { account_id: Some(account.into()), region: region.into(), partition, fips, public: false })
     }
 
     #[test]
     fn every_partition() {
         let a = "123456789012";
         for (host, region, partition, fips) in [
-            (
-                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
-                "us-east-1",
-                "aws",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com",
-                "us-east-1",
-                "aws",
-                true,
-            ),
-            (
-                "123456789012.dkr.ecr.il-central-1.amazonaws.com",
-                "il-central-1",
-                "aws",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com",
-                "us-gov-west-1",
-                "aws-us-gov",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com",
-                "us-gov-east-1",
-                "aws-us-gov",
-                true,
-            ),
-            (
-                "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
-                "cn-north-1",
-                "aws-cn",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn",
-                "cn-northwest-1",
-                "aws-cn",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu",
-                "eusc-de-east-1",
-                "aws-eusc",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov",
-                "us-iso-east-1",
-                "aws-iso",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr-fips.us-iso-east-1.c2s.ic.gov",
-                "us-iso-east-1",
-                "aws-iso",
-                true,
-            ),
-            (
-                "123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov",
-                "us-isob-east-1",
-                "aws-iso-b",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk",
-                "eu-isoe-west-1",
-                "aws-iso-e",
-                false,
-            ),
-            (
-                "123456789012.dkr.ecr.us-isof-south-1.csp.hci.ic.gov",
-                "us-isof-south-1",
-                "aws-iso-f",
-                false,
-            ),
-            (
-                "123456789012.dkr-ecr.us-east-1.on.aws",
-                "us-east-1",
-                "aws",
-                false,
-            ),
-            (
-                "123456789012.dkr-ecr-fips.us-west-2.on.aws",
-                "us-west-2",
-                "aws",
-                true,
-            ),
-            (
-                "123456789012.dkr-ecr.us-gov-west-1.on.aws",
-                "us-gov-west-1",
-                "aws-us-gov",
-                false,
-            ),
-            (
-                "123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM:443",
-                "us-east-1",
-                "aws",
-                false,
-            ),
+            ("123456789012.dkr.ecr.us-east-1.amazonaws.com", "us-east-1", "aws", false),
+            ("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", "us-east-1", "aws", true),
+            ("123456789012.dkr.ecr.il-central-1.amazonaws.com", "il-central-1", "aws", false),
+            ("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", "us-gov-west-1", "aws-us-gov", false),
+            ("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com", "us-gov-east-1", "aws-us-gov", true),
+            ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "cn-north-1", "aws-cn", false),
+            ("123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1", "aws-cn", false),
+            ("123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1", "aws-eusc", false),
+            ("123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov", "us-iso-east-1", "aws-iso", false),
+            ("123456789012.dkr.ecr-fips.us-iso-east-1.c2s.ic.gov", "us-iso-east-1", "aws-iso", true),
+            ("123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1", "aws-iso-b", false),
+            ("123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk", "eu-isoe-west-1", "aws-iso-e", false),
+            ("123456789012.dkr.ecr.us-isof-south-1.csp.hci.ic.gov", "us-isof-south-1", "aws-iso-f", false),
+            ("123456789012.dkr-ecr.us-east-1.on.aws", "us-east-1", "aws", false),
+            ("123456789012.dkr-ecr-fips.us-west-2.on.aws", "us-west-2", "aws", true),
+            ("123456789012.dkr-ecr.us-gov-west-1.on.aws", "us-gov-west-1", "aws-us-gov", false),
+            ("123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM:443", "us-east-1", "aws", false),
         ] {
             assert_eq!(ecr(host), private(a, region, partition, fips), "{host}");
         }
@@ -224,13 +124,7 @@ mod tests {
     fn public() {
         let p = ecr("public.ecr.aws").unwrap();
         assert_eq!(
-            (
-                p.account_id,
-                p.region.as_str(),
-                p.partition,
-                p.fips,
-                p.public
-            ),
+            (p.account_id, p.region.as_str(), p.partition, p.fips, p.public),
             (None, "us-east-1", "aws", false, true)
         );
     }

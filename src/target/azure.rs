@@ -13,11 +13,8 @@ use crate::host::{Authority, check_dns_name};
 
 /// The registry DNS suffixes of the known clouds (azcontainerregistry and
 /// the Azure SDKs' cloud configurations).
-const CLOUD_SUFFIXES: &[(&str, AzureCloud)] = &[
-    ("azurecr.io", AzureCloud::Public),
-    ("azurecr.cn", AzureCloud::China),
-    ("azurecr.us", AzureCloud::UsGovernment),
-];
+const CLOUD_SUFFIXES: &[(&str, AzureCloud)] =
+    &[("azurecr.io", AzureCloud::Public), ("azurecr.cn", AzureCloud::China), ("azurecr.us", AzureCloud::UsGovernment)];
 
 /// A custom cloud whose environment file has been checked.
 pub(super) struct CustomCloud {
@@ -39,9 +36,7 @@ impl CustomCloud {
             None | Some("") => None,
             Some(raw) => Some(registry_suffix(raw)?),
         };
-        Ok(CustomCloud {
-            registry_suffix: suffix,
-        })
+        Ok(CustomCloud { registry_suffix: suffix })
     }
 }
 
@@ -63,10 +58,7 @@ pub(super) fn cloud_of(host: &Authority, custom: Option<&CustomCloud>) -> Option
     if custom_suffix.is_some_and(|s| host.is_under(s)) {
         return Some(AzureCloud::Custom);
     }
-    CLOUD_SUFFIXES
-        .iter()
-        .find(|(suffix, _)| host.is_under(suffix))
-        .map(|&(_, cloud)| cloud)
+    CLOUD_SUFFIXES.iter().find(|(suffix, _)| host.is_under(suffix)).map(|&(_, cloud)| cloud)
 }
 
 #[cfg(test)]
@@ -88,19 +80,10 @@ mod tests {
     #[test]
     fn known_clouds() {
         assert_eq!(cloud("myreg.azurecr.io", None), Some(AzureCloud::Public));
-        assert_eq!(
-            cloud("myreg.azurecr.io:443", None),
-            Some(AzureCloud::Public)
-        );
-        assert_eq!(
-            cloud("myreg.westeurope.data.azurecr.io", None),
-            Some(AzureCloud::Public)
-        );
+        assert_eq!(cloud("myreg.azurecr.io:443", None), Some(AzureCloud::Public));
+        assert_eq!(cloud("myreg.westeurope.data.azurecr.io", None), Some(AzureCloud::Public));
         assert_eq!(cloud("myreg.azurecr.cn", None), Some(AzureCloud::China));
-        assert_eq!(
-            cloud("myreg.azurecr.us", None),
-            Some(AzureCloud::UsGovernment)
-        );
+        assert_eq!(cloud("myreg.azurecr.us", None), Some(AzureCloud::UsGovernment));
         for other in [
             "azurecr.io",
             "azurecr.cn",
@@ -118,39 +101,21 @@ mod tests {
     #[test]
     fn custom_cloud() {
         let custom = CustomCloud::new(&env(Some("azurecr.contoso.example"))).unwrap();
-        assert_eq!(
-            cloud("myreg.azurecr.contoso.example", Some(&custom)),
-            Some(AzureCloud::Custom)
-        );
-        assert_eq!(
-            cloud("MyReg.AzureCR.Contoso.Example", Some(&custom)),
-            Some(AzureCloud::Custom)
-        );
+        assert_eq!(cloud("myreg.azurecr.contoso.example", Some(&custom)), Some(AzureCloud::Custom));
+        assert_eq!(cloud("MyReg.AzureCR.Contoso.Example", Some(&custom)), Some(AzureCloud::Custom));
         assert_eq!(cloud("azurecr.contoso.example", Some(&custom)), None);
-        assert_eq!(
-            cloud("myreg.azurecr.contoso.example.evil", Some(&custom)),
-            None
-        );
+        assert_eq!(cloud("myreg.azurecr.contoso.example.evil", Some(&custom)), None);
         assert_eq!(cloud("myreg.xazurecr.contoso.example", Some(&custom)), None);
         // The public clouds stay what they are.
-        assert_eq!(
-            cloud("myreg.azurecr.io", Some(&custom)),
-            Some(AzureCloud::Public)
-        );
+        assert_eq!(cloud("myreg.azurecr.io", Some(&custom)), Some(AzureCloud::Public));
 
         let dotted = CustomCloud::new(&env(Some(".AzureCR.Contoso.Example"))).unwrap();
-        assert_eq!(
-            cloud("myreg.azurecr.contoso.example", Some(&dotted)),
-            Some(AzureCloud::Custom)
-        );
+        assert_eq!(cloud("myreg.azurecr.contoso.example", Some(&dotted)), Some(AzureCloud::Custom));
 
         for none in [None, Some("")] {
             let no_acr = CustomCloud::new(&env(none)).unwrap();
             assert_eq!(cloud("myreg.azurecr.contoso.example", Some(&no_acr)), None);
-            assert_eq!(
-                cloud("myreg.azurecr.io", Some(&no_acr)),
-                Some(AzureCloud::Public)
-            );
+            assert_eq!(cloud("myreg.azurecr.io", Some(&no_acr)), Some(AzureCloud::Public));
         }
     }
 
@@ -165,11 +130,7 @@ mod tests {
             "*.azurecr.example",
             "..azurecr.example",
         ] {
-            assert_eq!(
-                CustomCloud::new(&env(Some(suffix))).err().map(|e| e.kind()),
-                Some("invalid-input"),
-                "{suffix}"
-            );
+            assert_eq!(CustomCloud::new(&env(Some(suffix))).err().map(|e| e.kind()), Some("invalid-input"), "{suffix}");
         }
         let mut incomplete = env(Some("azurecr.contoso.example"));
         incomplete.resource_manager_endpoint = None;

@@ -11,9 +11,7 @@ const ARTIFACT_REGISTRY_LABEL_SUFFIX: &str = "-docker";
 
 /// Whether the host is a Google registry.
 pub(super) fn is_registry(host: &Authority) -> bool {
-    host.host() == CONTAINER_REGISTRY
-        || host.is_under(CONTAINER_REGISTRY)
-        || is_artifact_registry(host.host())
+    host.host() == CONTAINER_REGISTRY || host.is_under(CONTAINER_REGISTRY) || is_artifact_registry(host.host())
 }
 
 /// `<location>-docker.pkg.dev`, e.g. `europe-docker.pkg.dev`, `us-central1-docker.pkg.dev`.

@@ -71,26 +71,16 @@ pub struct RegistryTarget {
 /// `oci://` / `https://` URL. `custom_cloud`, when given, must be a valid
 /// Azure environment file (see [`crate::azure::cloud::check_environment`]);
 /// hosts under its `containerRegistryDNSSuffix` are of cloud `AzureCustom`.
-pub fn resolve_registry(
-    reference: &str,
-    custom_cloud: Option<&AzureEnvironment>,
-) -> Result<RegistryTarget> {
+pub fn resolve_registry(reference: &str, custom_cloud: Option<&AzureEnvironment>) -> Result<RegistryTarget> {
     let parsed = parse_reference(reference)?;
     resolve_authority(&parsed.registry, custom_cloud)
 }
 
 /// Resolves an already parsed registry host.
-pub fn resolve_authority(
-    registry: &Authority,
-    custom_cloud: Option<&AzureEnvironment>,
-) -> Result<RegistryTarget> {
+pub fn resolve_authority(registry: &Authority, custom_cloud: Option<&AzureEnvironment>) -> Result<RegistryTarget> {
     let custom = custom_cloud.map(azure::CustomCloud::new).transpose()?;
-    let target = |provider, azure_cloud, aws| RegistryTarget {
-        provider,
-        registry: registry.to_string(),
-        azure_cloud,
-        aws,
-    };
+    let target =
+        |provider, azure_cloud, aws| RegistryTarget { provider, registry: registry.to_string(), azure_cloud, aws };
     if let Some(cloud) = azure::cloud_of(registry, custom.as_ref()) {
         return Ok(target(Provider::Azure, Some(cloud), None));
     }
@@ -108,25 +98,16 @@ pub fn resolve_authority(
 /// custom cloud (its environment file defines no ACR audience), the Google
 /// scopes for GCP, none for AWS (ECR is signed with SigV4, not a bearer
 /// token). A generic registry has no cloud token: `unsupported`.
-pub fn registry_scopes(
-    reference: &str,
-    custom_cloud: Option<&AzureEnvironment>,
-) -> Result<Vec<String>> {
+pub fn registry_scopes(reference: &str, custom_cloud: Option<&AzureEnvironment>) -> Result<Vec<String>> {
     let target = resolve_registry(reference, custom_cloud)?;
     match (target.provider, target.azure_cloud) {
-        (Provider::Azure, Some(AzureCloud::Custom)) => {
-            Ok(vec![arm_scope(AzureCloud::Custom, custom_cloud)?])
-        }
+        (Provider::Azure, Some(AzureCloud::Custom)) => Ok(vec![arm_scope(AzureCloud::Custom, custom_cloud)?]),
         (Provider::Azure, _) => Ok(vec![ACR_SCOPE.to_owned()]),
-        (Provider::Gcp, _) => Ok(crate::gcp::DEFAULT_SCOPES
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()),
+        (Provider::Gcp, _) => Ok(crate::gcp::DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect()),
         (Provider::Aws, _) => Ok(Vec::new()),
-        (Provider::Generic, _) => Err(Error::unsupported(format!(
-            "{} is not a cloud registry; it takes no cloud token",
-            target.registry
-        ))),
+        (Provider::Generic, _) => {
+            Err(Error::unsupported(format!("{} is not a cloud registry; it takes no cloud token", target.registry)))
+        }
     }
 }
 
@@ -137,12 +118,10 @@ pub fn service_account_audience(provider: Provider) -> Result<&'static str> {
     match provider {
         Provider::Azure => Ok("api://AzureADTokenExchange"),
         Provider::Aws => Ok("sts.amazonaws.com"),
-        Provider::Gcp => Err(Error::unsupported(
-            "the GCP audience is the workload identity pool or provider, not a fixed value",
-        )),
-        Provider::Generic => Err(Error::unsupported(
-            "a generic registry exchanges no service-account token",
-        )),
+        Provider::Gcp => {
+            Err(Error::unsupported("the GCP audience is the workload identity pool or provider, not a fixed value"))
+        }
+        Provider::Generic => Err(Error::unsupported("a generic registry exchanges no service-account token")),
     }
 }
 

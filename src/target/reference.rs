@@ -72,26 +72,16 @@ pub fn parse_reference(input: &str) -> Result<Reference> {
     };
     let registry = normalize_registry(registry)?;
     let Some(remote) = remote else {
-        return Ok(Reference {
-            registry,
-            repository: None,
-            tag: None,
-            digest: None,
-        });
+        return Ok(Reference { registry, repository: None, tag: None, digest: None });
     };
     let Remote { path, tag, digest } = parse_remote(remote)?;
     let written_name_len = domain.map_or(0, |d| d.len() + 1).saturating_add(path.len());
     if written_name_len > NAME_MAX {
-        return Err(Error::invalid(format!(
-            "the repository name is longer than {NAME_MAX} characters"
-        )));
+        return Err(Error::invalid(format!("the repository name is longer than {NAME_MAX} characters")));
     }
     let on_docker_hub = registry.port().is_none() && registry.host() == DEFAULT_REGISTRY;
-    let repository = if on_docker_hub && !path.contains('/') {
-        format!("{OFFICIAL_NAMESPACE}{path}")
-    } else {
-        path.to_owned()
-    };
+    let repository =
+        if on_docker_hub && !path.contains('/') { format!("{OFFICIAL_NAMESPACE}{path}") } else { path.to_owned() };
     Ok(Reference {
         registry,
         repository: Some(repository),
@@ -107,14 +97,10 @@ fn check_characters(input: &str) -> Result<()> {
         return Err(Error::invalid("the reference is empty"));
     }
     if input.len() > INPUT_MAX {
-        return Err(Error::invalid(format!(
-            "the reference is longer than {INPUT_MAX} characters"
-        )));
+        return Err(Error::invalid(format!("the reference is longer than {INPUT_MAX} characters")));
     }
     if !input.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::invalid(
-            "the reference contains whitespace, control or non-ASCII characters",
-        ));
+        return Err(Error::invalid("the reference contains whitespace, control or non-ASCII characters"));
     }
     Ok(())
 }
@@ -126,9 +112,7 @@ fn split_scheme(input: &str) -> Result<Option<&str>> {
         return Ok(None);
     };
     if !SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
-        return Err(Error::invalid(
-            "only oci:// and https:// URLs name a registry",
-        ));
+        return Err(Error::invalid("only oci:// and https:// URLs name a registry"));
     }
     Ok(Some(rest))
 }
@@ -136,9 +120,7 @@ fn split_scheme(input: &str) -> Result<Option<&str>> {
 /// `host[:port][/path]` of a URL: the authority is always the registry.
 fn split_url(rest: &str) -> Result<(Option<&str>, Option<&str>)> {
     if rest.contains(['?', '#']) {
-        return Err(Error::invalid(
-            "a registry URL cannot have a query or fragment",
-        ));
+        return Err(Error::invalid("a registry URL cannot have a query or fragment"));
     }
     let (authority, path) = match rest.split_once('/') {
         Some((a, p)) => (a, p.strip_suffix('/').unwrap_or(p)),
@@ -153,27 +135,16 @@ fn split_plain(input: &str) -> Result<(Option<&str>, Option<&str>)> {
     match input.split_once('/') {
         Some((first, _)) => {
             reject_userinfo(first)?;
-            if is_domain(first) {
-                Ok((Some(first), input.get(first.len() + 1..)))
-            } else {
-                Ok((None, Some(input)))
-            }
+            if is_domain(first) { Ok((Some(first), input.get(first.len() + 1..))) } else { Ok((None, Some(input))) }
         }
         // `alpine@sha256:...` is a Docker Hub image pinned by digest; any
         // other `@` is userinfo. The digest itself is checked later.
-        None if input
-            .split_once('@')
-            .is_some_and(|(name, digest)| !is_bare_host(name) && digest.contains(':')) =>
-        {
+        None if input.split_once('@').is_some_and(|(name, digest)| !is_bare_host(name) && digest.contains(':')) => {
             Ok((None, Some(input)))
         }
         None => {
             reject_userinfo(input)?;
-            if is_bare_host(input) {
-                Ok((Some(input), None))
-            } else {
-                Ok((None, Some(input)))
-            }
+            if is_bare_host(input) { Ok((Some(input), None)) } else { Ok((None, Some(input))) }
         }
     }
 }
@@ -182,18 +153,14 @@ fn split_plain(input: &str) -> Result<(Option<&str>, Option<&str>)> {
 /// registry: refused, so that a credential-looking prefix cannot pick the host.
 fn reject_userinfo(authority: &str) -> Result<()> {
     if authority.contains('@') {
-        return Err(Error::invalid(
-            "a registry cannot have userinfo (`@` before the first `/`)",
-        ));
+        return Err(Error::invalid("a registry cannot have userinfo (`@` before the first `/`)"));
     }
     Ok(())
 }
 
 /// distribution's rule for the first segment of a name.
 fn is_domain(segment: &str) -> bool {
-    segment.contains(['.', ':'])
-        || segment == "localhost"
-        || segment.bytes().any(|b| b.is_ascii_uppercase())
+    segment.contains(['.', ':']) || segment == "localhost" || segment.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// A string without `/` names a registry when its host part looks like a
@@ -298,17 +265,11 @@ const DIGEST_ALGORITHMS: &[(&str, usize)] = &[("sha256", 64), ("sha384", 96), ("
 
 fn check_digest(digest: &str) -> Result<()> {
     let valid = digest.split_once(':').is_some_and(|(algorithm, hex)| {
-        DIGEST_ALGORITHMS
-            .iter()
-            .any(|&(a, len)| a == algorithm && hex.len() == len)
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        DIGEST_ALGORITHMS.iter().any(|&(a, len)| a == algorithm && hex.len() == len)
+            && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     });
     if !valid {
-        return Err(Error::invalid(
-            "the digest is not sha256, sha384 or sha512 with its length of lower-case hex",
-        ));
+        return Err(Error::invalid("the digest is not sha256, sha384 or sha512 with its length of lower-case hex"));
     }
     Ok(())
 }
@@ -332,127 +293,46 @@ mod tests {
     fn references() {
         assert_eq!(
             parse("myregistry.azurecr.io/app:v1"),
-            (
-                "myregistry.azurecr.io".into(),
-                some("app"),
-                some("v1"),
-                None
-            )
+            ("myregistry.azurecr.io".into(), some("app"), some("v1"), None)
         );
-        assert_eq!(
-            parse("ghcr.io/o/app"),
-            ("ghcr.io".into(), some("o/app"), None, None)
-        );
+        assert_eq!(parse("ghcr.io/o/app"), ("ghcr.io".into(), some("o/app"), None, None));
         assert_eq!(
             parse(&format!("alpine@{SHA256}")),
-            (
-                "docker.io".into(),
-                some("library/alpine"),
-                None,
-                some(SHA256)
-            )
+            ("docker.io".into(), some("library/alpine"), None, some(SHA256))
         );
-        assert_eq!(
-            parse(&format!("ghcr.io/o/app@{SHA256}")),
-            ("ghcr.io".into(), some("o/app"), None, some(SHA256))
-        );
+        assert_eq!(parse(&format!("ghcr.io/o/app@{SHA256}")), ("ghcr.io".into(), some("o/app"), None, some(SHA256)));
         assert_eq!(
             parse(&format!("ghcr.io/o/app:v1.2_x-y@{SHA256}")),
-            (
-                "ghcr.io".into(),
-                some("o/app"),
-                some("v1.2_x-y"),
-                some(SHA256)
-            )
+            ("ghcr.io".into(), some("o/app"), some("v1.2_x-y"), some(SHA256))
         );
         assert_eq!(
             parse("registry.example.com:5000/team/app"),
-            (
-                "registry.example.com:5000".into(),
-                some("team/app"),
-                None,
-                None
-            )
+            ("registry.example.com:5000".into(), some("team/app"), None, None)
         );
-        assert_eq!(
-            parse("localhost/app"),
-            ("localhost".into(), some("app"), None, None)
-        );
-        assert_eq!(
-            parse("[::1]:5000/app"),
-            ("[::1]:5000".into(), some("app"), None, None)
-        );
-        assert_eq!(
-            parse("10.0.0.1:5000/a/b/c"),
-            ("10.0.0.1:5000".into(), some("a/b/c"), None, None)
-        );
-        assert_eq!(
-            parse("host.example/a.b_c__d---e/f"),
-            ("host.example".into(), some("a.b_c__d---e/f"), None, None)
-        );
-        assert_eq!(
-            parse("EXAMPLE.com/app"),
-            ("example.com".into(), some("app"), None, None)
-        );
-        assert_eq!(
-            parse("Registry/app"),
-            ("registry".into(), some("app"), None, None)
-        );
+        assert_eq!(parse("localhost/app"), ("localhost".into(), some("app"), None, None));
+        assert_eq!(parse("[::1]:5000/app"), ("[::1]:5000".into(), some("app"), None, None));
+        assert_eq!(parse("10.0.0.1:5000/a/b/c"), ("10.0.0.1:5000".into(), some("a/b/c"), None, None));
+        assert_eq!(parse("host.example/a.b_c__d---e/f"), ("host.example".into(), some("a.b_c__d---e/f"), None, None));
+        assert_eq!(parse("EXAMPLE.com/app"), ("example.com".into(), some("app"), None, None));
+        assert_eq!(parse("Registry/app"), ("registry".into(), some("app"), None, None));
         // Tags may have upper case.
-        assert_eq!(
-            parse("ghcr.io/o/app:V1_RC"),
-            ("ghcr.io".into(), some("o/app"), some("V1_RC"), None)
-        );
+        assert_eq!(parse("ghcr.io/o/app:V1_RC"), ("ghcr.io".into(), some("o/app"), some("V1_RC"), None));
     }
 
     #[test]
     fn docker_hub() {
-        assert_eq!(
-            parse("alpine"),
-            ("docker.io".into(), some("library/alpine"), None, None)
-        );
-        assert_eq!(
-            parse("alpine:3.19"),
-            (
-                "docker.io".into(),
-                some("library/alpine"),
-                some("3.19"),
-                None
-            )
-        );
-        assert_eq!(
-            parse("registry:5000"),
-            (
-                "docker.io".into(),
-                some("library/registry"),
-                some("5000"),
-                None
-            )
-        );
-        assert_eq!(
-            parse("library/alpine"),
-            ("docker.io".into(), some("library/alpine"), None, None)
-        );
-        assert_eq!(
-            parse("fluxcd/flux"),
-            ("docker.io".into(), some("fluxcd/flux"), None, None)
-        );
-        assert_eq!(
-            parse("docker.io/alpine"),
-            ("docker.io".into(), some("library/alpine"), None, None)
-        );
+        assert_eq!(parse("alpine"), ("docker.io".into(), some("library/alpine"), None, None));
+        assert_eq!(parse("alpine:3.19"), ("docker.io".into(), some("library/alpine"), some("3.19"), None));
+        assert_eq!(parse("registry:5000"), ("docker.io".into(), some("library/registry"), some("5000"), None));
+        assert_eq!(parse("library/alpine"), ("docker.io".into(), some("library/alpine"), None, None));
+        assert_eq!(parse("fluxcd/flux"), ("docker.io".into(), some("fluxcd/flux"), None, None));
+        assert_eq!(parse("docker.io/alpine"), ("docker.io".into(), some("library/alpine"), None, None));
         assert_eq!(
             parse("index.docker.io/library/alpine:3"),
             ("docker.io".into(), some("library/alpine"), some("3"), None)
         );
-        assert_eq!(
-            parse("index.docker.io"),
-            ("docker.io".into(), None, None, None)
-        );
-        assert_eq!(
-            parse("docker.io:443/alpine"),
-            ("docker.io:443".into(), some("alpine"), None, None)
-        );
+        assert_eq!(parse("index.docker.io"), ("docker.io".into(), None, None, None));
+        assert_eq!(parse("docker.io:443/alpine"), ("docker.io:443".into(), some("alpine"), None, None));
     }
 
     #[test]
@@ -466,25 +346,13 @@ mod tests {
             ("[::1]", "[::1]", None),
             ("[2001:DB8::1]:443", "[2001:db8::1]:443", None),
             ("oci://myregistry.azurecr.io", "myregistry.azurecr.io", None),
-            (
-                "oci://myregistry.azurecr.io/",
-                "myregistry.azurecr.io",
-                None,
-            ),
-            (
-                "oci://myregistry.azurecr.io/charts/podinfo",
-                "myregistry.azurecr.io",
-                Some("charts/podinfo"),
-            ),
+            ("oci://myregistry.azurecr.io/", "myregistry.azurecr.io", None),
+            ("oci://myregistry.azurecr.io/charts/podinfo", "myregistry.azurecr.io", Some("charts/podinfo")),
             ("OCI://ghcr.io/o/app/", "ghcr.io", Some("o/app")),
             ("ghcr.io/o/app/", "ghcr.io", Some("o/app")),
             ("https://ghcr.io:443/o/app", "ghcr.io:443", Some("o/app")),
             ("https://registry", "registry", None),
-            (
-                "https://docker.io/alpine",
-                "docker.io",
-                Some("library/alpine"),
-            ),
+            ("https://docker.io/alpine", "docker.io", Some("library/alpine")),
         ] {
             let r = parse_reference(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(r.registry.to_string(), registry, "{input}");
@@ -584,21 +452,10 @@ mod tests {
 
     #[test]
     fn path_components() {
-        for ok in [
-            "a",
-            "a1",
-            "a.b",
-            "a_b",
-            "a__b",
-            "a-b",
-            "a---b",
-            "a.b-c_d__e",
-        ] {
+        for ok in ["a", "a1", "a.b", "a_b", "a__b", "a-b", "a---b", "a.b-c_d__e"] {
             assert!(is_path_component(ok), "{ok}");
         }
-        for bad in [
-            "", ".", "a.", ".a", "a..b", "a._b", "a___b", "a-", "-a", "A", "a b", "a:b", "a@b",
-        ] {
+        for bad in ["", ".", "a.", ".a", "a..b", "a._b", "a___b", "a-", "-a", "A", "a b", "a:b", "a@b"] {
             assert!(!is_path_component(bad), "{bad}");
         }
     }

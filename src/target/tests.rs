@@ -19,54 +19,26 @@ fn kind<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
 #[test]
 fn providers() {
     for (reference, provider, registry) in [
-        (
-            "myregistry.azurecr.io/app:v1",
-            Provider::Azure,
-            "myregistry.azurecr.io",
-        ),
-        (
-            "oci://myregistry.azurecr.us/charts/podinfo",
-            Provider::Azure,
-            "myregistry.azurecr.us",
-        ),
+        ("myregistry.azurecr.io/app:v1", Provider::Azure, "myregistry.azurecr.io"),
+        ("oci://myregistry.azurecr.us/charts/podinfo", Provider::Azure, "myregistry.azurecr.us"),
         (
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
             Provider::Aws,
             "123456789012.dkr.ecr.us-east-1.amazonaws.com",
         ),
-        (
-            "public.ecr.aws/nginx/nginx:latest",
-            Provider::Aws,
-            "public.ecr.aws",
-        ),
+        ("public.ecr.aws/nginx/nginx:latest", Provider::Aws, "public.ecr.aws"),
         ("gcr.io/p/app", Provider::Gcp, "gcr.io"),
-        (
-            "europe-docker.pkg.dev/p/r/app",
-            Provider::Gcp,
-            "europe-docker.pkg.dev",
-        ),
+        ("europe-docker.pkg.dev/p/r/app", Provider::Gcp, "europe-docker.pkg.dev"),
         ("alpine", Provider::Generic, "docker.io"),
         ("ghcr.io/o/app", Provider::Generic, "ghcr.io"),
         ("localhost:5000/app", Provider::Generic, "localhost:5000"),
         ("[::1]:5000/app", Provider::Generic, "[::1]:5000"),
-        (
-            "myreg.azurecr.de/app",
-            Provider::Generic,
-            "myreg.azurecr.de",
-        ),
+        ("myreg.azurecr.de/app", Provider::Generic, "myreg.azurecr.de"),
         ("azurecr.io/app", Provider::Generic, "azurecr.io"),
     ] {
         let t = resolve(reference);
-        assert_eq!(
-            (t.provider, t.registry.as_str()),
-            (provider, registry),
-            "{reference}"
-        );
-        assert_eq!(
-            t.azure_cloud.is_some(),
-            provider == Provider::Azure,
-            "{reference}"
-        );
+        assert_eq!((t.provider, t.registry.as_str()), (provider, registry), "{reference}");
+        assert_eq!(t.azure_cloud.is_some(), provider == Provider::Azure, "{reference}");
         assert_eq!(t.aws.is_some(), provider == Provider::Aws, "{reference}");
     }
 }
@@ -82,11 +54,7 @@ fn a_cloud_name_in_the_path_is_not_the_host() {
     ] {
         let t = resolve(reference);
         assert_eq!(t.provider, Provider::Generic, "{reference}");
-        assert_eq!(
-            kind(registry_scopes(reference, None)),
-            "unsupported",
-            "{reference}"
-        );
+        assert_eq!(kind(registry_scopes(reference, None)), "unsupported", "{reference}");
     }
     assert_eq!(resolve("evil.com/x.azurecr.io").registry, "evil.com");
 }
@@ -95,10 +63,7 @@ fn a_cloud_name_in_the_path_is_not_the_host() {
 fn custom_cloud() {
     let e = env(Some("azurecr.contoso.example"));
     let t = resolve_registry("myreg.azurecr.contoso.example/app", Some(&e)).unwrap();
-    assert_eq!(
-        (t.provider, t.azure_cloud),
-        (Provider::Azure, Some(AzureCloud::Custom))
-    );
+    assert_eq!((t.provider, t.azure_cloud), (Provider::Azure, Some(AzureCloud::Custom)));
     assert_eq!(
         registry_scopes("myreg.azurecr.contoso.example/app", Some(&e)).unwrap(),
         ["https://management.contoso.example/.default"]
@@ -106,22 +71,11 @@ fn custom_cloud() {
     // Public registries keep their cloud and scope.
     let t = resolve_registry("myreg.azurecr.io/app", Some(&e)).unwrap();
     assert_eq!(t.azure_cloud, Some(AzureCloud::Public));
-    assert_eq!(
-        registry_scopes("myreg.azurecr.io/app", Some(&e)).unwrap(),
-        [ACR_SCOPE]
-    );
+    assert_eq!(registry_scopes("myreg.azurecr.io/app", Some(&e)).unwrap(), [ACR_SCOPE]);
     // Without the environment the suffix means nothing.
-    assert_eq!(
-        resolve("myreg.azurecr.contoso.example/app").provider,
-        Provider::Generic
-    );
+    assert_eq!(resolve("myreg.azurecr.contoso.example/app").provider, Provider::Generic);
     // The bare suffix is not a registry.
-    assert_eq!(
-        resolve_registry("azurecr.contoso.example", Some(&e))
-            .unwrap()
-            .provider,
-        Provider::Generic
-    );
+    assert_eq!(resolve_registry("azurecr.contoso.example", Some(&e)).unwrap().provider, Provider::Generic);
 }
 
 #[test]
@@ -129,83 +83,35 @@ fn invalid_custom_cloud_is_refused() {
     let mut incomplete = env(Some("azurecr.contoso.example"));
     incomplete.token_audience = None;
     for reference in ["myreg.azurecr.contoso.example/app", "ghcr.io/o/app"] {
-        assert_eq!(
-            kind(resolve_registry(reference, Some(&incomplete))),
-            "invalid-input",
-            "{reference}"
-        );
-        assert_eq!(
-            kind(registry_scopes(reference, Some(&incomplete))),
-            "invalid-input",
-            "{reference}"
-        );
+        assert_eq!(kind(resolve_registry(reference, Some(&incomplete))), "invalid-input", "{reference}");
+        assert_eq!(kind(registry_scopes(reference, Some(&incomplete))), "invalid-input", "{reference}");
     }
-    assert_eq!(
-        kind(resolve_registry("ghcr.io/o/app", Some(&env(Some("com"))))),
-        "invalid-input"
-    );
+    assert_eq!(kind(resolve_registry("ghcr.io/o/app", Some(&env(Some("com"))))), "invalid-input");
 }
 
 #[test]
 fn scopes() {
-    for reference in [
-        "myreg.azurecr.io",
-        "myreg.azurecr.cn/app",
-        "myreg.azurecr.us/app",
-    ] {
-        assert_eq!(
-            registry_scopes(reference, None).unwrap(),
-            [ACR_SCOPE],
-            "{reference}"
-        );
+    for reference in ["myreg.azurecr.io", "myreg.azurecr.cn/app", "myreg.azurecr.us/app"] {
+        assert_eq!(registry_scopes(reference, None).unwrap(), [ACR_SCOPE], "{reference}");
     }
     assert_eq!(
         registry_scopes("us-docker.pkg.dev/p/r/app", None).unwrap(),
-        [
-            "https://www.googleapis.com/auth/cloud-platform",
-            "https://www.googleapis.com/auth/userinfo.email"
-        ]
+        ["https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email"]
     );
-    assert!(
-        registry_scopes("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", None)
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        registry_scopes("public.ecr.aws/o/app", None)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(registry_scopes("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", None).unwrap().is_empty());
+    assert!(registry_scopes("public.ecr.aws/o/app", None).unwrap().is_empty());
     assert_eq!(kind(registry_scopes("ghcr.io/o/app", None)), "unsupported");
     assert_eq!(kind(registry_scopes("alpine", None)), "unsupported");
-    assert_eq!(
-        kind(registry_scopes("user@myreg.azurecr.io", None)),
-        "invalid-input"
-    );
+    assert_eq!(kind(registry_scopes("user@myreg.azurecr.io", None)), "invalid-input");
 }
 
 #[test]
 fn audiences() {
-    assert_eq!(
-        service_account_audience(Provider::Azure).unwrap(),
-        "api://AzureADTokenExchange"
-    );
-    assert_eq!(
-        service_account_audience(Provider::Aws).unwrap(),
-        "sts.amazonaws.com"
-    );
+    assert_eq!(service_account_audience(Provider::Azure).unwrap(), "api://AzureADTokenExchange");
+    assert_eq!(service_account_audience(Provider::Aws).unwrap(), "sts.amazonaws.com");
     assert_eq!(kind(service_account_audience(Provider::Gcp)), "unsupported");
-    assert_eq!(
-        kind(service_account_audience(Provider::Generic)),
-        "unsupported"
-    );
-    let names = [
-        Provider::Azure,
-        Provider::Aws,
-        Provider::Gcp,
-        Provider::Generic,
-    ]
-    .map(Provider::name);
+    assert_eq!(kind(service_account_audience(Provider::Generic)), "unsupported");
+    let names = [Provider::Azure, Provider::Aws, Provider::Gcp, Provider::Generic].map(Provider::name);
     assert_eq!(names, ["azure", "aws", "gcp", "generic"]);
 }
 
@@ -267,9 +173,7 @@ const PIECES: &[&str] = &[
     "\\",
 ];
 
-const CONTROL: &[&str] = &[
-    "\n", "\r", "\0", "\t", "\u{7f}", "\u{1b}", " ", "\u{85}", "\u{2028}",
-];
+const CONTROL: &[&str] = &["\n", "\r", "\0", "\t", "\u{7f}", "\u{1b}", " ", "\u{85}", "\u{2028}"];
 
 fn random_reference(rng: &mut Rng) -> String {
     (0..1 + rng.below(8)).map(|_| rng.pick(PIECES)).collect()
@@ -282,12 +186,10 @@ fn hostile(s: &str) -> bool {
     let before_slash = s.split('/').next().unwrap_or_default();
     let pinned_hub_image = !s.contains('/')
         && s.split_once('@').is_some_and(|(_, d)| {
-            d.strip_prefix("sha256:").is_some_and(|h| {
-                h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            })
+            d.strip_prefix("sha256:")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
         });
-    s.chars().any(|c| c.is_control() || c.is_whitespace())
-        || (before_slash.contains('@') && !pinned_hub_image)
+    s.chars().any(|c| c.is_control() || c.is_whitespace()) || (before_slash.contains('@') && !pinned_hub_image)
 }
 
 #[test]
@@ -298,18 +200,13 @@ fn property_no_control_character_or_userinfo_resolves() {
         let mut s = random_reference(&mut rng);
         match rng.below(3) {
             0 => {
-                let at = (0..=s.len())
-                    .filter(|&i| s.is_char_boundary(i))
-                    .nth(rng.below(s.len() + 1))
-                    .unwrap_or(0);
+                let at = (0..=s.len()).filter(|&i| s.is_char_boundary(i)).nth(rng.below(s.len() + 1)).unwrap_or(0);
                 s.insert_str(at, rng.pick(CONTROL));
             }
             1 => {
                 let first_slash = s.find('/').unwrap_or(s.len());
-                let at = (0..=first_slash)
-                    .filter(|&i| s.is_char_boundary(i))
-                    .nth(rng.below(first_slash + 1))
-                    .unwrap_or(0);
+                let at =
+                    (0..=first_slash).filter(|&i| s.is_char_boundary(i)).nth(rng.below(first_slash + 1)).unwrap_or(0);
                 s.insert(at, '@');
             }
             _ => {}
@@ -321,11 +218,7 @@ fn property_no_control_character_or_userinfo_resolves() {
         } else {
             // Whatever else: never a panic, and a success names a valid host.
             if let Ok(t) = resolve_registry(&s, None) {
-                assert!(
-                    Authority::parse(&t.registry).is_ok(),
-                    "{s:?} -> {}",
-                    t.registry
-                );
+                assert!(Authority::parse(&t.registry).is_ok(), "{s:?} -> {}", t.registry);
             }
         }
     }
@@ -359,10 +252,7 @@ fn a_cloud_target_always_has_the_cloud_in_its_host() {
             && t.provider != Provider::Generic
         {
             let host = Authority::parse(&t.registry).unwrap();
-            assert!(
-                OWNED.iter().any(|d| host.host() == *d || host.is_under(d)),
-                "{s:?} -> {t:?}"
-            );
+            assert!(OWNED.iter().any(|d| host.host() == *d || host.is_under(d)), "{s:?} -> {t:?}");
         }
     }
 }

@@ -27,8 +27,7 @@ pub fn case(file: &str, id: &str) -> Value {
         .find(|p| p.exists())
         .unwrap_or_else(|| panic!("conformance case file {file} not found (set CLOUDAUTH_CASES)"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let doc: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     doc["cases"]
         .as_array()
         .and_then(|cases| cases.iter().find(|c| c["id"] == id))
@@ -38,19 +37,13 @@ pub fn case(file: &str, id: &str) -> Value {
 
 /// A string input of a case.
 pub fn input(file: &str, id: &str, field: &str) -> String {
-    case(file, id)["input"][field]
-        .as_str()
-        .unwrap_or_else(|| panic!("{file} {id}: no string input {field}"))
-        .to_owned()
+    case(file, id)["input"][field].as_str().unwrap_or_else(|| panic!("{file} {id}: no string input {field}")).to_owned()
 }
 
 /// The request a case expects.
 pub fn request(file: &str, id: &str) -> Value {
     let c = case(file, id);
-    assert!(
-        c["expect"]["request"].is_object(),
-        "{file} {id} expects no request"
-    );
+    assert!(c["expect"]["request"].is_object(), "{file} {id} expects no request");
     c["expect"]["request"].clone()
 }
 
@@ -61,9 +54,6 @@ pub fn response(file: &str, id: &str) -> (u16, String) {
         .as_u64()
         .and_then(|s| u16::try_from(s).ok())
         .unwrap_or_else(|| panic!("{file} {id}: no status"));
-    let body = c["input"]["body"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{file} {id}: no body"))
-        .to_owned();
+    let body = c["input"]["body"].as_str().unwrap_or_else(|| panic!("{file} {id}: no body")).to_owned();
     (status, body)
 }

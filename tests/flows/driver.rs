@@ -26,27 +26,15 @@ pub struct Host {
 
 impl Host {
     pub fn new() -> Host {
-        Host {
-            i: support::instantiate(),
-        }
+        Host { i: support::instantiate() }
     }
 
     pub fn start(&mut self, request: &SessionRequest) -> Result<ResourceAny, Error> {
-        self.i
-            .api
-            .cloudauth_auth_session()
-            .session()
-            .call_start(&mut self.i.store, request)
-            .expect("start trapped")
+        self.i.api.cloudauth_auth_session().session().call_start(&mut self.i.store, request).expect("start trapped")
     }
 
     pub fn next(&mut self, s: ResourceAny) -> Step {
-        self.i
-            .api
-            .cloudauth_auth_session()
-            .session()
-            .call_next(&mut self.i.store, s)
-            .expect("next trapped")
+        self.i.api.cloudauth_auth_session().session().call_next(&mut self.i.store, s).expect("next trapped")
     }
 
     pub fn http(&mut self, s: ResourceAny, response: &HttpResponse, now: i64) -> Result<(), Error> {
@@ -68,37 +56,21 @@ impl Host {
     }
 
     pub fn cache_key(&mut self, s: ResourceAny) -> String {
-        self.i
-            .api
-            .cloudauth_auth_session()
-            .session()
-            .call_cache_key(&mut self.i.store, s)
-            .expect("cache-key trapped")
+        self.i.api.cloudauth_auth_session().session().call_cache_key(&mut self.i.store, s).expect("cache-key trapped")
     }
 
     pub fn served_from_cache(&mut self, s: ResourceAny) -> bool {
-        self.i
-            .api
-            .cloudauth_auth_session()
-            .session()
-            .call_from_cache(&mut self.i.store, s)
-            .expect("from-cache trapped")
+        self.i.api.cloudauth_auth_session().session().call_from_cache(&mut self.i.store, s).expect("from-cache trapped")
     }
 
     /// Starts `request` and tells whether it was served from the cache.
     pub fn hit(&mut self, request: &SessionRequest) -> bool {
-        let s = self
-            .start(request)
-            .unwrap_or_else(|e| panic!("start failed: {}", message(&e)));
+        let s = self.start(request).unwrap_or_else(|e| panic!("start failed: {}", message(&e)));
         self.served_from_cache(s)
     }
 
     pub fn clear_cache(&mut self) {
-        self.i
-            .api
-            .cloudauth_auth_session()
-            .call_clear_cache(&mut self.i.store)
-            .expect("clear-cache trapped")
+        self.i.api.cloudauth_auth_session().call_clear_cache(&mut self.i.store).expect("clear-cache trapped")
     }
 }
 
@@ -123,10 +95,7 @@ pub fn message(e: &Error) -> String {
 pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
     HttpResponse {
         status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
+        headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         body: body.as_bytes().to_vec(),
     }
 }
@@ -146,10 +115,7 @@ pub fn check_request(expected: &Value, actual: &HttpRequest) -> Result<(), Strin
 /// What the host is expected to do, and what it answers.
 pub enum Exchange {
     /// An identity token is asked for; the host hands over `reply`.
-    Token {
-        expect: IdentityTokenRequest,
-        reply: String,
-    },
+    Token { expect: IdentityTokenRequest, reply: String },
     /// A request is to be sent; it must match `expect`; the host hands over `reply`.
     Http {
         expect: Value,
@@ -160,12 +126,7 @@ pub enum Exchange {
 }
 
 impl Exchange {
-    pub fn token(
-        audience: &str,
-        service_account: Option<(&str, &str)>,
-        file: Option<&str>,
-        reply: &str,
-    ) -> Exchange {
+    pub fn token(audience: &str, service_account: Option<(&str, &str)>, file: Option<&str>, reply: &str) -> Exchange {
         Exchange::Token {
             expect: IdentityTokenRequest {
                 audience: audience.to_owned(),
@@ -177,11 +138,7 @@ impl Exchange {
     }
 
     pub fn http(expect: Value, reply: HttpResponse, malformed: Option<&str>) -> Exchange {
-        Exchange::Http {
-            expect,
-            reply,
-            malformed: malformed.map(str::to_owned),
-        }
+        Exchange::Http { expect, reply, malformed: malformed.map(str::to_owned) }
     }
 }
 
@@ -190,10 +147,7 @@ pub enum Outcome {
     /// Done with exactly these credentials.
     Done(Credentials),
     /// Failed with this error kind (and service code).
-    Failed {
-        kind: &'static str,
-        code: Option<&'static str>,
-    },
+    Failed { kind: &'static str, code: Option<&'static str> },
 }
 
 pub struct Scenario {
@@ -211,11 +165,7 @@ fn same_step(a: &Step, b: &Step) -> bool {
 
 fn describe(step: &Step) -> String {
     match step {
-        Step::SendHttp(r) => format!(
-            "send-http {} {}",
-            r.method,
-            r.url.split('?').next().unwrap_or_default()
-        ),
+        Step::SendHttp(r) => format!("send-http {} {}", r.method, r.url.split('?').next().unwrap_or_default()),
         Step::FetchIdentityToken(r) => format!("fetch-identity-token {r:?}"),
         Step::Done(_) => "done".into(),
         Step::Failed(e) => format!("failed {}: {}", kind(e), message(e)),
@@ -226,25 +176,17 @@ impl Scenario {
     /// Drives the scenario; returns the host and session at the end.
     pub fn run(&self) -> (Host, ResourceAny) {
         let mut host = Host::new();
-        let s = host.start(&self.request).unwrap_or_else(|e| {
-            panic!("{}: start failed: {} {}", self.name, kind(&e), message(&e))
-        });
+        let s = host
+            .start(&self.request)
+            .unwrap_or_else(|e| panic!("{}: start failed: {} {}", self.name, kind(&e), message(&e)));
         let last = self.exchanges.len();
         for (k, exchange) in self.exchanges.iter().enumerate() {
             let step = host.next(s);
-            assert!(
-                same_step(&step, &host.next(s)),
-                "{} step {k}: asking twice changed the step",
-                self.name
-            );
+            assert!(same_step(&step, &host.next(s)), "{} step {k}: asking twice changed the step", self.name);
             let result = match exchange {
                 Exchange::Token { expect, reply } => {
                     let Step::FetchIdentityToken(asked) = &step else {
-                        panic!(
-                            "{} step {k}: expected fetch-identity-token, got {}",
-                            self.name,
-                            describe(&step)
-                        );
+                        panic!("{} step {k}: expected fetch-identity-token, got {}", self.name, describe(&step));
                     };
                     assert_eq!(
                         format!("{asked:?}"),
@@ -265,11 +207,7 @@ impl Scenario {
                 }
                 Exchange::Http { expect, reply, .. } => {
                     let Step::SendHttp(request) = &step else {
-                        panic!(
-                            "{} step {k}: expected send-http, got {}",
-                            self.name,
-                            describe(&step)
-                        );
+                        panic!("{} step {k}: expected send-http, got {}", self.name, describe(&step));
                     };
                     if let Err(diff) = check_request(expect, request) {
                         panic!("{} step {k}: request differs: {diff}", self.name);
@@ -298,22 +236,14 @@ impl Scenario {
                     );
                 }
                 (Ok(()), true) => panic!("{} step {k}: expected the receive to fail", self.name),
-                (Err(e), false) => panic!(
-                    "{} step {k}: receive failed: {} {}",
-                    self.name,
-                    kind(&e),
-                    message(&e)
-                ),
+                (Err(e), false) => panic!("{} step {k}: receive failed: {} {}", self.name, kind(&e), message(&e)),
             }
         }
         let end = host.next(s);
         match (&self.outcome, &end) {
-            (Outcome::Done(want), Step::Done(got)) => assert_eq!(
-                format!("{got:?}"),
-                format!("{want:?}"),
-                "{}: credentials",
-                self.name
-            ),
+            (Outcome::Done(want), Step::Done(got)) => {
+                assert_eq!(format!("{got:?}"), format!("{want:?}"), "{}: credentials", self.name)
+            }
             (Outcome::Failed { kind: k, code }, Step::Failed(e)) => {
                 assert_eq!(kind(e), *k, "{}: {}", self.name, message(e));
                 if let Some(code) = code {
@@ -335,18 +265,9 @@ impl Scenario {
         for (k, exchange) in self.exchanges.iter().enumerate() {
             let failures: Vec<(String, Failure)> = match exchange {
                 Exchange::Token { .. } => vec![
-                    (
-                        "expired identity token".into(),
-                        Failure::Token(expired_jwt(self.now), "invalid-input"),
-                    ),
-                    (
-                        "empty identity token".into(),
-                        Failure::Token(String::new(), "invalid-input"),
-                    ),
-                    (
-                        "identity token with a newline".into(),
-                        Failure::Token("a\nb".into(), "invalid-input"),
-                    ),
+                    ("expired identity token".into(), Failure::Token(expired_jwt(self.now), "invalid-input")),
+                    ("empty identity token".into(), Failure::Token(String::new(), "invalid-input")),
+                    ("identity token with a newline".into(), Failure::Token("a\nb".into(), "invalid-input")),
                 ],
                 Exchange::Http { malformed, .. } => {
                     let mut f: Vec<(String, Failure)> = [401u16, 403, 500, 503]
@@ -354,10 +275,7 @@ impl Scenario {
                         .map(|&status| {
                             (
                                 format!("HTTP {status}"),
-                                Failure::Http(
-                                    response(status, &[], r#"{"message":"no"}"#),
-                                    "http-status",
-                                ),
+                                Failure::Http(response(status, &[], r#"{"message":"no"}"#), "http-status"),
                             )
                         })
                         .collect();
@@ -373,9 +291,7 @@ impl Scenario {
             for (what, failure) in failures {
                 let name = format!("{} step {k} {what}", self.name);
                 let mut host = Host::new();
-                let s = host
-                    .start(&self.request)
-                    .unwrap_or_else(|e| panic!("{name}: start failed: {}", message(&e)));
+                let s = host.start(&self.request).unwrap_or_else(|e| panic!("{name}: start failed: {}", message(&e)));
                 for earlier in &self.exchanges[..k] {
                     let r = match earlier {
                         Exchange::Token { reply, .. } => host.token(s, reply, self.now),
@@ -389,9 +305,7 @@ impl Scenario {
                 };
                 let err = result.expect_err(&name);
                 assert_eq!(kind(&err), want, "{name}: {}", message(&err));
-                if let (Failure::Http(resp, "http-status"), Error::HttpStatus(se)) =
-                    (&failure, &err)
-                {
+                if let (Failure::Http(resp, "http-status"), Error::HttpStatus(se)) = (&failure, &err) {
                     assert_eq!(se.status, resp.status, "{name}");
                 }
                 match host.next(s) {
@@ -412,28 +326,18 @@ enum Failure {
 /// After done or failed, every receive is an error and changes nothing.
 fn assert_finished(host: &mut Host, s: ResourceAny, name: &str, now: i64) {
     let end = host.next(s);
-    let e = host
-        .http(s, &response(200, &[], "{}"), now)
-        .expect_err("receive-http after the end");
+    let e = host.http(s, &response(200, &[], "{}"), now).expect_err("receive-http after the end");
     assert_eq!(kind(&e), "invalid-input", "{name}");
-    let e = host
-        .token(s, "eyJhbGciOiJub25lIn0.e30.sig", now)
-        .expect_err("receive-identity-token after the end");
+    let e = host.token(s, "eyJhbGciOiJub25lIn0.e30.sig", now).expect_err("receive-identity-token after the end");
     assert_eq!(kind(&e), "invalid-input", "{name}");
-    assert!(
-        same_step(&end, &host.next(s)),
-        "{name}: a receive after the end changed the session"
-    );
+    assert!(same_step(&end, &host.next(s)), "{name}: a receive after the end changed the session");
 }
 
 /// A JWT (unsigned, dummy signature) with these claims.
 pub fn jwt(claims: &Value) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!(
-        "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    )
+    format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", URL_SAFE_NO_PAD.encode(claims.to_string()))
 }
 
 /// A service-account token that expired a second before `now`.

@@ -4,13 +4,16 @@
 //! `wasm-tools component new` does). No WASI adapter is involved, so the
 //! component imports nothing.
 //!
-//! Two optional size steps (docs/size.md has the numbers):
-//! - binaryen's `wasm-opt -Oz` on the core module, when a pinned binaryen is
-//!   installed (`cargo xtask tools` fetches it from npm). Without it the
-//!   build is the same component, only larger; a wasm-opt that fails or
-//!   emits an invalid module is reported and skipped, never fatal.
+//! Size steps beyond the profile (docs/size.md has the numbers):
+//! - sha2's compact SHA-256, always: `--cfg sha2_backend_soft="compact"` in
+//!   `.cargo/config.toml` for the wasm target, so a plain
+//!   `cargo build --target wasm32-unknown-unknown` builds the same thing.
+//! - binaryen's `wasm-opt -Oz` on the core module, only when a pinned
+//!   binaryen is installed (`cargo xtask tools` fetches it from npm). Without
+//!   it the build is the same component, only larger; a wasm-opt that fails
+//!   or emits an invalid module is reported and skipped, never fatal.
 //! - the component's `component-name` custom section (debug names for
-//!   component-level items, no meaning at run time) is dropped.
+//!   component-level items, no meaning at run time) is dropped, always.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,12 +22,6 @@ use std::process::Command;
 pub const TARGET: &str = "wasm32-unknown-unknown";
 /// The cargo profile used for the component.
 pub const PROFILE: &str = "component";
-
-/// rustc flags for the component build (stable flags only).
-/// `sha2_backend_soft="compact"` is sha2's documented switch to its rolled-up
-/// software SHA-256 (same results, smaller code: ~7.6 KB less component);
-/// SigV4 hashes a few hundred bytes per request, so its speed is immaterial.
-pub const RUSTFLAGS: &[&str] = &["--cfg", "sha2_backend_soft=\"compact\""];
 
 /// The binaryen release `cargo xtask tools` installs (npm package `binaryen`,
 /// which ships wasm-opt as JavaScript + wasm: nothing native to download).
@@ -90,9 +87,10 @@ pub fn build_component() -> Result<PathBuf, String> {
         .args(["build", "--quiet", "--lib", "--package", "cloudauth"])
         .args(["--target", TARGET, "--profile", PROFILE])
         // A test or build script may run us with its own flags set; the
-        // component build must not inherit them, only take ours.
+        // component build must not inherit them, only take the wasm target's
+        // flags from `.cargo/config.toml`.
         .env_remove("RUSTFLAGS")
-        .env("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS.join("\x1f"))
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -145,10 +143,13 @@ fn wasm_opt() -> Option<PathBuf> {
 fn optimize(tool: &Path, module: &[u8], core: &Path) -> Option<Vec<u8>> {
     let cached_input = core.with_extension("wasm-opt-input.wasm");
     let cached_output = core.with_extension("wasm-opt.wasm");
-    if std::fs::read(&cached_input).is_ok_and(|previous| previous == module) {
-        if let Ok(optimized) = std::fs::read(&cached_output) {
-            return Some(optimized);
-        }
+    let cached_tool = core.with_extension("wasm-opt-tool.txt");
+    let tool_name = tool.display().to_string();
+    if std::fs::read(&cached_input).is_ok_and(|previous| previous == module)
+        && std::fs::read_to_string(&cached_tool).is_ok_and(|previous| previous == tool_name)
+        && let Ok(optimized) = std::fs::read(&cached_output)
+    {
+        return Some(optimized);
     }
     // Write to a name of our own, then rename: test binaries may build at
     // the same time.
@@ -156,13 +157,15 @@ fn optimize(tool: &Path, module: &[u8], core: &Path) -> Option<Vec<u8>> {
     let output = Command::new(tool).arg("-Oz").args(WASM_OPT_FEATURES).arg(core).arg("-o").arg(&scratch).output();
     let optimized = match output {
         Ok(out) if out.status.success() => std::fs::read(&scratch).map_err(|e| e.to_string()),
-        Ok(out) => Err(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())),
+        Ok(out) => Err(format!("{} {}", out.status, String::from_utf8_lossy(&out.stderr).trim())),
         Err(e) => Err(e.to_string()),
     };
     match optimized {
         Ok(optimized) => {
+            // Output first: a stale input or tool stamp only costs a re-run.
             let _ = std::fs::rename(&scratch, &cached_output);
             let _ = std::fs::write(&cached_input, module);
+            let _ = std::fs::write(&cached_tool, &tool_name);
             Some(optimized)
         }
         Err(e) => {
@@ -236,8 +239,11 @@ pub fn size_report() -> Result<String, String> {
     let core = core_module_path();
     let mut report = format!("core module (cargo):   {:>8} bytes  {}\n", len(&core)?, core.display());
     let optimized = core.with_extension("wasm-opt.wasm");
+    // The cached output counts only if it was made from the current module.
+    let current = std::fs::read(core.with_extension("wasm-opt-input.wasm"))
+        .is_ok_and(|input| std::fs::read(&core).is_ok_and(|module| module == input));
     match wasm_opt() {
-        Some(tool) if optimized.is_file() => {
+        Some(tool) if current && optimized.is_file() => {
             report.push_str(&format!("core after wasm-opt:   {:>8} bytes  ({})\n", len(&optimized)?, tool.display()))
         }
         _ => report.push_str("core after wasm-opt:        (not run; `cargo xtask tools` installs it)\n"),

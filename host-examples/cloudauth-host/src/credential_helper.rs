@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::transport::{self, Credentials, FlowError, Identity, IdentityTokens, SessionRequest, Target, Transport};
+use crate::transport::{self, FlowError, Identity, IdentityTokens, Transport};
 
 /// The executable name clients look up on PATH for the helper `cloudauth`.
 pub const EXECUTABLE: &str = "docker-credential-cloudauth";
@@ -77,10 +77,9 @@ pub fn main(args: &[String]) -> ExitCode {
         }
     };
     let mut input = String::new();
-    if args.action != "list" && args.action != "version" {
-        if let Err(e) = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input) {
-            return reply(Err(format!("cannot read stdin: {e}")));
-        }
+    let reads_stdin = args.action != "list" && args.action != "version";
+    if reads_stdin && let Err(e) = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input) {
+        return reply(Err(format!("cannot read stdin: {e}")));
     }
     let tokens = IdentityTokens { token_file: args.token_file, service_account_token: None };
     reply(answer(&args.action, &input, |server| get_credentials(server, &tokens)))
@@ -135,21 +134,15 @@ fn answer(action: &str, input: &str, get: impl FnOnce(&str) -> Result<Login, Flo
     }
 }
 
-/// Gets registry credentials for `server` by running a session.
+/// Gets registry credentials for `server` by running a session as the
+/// host's own identity.
 pub fn get_credentials(server: &str, tokens: &IdentityTokens) -> Result<Login, FlowError> {
     let options = transport::options_from_env(&transport::process_env())?;
     let transport = Transport::from_env()?;
     let mut instance = transport::load_component()?;
-    let request = SessionRequest {
-        target: Target::Registry(server.to_owned()),
-        identity: Identity::Controller,
-        options,
-        now: transport::now(),
-    };
-    match transport::run_session(&mut instance, &transport, tokens, &request)? {
-        Credentials::Registry(c) => Ok(Login { username: c.username, secret: c.password }),
-        _ => Err(FlowError::Host(anyhow::anyhow!("the flow gave credentials that are not for a registry"))),
-    }
+    let (_registry, credentials) =
+        transport::registry_credentials(&mut instance, &transport, tokens, server, Identity::Controller, options)?;
+    Ok(Login { username: credentials.username, secret: credentials.password })
 }
 
 #[cfg(test)]

@@ -28,9 +28,7 @@ use anyhow::{Context, anyhow, bail};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::transport::{
-    self, Credentials, FlowError, Identity, IdentityTokens, ServiceAccount, SessionRequest, Target, Transport,
-};
+use crate::transport::{self, FlowError, Identity, IdentityTokens, ServiceAccount, Transport};
 
 /// The API versions the kubelet may send; the answer uses the same one.
 const API_VERSIONS: &[&str] = &[
@@ -90,21 +88,23 @@ fn run() -> anyhow::Result<String> {
     let mut input = Vec::new();
     std::io::stdin().take(MAX_INPUT).read_to_end(&mut input).context("cannot read stdin")?;
     let request = parse_request(&input)?;
-    let mut instance = transport::load_component()?;
-    let registry =
-        transport::registry_host(&mut instance, &request.image).map_err(|e| anyhow!("image {}: {e}", request.image))?;
     let (identity, object_level) = identity(&request)?;
     let mut options = transport::options_from_env(&transport::process_env())?;
     options.object_level_workload_identity = object_level;
-    let session =
-        SessionRequest { target: Target::Registry(request.image.clone()), identity, options, now: transport::now() };
     let tokens = IdentityTokens { token_file: None, service_account_token: request.service_account_token.clone() };
-    let outcome = transport::run_session(&mut instance, &Transport::from_env()?, &tokens, &session);
+    let mut instance = transport::load_component()?;
+    let outcome = transport::registry_credentials(
+        &mut instance,
+        &Transport::from_env()?,
+        &tokens,
+        &request.image,
+        identity,
+        options,
+    );
     let auth = match outcome {
-        Ok(Credentials::Registry(c)) => {
+        Ok((registry, c)) => {
             Some(Auth { registry, username: c.username, password: c.password, expires_at: c.expires_at })
         }
-        Ok(_) => bail!("the flow gave credentials that are not for a registry"),
         Err(e) if e.is_unsupported() => None,
         Err(FlowError::Component(e)) => bail!("{}: {}", request.image, crate::component::describe(&e)),
         Err(FlowError::Host(e)) => return Err(e.context(request.image.clone())),

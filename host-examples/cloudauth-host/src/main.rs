@@ -5,9 +5,15 @@
 //! token it needs, and every HTTP request of the credential flow, built by
 //! the component itself. It sends nothing: the component is sans-IO, and
 //! the plan feeds it placeholders instead of secrets.
+//!
+//! `cloudauth-host demo [TARGET]` runs the whole flow against a fake cloud
+//! with canned answers, step by step. With no command, the host plans and
+//! then demonstrates the built-in default target.
 
+mod canned;
 mod component;
 mod credential_helper;
+mod demo;
 mod kubelet;
 mod placeholder;
 mod plan;
@@ -21,18 +27,26 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 const USAGE: &str = "\
-usage: cloudauth-host [--component PATH] [--json] [plan [TARGET]]
+usage: cloudauth-host [--component PATH] [--json] [plan [TARGET] | demo [TARGET] [--identity ID]]
 
 Shows what the cloudauth component does for a registry TARGET (an image
 reference, a registry host, or an oci:// URL): the provider and cloud it
 resolves, the token scopes and audience, and the chain of HTTP requests of
 the credential flow, with placeholders for every secret. Nothing is sent.
+With no command: plan, then demo, for the default target.
 
   plan [TARGET]      plan TARGET (default: myregistry.azurecr.io/app:v1)
+  demo [TARGET]      run TARGET's whole flow, step by step, against a fake
+                     cloud with canned answers and fake settings, then run
+                     it again from the component's cache
+  --identity ID      demo as `controller` (the host's own identity, from
+                     fake environment variables; the default) or
+                     `service-account` (a fake default/app service account
+                     with the provider's annotations)
   --component PATH   the component (default: $CLOUDAUTH_WASM, else
                      target/cloudauth.wasm of the workspace; build it with
                      `cargo xtask build`)
-  --json             print the plan as JSON
+  --json             print the plan or the demo as JSON
   -h, --help         this text
 
 examples:
@@ -40,7 +54,9 @@ examples:
   cloudauth-host plan 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0
   cloudauth-host plan public.ecr.aws/nginx/nginx
   cloudauth-host --json plan europe-west1-docker.pkg.dev/my-project/repo/app
-  cloudauth-host plan ghcr.io/fluxcd/source-controller";
+  cloudauth-host plan ghcr.io/fluxcd/source-controller
+  cloudauth-host demo 123456789012.dkr.ecr.us-east-1.amazonaws.com/app
+  cloudauth-host demo europe-docker.pkg.dev/p/r/app --identity service-account";
 
 struct Args {
     component: PathBuf,
@@ -51,11 +67,15 @@ struct Args {
 enum Command {
     Help,
     Plan(Args),
+    Demo(Args, demo::IdentityMode),
+    /// No command: plan, then demo.
+    PlanAndDemo(Args, demo::IdentityMode),
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command> {
     let mut component = std::env::var_os("CLOUDAUTH_WASM").map(PathBuf::from);
     let mut json = false;
+    let mut identity = None;
     let mut positional = Vec::new();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -69,31 +89,67 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command> {
             flag if flag.starts_with("--component=") => {
                 component = Some(PathBuf::from(&flag["--component=".len()..]));
             }
+            "--identity" => match args.next() {
+                Some(id) => identity = Some(demo::IdentityMode::parse(&id).map_err(anyhow::Error::msg)?),
+                None => bail!("--identity needs controller or service-account"),
+            },
+            flag if flag.starts_with("--identity=") => {
+                identity = Some(demo::IdentityMode::parse(&flag["--identity=".len()..]).map_err(anyhow::Error::msg)?);
+            }
             flag if flag.starts_with('-') => bail!("unknown option {flag}"),
             _ => positional.push(arg),
         }
     }
-    let target = match positional.as_slice() {
-        [] => plan::DEFAULT_TARGET.to_string(),
-        [cmd] if cmd == "plan" => plan::DEFAULT_TARGET.to_string(),
-        [cmd, target] if cmd == "plan" => target.clone(),
-        [cmd, ..] if cmd == "plan" => bail!("plan takes one target"),
-        [other, ..] => bail!("unknown command {other:?} (did you mean `plan {other}`?)"),
+    let (command, target) = match positional.as_slice() {
+        [] => ("", plan::DEFAULT_TARGET.to_string()),
+        [cmd] if cmd == "plan" || cmd == "demo" => (cmd.as_str(), plan::DEFAULT_TARGET.to_string()),
+        [cmd, target] if cmd == "plan" || cmd == "demo" => (cmd.as_str(), target.clone()),
+        [cmd, ..] if cmd == "plan" || cmd == "demo" => bail!("{cmd} takes one target"),
+        [other, ..] => bail!("unknown command {other:?} (did you mean `plan {other}` or `demo {other}`?)"),
     };
-    Ok(Command::Plan(Args { component: component.unwrap_or_else(component::default_path), json, target }))
+    let args = Args { component: component.unwrap_or_else(component::default_path), json, target };
+    let mode = identity.unwrap_or(demo::IdentityMode::Controller);
+    Ok(match command {
+        "plan" if identity.is_some() => bail!("--identity is for demo"),
+        "plan" => Command::Plan(args),
+        "demo" => Command::Demo(args, mode),
+        _ => Command::PlanAndDemo(args, mode),
+    })
 }
 
 fn run(args: Args) -> Result<bool> {
     let mut instance = component::load(&args.component)?;
     let plan = plan::plan(&mut instance, &args.target);
     let text = if args.json { serde_json::to_string_pretty(&render::json(&plan))? + "\n" } else { render::text(&plan) };
+    print(&text)?;
+    Ok(plan.resolved.is_ok())
+}
+
+/// `demo`, after the plan when `with_plan` (one JSON document then).
+fn run_demo(args: Args, identity: demo::IdentityMode, with_plan: bool) -> Result<bool> {
+    let mut instance = component::load(&args.component)?;
+    let plan = with_plan.then(|| plan::plan(&mut instance, &args.target));
+    let demo = demo::demo(&mut instance, &args.target, identity, &transport::now);
+    let text = match (&plan, args.json) {
+        (None, false) => demo::text(&demo),
+        (Some(plan), false) => format!("{}\n{}", render::text(plan), demo::text(&demo)),
+        (None, true) => serde_json::to_string_pretty(&demo::json(&demo))? + "\n",
+        (Some(plan), true) => {
+            let both = serde_json::json!({"plan": render::json(plan), "demo": demo::json(&demo)});
+            serde_json::to_string_pretty(&both)? + "\n"
+        }
+    };
+    print(&text)?;
+    Ok(plan.is_none_or(|p| p.resolved.is_ok()) && demo.succeeded())
+}
+
+fn print(text: &str) -> Result<()> {
     // A closed pipe (`| head`) is not an error worth a panic.
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-        _ => {}
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(plan.resolved.is_ok())
 }
 
 fn main() -> ExitCode {
@@ -120,14 +176,21 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
-        // An unresolvable target still prints its plan (with the error), but fails.
-        Command::Plan(args) => match run(args) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(e) => {
-                eprintln!("cloudauth-host: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
+        // An unresolvable target still prints its plan (with the error), but
+        // fails; so does a demo that did not get (cached) credentials.
+        Command::Plan(args) => exit(run(args)),
+        Command::Demo(args, identity) => exit(run_demo(args, identity, false)),
+        Command::PlanAndDemo(args, identity) => exit(run_demo(args, identity, true)),
+    }
+}
+
+fn exit(outcome: Result<bool>) -> ExitCode {
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("cloudauth-host: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -85,7 +85,7 @@ pub enum Body {
 }
 
 impl ShownRequest {
-    fn from_built(request: HttpRequest) -> Self {
+    pub fn from_built(request: HttpRequest) -> Self {
         let headers: Vec<(String, String)> =
             request.headers.iter().map(|(n, v)| (n.clone(), placeholder::header_value(n, v))).collect();
         let is_form = request
@@ -161,7 +161,7 @@ fn describe_target(t: RegistryTarget) -> Resolved {
     }
 }
 
-fn provider_name(p: Provider) -> &'static str {
+pub fn provider_name(p: Provider) -> &'static str {
     match p {
         Provider::Azure => "azure",
         Provider::Aws => "aws",
@@ -392,8 +392,8 @@ fn generic_flow(i: &mut Instance, target: &str, t: &RegistryTarget, plan: &mut P
                 &realm,
                 c.service.as_deref(),
                 std::slice::from_ref(&scope),
-                None,
-                None,
+                Some("<registry-username>"),
+                Some("<registry-password>"),
             )),
             None => Err("the challenge has no realm".into()),
         },
@@ -406,17 +406,22 @@ fn generic_flow(i: &mut Instance, target: &str, t: &RegistryTarget, plan: &mut P
         intro.push("(an example challenge: the real realm and service come from the registry)".into());
     }
     intro.push(
-        "The component parses the challenge (parse-challenge) and builds the token request: \
-         anonymous, or with the registry's basic credentials."
+        "The component parses the challenge (parse-challenge) and builds the token request with the \
+         registry credentials the host configured (session options registry-username/password); \
+         without them a session refuses a generic registry at start."
             .into(),
     );
     plan.flows.push(Flow {
-        name: "Docker token authentication (anonymous)".into(),
+        name: "Docker token authentication (validating the configured credentials)".into(),
         default: true,
         intro,
         steps: vec![step("Token request to the challenge's realm", request)],
-        outcome: "Authorization: Bearer <registry-token> on the registry requests".into(),
-        notes: Vec::new(),
+        outcome: "docker login credentials: the configured username and password, once the token server accepted them"
+            .into(),
+        notes: vec![
+            "The password goes only to the registry itself, Docker Hub's auth.docker.io, or realms the host trusts."
+                .into(),
+        ],
     });
 }
 
@@ -443,7 +448,7 @@ fn repository(reference: &str, registry: &str) -> String {
 }
 
 /// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
-fn decode_form(text: &str) -> Vec<(String, String)> {
+pub fn decode_form(text: &str) -> Vec<(String, String)> {
     text.split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {

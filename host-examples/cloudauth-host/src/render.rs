@@ -77,7 +77,7 @@ fn flow_text(o: &mut String, flow: &Flow) {
     }
 }
 
-fn request_text(o: &mut String, r: &ShownRequest) {
+pub fn request_text(o: &mut String, r: &ShownRequest) {
     let pad = "     ";
     let _ = writeln!(o, "{pad}{} {}", r.method, r.url);
     for (name, value) in &r.headers {
@@ -153,7 +153,7 @@ fn flow_json(flow: &Flow) -> Value {
     })
 }
 
-fn request_json(r: &ShownRequest) -> Value {
+pub fn request_json(r: &ShownRequest) -> Value {
     let body = match &r.body {
         Body::Empty => Value::Null,
         Body::Form(pairs) => json!({ "form": pairs }),

@@ -22,10 +22,13 @@ use wasmtime::component::ResourceAny;
 
 use crate::component::{self, Instance, api};
 
+pub use api::resolve::RegistryTarget;
 pub use api::session::{
     Credentials, Identity, IdentityTokenRequest, Options, ServiceAccount, SessionRequest, Step, Target,
 };
-pub use api::types::{AzureEnvironment, Error as ComponentError, HttpRequest, HttpResponse};
+pub use api::types::{
+    AzureEnvironment, Error as ComponentError, HttpRequest, HttpResponse, Provider, RegistryCredentials,
+};
 
 /// The largest response body handed to the component; it refuses bodies over
 /// 1 MiB itself, so one byte more is enough to let it say so.
@@ -49,16 +52,44 @@ pub fn load_component() -> anyhow::Result<Instance> {
     component::load(&path)
 }
 
-/// The registry host (lower case, with its port) of an image reference, as
-/// the component resolves it.
-pub fn registry_host(instance: &mut Instance, reference: &str) -> Result<String, FlowError> {
+/// Registry credentials for an image reference or registry host, and the
+/// registry host (lower case, with its port) they are for.
+///
+/// A generic registry (not a cloud's) for which the host configured no
+/// registry credentials is answered `unsupported` without running a flow:
+/// the client can talk to it anonymously by itself, and a credential helper
+/// should not make up credentials for it.
+pub fn registry_credentials(
+    instance: &mut Instance,
+    transport: &Transport,
+    tokens: &IdentityTokens,
+    reference: &str,
+    identity: Identity,
+    options: Options,
+) -> Result<(String, RegistryCredentials), FlowError> {
     let target = instance
         .api
         .cloudauth_auth_resolve()
-        .call_resolve_registry(&mut instance.store, reference, None)
+        .call_resolve_registry(&mut instance.store, reference, options.azure_environment.as_ref())
         .map_err(trapped)?
         .map_err(FlowError::Component)?;
-    Ok(target.registry)
+    if !has_credentials_for(&target, &options) {
+        return Err(FlowError::Component(ComponentError::Unsupported(format!(
+            "{} is not a cloud registry and no registry credentials are configured for it",
+            target.registry
+        ))));
+    }
+    let request = SessionRequest { target: Target::Registry(reference.to_owned()), identity, options, now: now() };
+    match run_session(instance, transport, tokens, &request)? {
+        Credentials::Registry(credentials) => Ok((target.registry, credentials)),
+        _ => Err(FlowError::Host(anyhow!("the flow gave credentials that are not for a registry"))),
+    }
+}
+
+/// Whether a flow can give credentials for this registry: a cloud registry
+/// always can, a generic one only with configured registry credentials.
+fn has_credentials_for(target: &RegistryTarget, options: &Options) -> bool {
+    target.provider != Provider::Generic || options.registry_username.is_some()
 }
 
 /// Why a flow did not produce credentials.
@@ -443,6 +474,20 @@ mod tests {
         assert!(IdentityTokens::default().fetch(&request).is_err());
         let given = IdentityTokens { token_file: None, service_account_token: Some("pod-token".into()) };
         assert_eq!(given.fetch(&request).unwrap(), "pod-token");
+    }
+
+    #[test]
+    fn generic_registries_need_configured_credentials() {
+        let target = |provider| RegistryTarget { provider, registry: "r.example".into(), azure_cloud: None, aws: None };
+        let none = options_from_env(&BTreeMap::new()).unwrap();
+        let basic =
+            options_from_env(&vars(&[("CLOUDAUTH_REGISTRY_USERNAME", "u"), ("CLOUDAUTH_REGISTRY_PASSWORD", "p")]))
+                .unwrap();
+        assert!(!has_credentials_for(&target(Provider::Generic), &none));
+        assert!(has_credentials_for(&target(Provider::Generic), &basic));
+        for cloud in [Provider::Azure, Provider::Aws, Provider::Gcp] {
+            assert!(has_credentials_for(&target(cloud), &none));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { resolve, azure, oci, aws, gcp, session } from '../generated/cloudauth.js';
+import { resolve, azure, oci, aws, gcp, sigv4, session } from '../generated/cloudauth.js';
 import { drive, CloudauthError } from '../drive.js';
 
 const NOW = 1705320000n;
@@ -200,6 +200,29 @@ test('registry token request with basic credentials, and the 60 s default lifeti
 });
 
 // --- AWS and GCP -----------------------------------------------------------------------------
+
+test('SigV4 matches the AWS suite (get-vanilla-query-order-key-case)', () => {
+  const signature = 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500';
+  const signed = sigv4.signRequest(
+    { method: 'GET', url: 'https://example.amazonaws.com/?Param2=value2&Param1=value1', headers: [['Host', 'example.amazonaws.com']], body: new Uint8Array() },
+    {
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+      region: 'us-east-1',
+      service: 'service',
+      now: 1440938160n, // 20150830T123600Z
+      normalizePath: true,
+      signBodyHeader: false,
+      unsignedHeaders: [],
+      omitSessionToken: false,
+    },
+  );
+  assert.equal(signed.signature, signature);
+  assert.equal(header(signed.request, 'X-Amz-Date'), '20150830T123600Z');
+  assert.equal(
+    header(signed.request, 'Authorization'),
+    `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=${signature}`,
+  );
+});
 
 test('AWS endpoints, and a region that is not one', () => {
   assert.deepEqual(aws.resolveEndpoint('sts', 'eu-west-1', NO_ENDPOINT_OPTIONS), { url: 'https://sts.eu-west-1.amazonaws.com', signingRegion: 'eu-west-1' });

@@ -73,10 +73,7 @@ pub(super) struct Param {
 impl Param {
     /// A parameter from unencoded text (the ones the signer adds).
     pub fn new(name: &str, value: &str) -> Self {
-        Param {
-            name: percent_encode(name),
-            value: percent_encode(value),
-        }
+        Param { name: percent_encode(name), value: percent_encode(value) }
     }
 
     /// The name, as it goes into the URL.
@@ -98,10 +95,7 @@ pub(super) fn query_params(query: &str) -> Vec<Param> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            Param {
-                name: reencode(name),
-                value: reencode(value),
-            }
+            Param { name: reencode(name), value: reencode(value) }
         })
         .collect()
 }
@@ -128,10 +122,7 @@ pub(super) fn headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>)
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in headers {
         let value = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
-        by_name
-            .entry(name.to_ascii_lowercase())
-            .or_default()
-            .push(value);
+        by_name.entry(name.to_ascii_lowercase()).or_default().push(value);
     }
     let mut canonical = String::new();
     for (name, values) in &by_name {
@@ -140,26 +131,13 @@ pub(super) fn headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>)
         canonical.push_str(&values.join(","));
         canonical.push('\n');
     }
-    let signed = by_name
-        .keys()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(";");
+    let signed = by_name.keys().map(String::as_str).collect::<Vec<_>>().join(";");
     Headers { canonical, signed }
 }
 
 /// The canonical request itself.
-pub(super) fn request(
-    method: &str,
-    uri: &str,
-    query: &str,
-    headers: &Headers,
-    payload_hash: &str,
-) -> String {
-    format!(
-        "{method}\n{uri}\n{query}\n{}\n{}\n{payload_hash}",
-        headers.canonical, headers.signed
-    )
+pub(super) fn request(method: &str, uri: &str, query: &str, headers: &Headers, payload_hash: &str) -> String {
+    format!("{method}\n{uri}\n{query}\n{}\n{}\n{payload_hash}", headers.canonical, headers.signed)
 }
 
 #[cfg(test)]
@@ -199,14 +177,8 @@ mod tests {
     fn s3_uri_keeps_the_path_encoded_once() {
         assert_eq!(uri("", false), "/");
         assert_eq!(uri("//example//", false), "//example//");
-        assert_eq!(
-            uri("/example1/example2/../..", false),
-            "/example1/example2/../.."
-        );
-        assert_eq!(
-            uri("/my-object//example//photo.user", false),
-            "/my-object//example//photo.user"
-        );
+        assert_eq!(uri("/example1/example2/../..", false), "/example1/example2/../..");
+        assert_eq!(uri("/my-object//example//photo.user", false), "/my-object//example//photo.user");
         assert_eq!(uri("/example space/", false), "/example%20space/");
         assert_eq!(uri("/example%20space/", false), "/example%20space/");
         assert_eq!(uri("/a%2fb/%7e$", false), "/a%2Fb/~%24");
@@ -216,18 +188,9 @@ mod tests {
     fn query_is_reencoded_and_sorted_by_name_then_value() {
         let q = |s| query(query_params(s));
         assert_eq!(q(""), "");
-        assert_eq!(
-            q("Param2=value2&Param1=value1"),
-            "Param1=value1&Param2=value2"
-        );
-        assert_eq!(
-            q("Param1=value2&Param1=Value1"),
-            "Param1=Value1&Param1=value2"
-        );
-        assert_eq!(
-            q("Param-3=Value3&Param=Value2&%E1%88%B4=Value1"),
-            "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
-        );
+        assert_eq!(q("Param2=value2&Param1=value1"), "Param1=value1&Param2=value2");
+        assert_eq!(q("Param1=value2&Param1=Value1"), "Param1=Value1&Param1=value2");
+        assert_eq!(q("Param-3=Value3&Param=Value2&%E1%88%B4=Value1"), "%E1%88%B4=Value1&Param=Value2&Param-3=Value3");
         assert_eq!(q("ሴ=bar"), "%E1%88%B4=bar");
         assert_eq!(q("Param1"), "Param1=");
         assert_eq!(q("a=&&b"), "a=&b=");
@@ -244,10 +207,7 @@ mod tests {
             ("my-header1", "value2"),
             ("MY-HEADER1", " value1 "),
         ]);
-        assert_eq!(
-            h.canonical,
-            "host:example.amazonaws.com\nmy-header1:value2,value2,value1\nmy-header2:\"a b c\"\n"
-        );
+        assert_eq!(h.canonical, "host:example.amazonaws.com\nmy-header1:value2,value2,value1\nmy-header2:\"a b c\"\n");
         assert_eq!(h.signed, "host;my-header1;my-header2");
     }
 }

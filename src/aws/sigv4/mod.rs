@@ -66,13 +66,7 @@ pub const MAX_PRESIGN_EXPIRY: u32 = 604_800;
 /// Headers SigV4 never signs: the SDKs leave them out because proxies and
 /// HTTP clients add, drop or rewrite them (`authorization` is the signature
 /// itself).
-const NEVER_SIGNED: &[&str] = &[
-    "authorization",
-    "expect",
-    "transfer-encoding",
-    "user-agent",
-    "x-amzn-trace-id",
-];
+const NEVER_SIGNED: &[&str] = &["authorization", "expect", "transfer-encoding", "user-agent", "x-amzn-trace-id"];
 
 /// Headers that must be signed, so they cannot be listed as unsigned.
 const ALWAYS_SIGNED: &[&str] = &["host", "x-amz-date"];
@@ -108,11 +102,7 @@ pub fn sign(request: &HttpRequest, params: &SigningParams<'_>) -> Result<Signed>
 /// session token), `X-Amz-Content-Sha256` (with `sign_body_header`) and
 /// `Authorization`. Without a Host header, `host` is signed from the URL and
 /// no header is added: HTTP clients write it.
-pub fn sign_with(
-    request: &HttpRequest,
-    params: &SigningParams<'_>,
-    token_mode: SessionTokenMode,
-) -> Result<Signed> {
+pub fn sign_with(request: &HttpRequest, params: &SigningParams<'_>, token_mode: SessionTokenMode) -> Result<Signed> {
     let signer = Signer::new(request, params)?;
     let payload_hash = signer.payload_hash(params.sign_body_header);
     let token = signer.session_token;
@@ -140,15 +130,8 @@ pub fn sign_with(
     }
 
     let signed_headers = signer.canonical_headers(&headers);
-    let query = canonical::query(
-        signer
-            .url
-            .query
-            .map(canonical::query_params)
-            .unwrap_or_default(),
-    );
-    let (canonical_request, string_to_sign, signature) =
-        signer.sign(&query, &signed_headers, &payload_hash)?;
+    let query = canonical::query(signer.url.query.map(canonical::query_params).unwrap_or_default());
+    let (canonical_request, string_to_sign, signature) = signer.sign(&query, &signed_headers, &payload_hash)?;
 
     if token_mode == SessionTokenMode::AddedAfterSigning {
         headers.extend(token_header);
@@ -161,24 +144,12 @@ pub fn sign_with(
     );
     headers.push(("Authorization".to_owned(), authorization));
 
-    let request = HttpRequest {
-        headers,
-        ..request.clone()
-    };
-    Ok(Signed {
-        request,
-        canonical_request,
-        string_to_sign,
-        signature,
-    })
+    let request = HttpRequest { headers, ..request.clone() };
+    Ok(Signed { request, canonical_request, string_to_sign, signature })
 }
 
 /// Presigns with query parameters; see [`presign_with`].
-pub fn presign(
-    request: &HttpRequest,
-    params: &SigningParams<'_>,
-    expires_in: u32,
-) -> Result<Signed> {
+pub fn presign(request: &HttpRequest, params: &SigningParams<'_>, expires_in: u32) -> Result<Signed> {
     presign_with(request, params, expires_in, SessionTokenMode::Signed)
 }
 
@@ -195,37 +166,18 @@ pub fn presign_with(
     token_mode: SessionTokenMode,
 ) -> Result<Signed> {
     if !(1..=MAX_PRESIGN_EXPIRY).contains(&expires_in) {
-        return Err(Error::invalid(format!(
-            "presign expiry {expires_in} is outside 1..={MAX_PRESIGN_EXPIRY} seconds"
-        )));
+        return Err(Error::invalid(format!("presign expiry {expires_in} is outside 1..={MAX_PRESIGN_EXPIRY} seconds")));
     }
     let signer = Signer::new(request, params)?;
-    let existing = signer
-        .url
-        .query
-        .map(canonical::query_params)
-        .unwrap_or_default();
-    if existing.iter().any(|p| {
-        PRESIGN_PARAMS
-            .iter()
-            .any(|name| p.name().eq_ignore_ascii_case(name))
-    }) {
-        return Err(Error::invalid(
-            "request URL is already presigned (has X-Amz-* signing parameters)",
-        ));
+    let existing = signer.url.query.map(canonical::query_params).unwrap_or_default();
+    if existing.iter().any(|p| PRESIGN_PARAMS.iter().any(|name| p.name().eq_ignore_ascii_case(name))) {
+        return Err(Error::invalid("request URL is already presigned (has X-Amz-* signing parameters)"));
     }
 
     let signed_headers = signer.canonical_headers(&request.headers);
     let auth_params = [
         Param::new(PRESIGN_ALGORITHM, ALGORITHM),
-        Param::new(
-            PRESIGN_CREDENTIAL,
-            &format!(
-                "{}/{}",
-                signer.access_key_id,
-                signer.scope.credential_scope()
-            ),
-        ),
+        Param::new(PRESIGN_CREDENTIAL, &format!("{}/{}", signer.access_key_id, signer.scope.credential_scope())),
         Param::new(AMZ_DATE, &signer.scope.amz_date),
         Param::new(PRESIGN_EXPIRES, &expires_in.to_string()),
         Param::new(PRESIGN_SIGNED_HEADERS, &signed_headers.signed),
@@ -239,26 +191,13 @@ pub fn presign_with(
     }
     let query = canonical::query(canonical_params);
     let payload_hash = signer.payload_hash(false);
-    let (canonical_request, string_to_sign, signature) =
-        signer.sign(&query, &signed_headers, &payload_hash)?;
+    let (canonical_request, string_to_sign, signature) = signer.sign(&query, &signed_headers, &payload_hash)?;
 
-    let mut added: Vec<String> = auth_params
-        .iter()
-        .chain(token_param.as_ref())
-        .map(Param::pair)
-        .collect();
+    let mut added: Vec<String> = auth_params.iter().chain(token_param.as_ref()).map(Param::pair).collect();
     added.push(Param::new(PRESIGN_SIGNATURE, &signature).pair());
     let url = append_query(&request.url, &added.join("&"));
-    let request = HttpRequest {
-        url,
-        ..request.clone()
-    };
-    Ok(Signed {
-        request,
-        canonical_request,
-        string_to_sign,
-        signature,
-    })
+    let request = HttpRequest { url, ..request.clone() };
+    Ok(Signed { request, canonical_request, string_to_sign, signature })
 }
 
 /// Appends parameters to a URL's query, starting one if there is none.
@@ -293,18 +232,19 @@ impl<'a> Signer<'a> {
         check_scope_part("access key id", &credentials.access_key_id)?;
         check_scope_part("region", params.region)?;
         check_scope_part("service", params.service)?;
-        if credentials.secret_access_key.is_empty() {
+        // The secret never reaches the wire, but a control character in it
+        // means the caller's credentials are corrupt: say so, not "403".
+        let secret = credentials.secret_access_key.expose();
+        if secret.is_empty() {
             return Err(Error::invalid("secret access key is empty"));
         }
-        let session_token = credentials
-            .session_token
-            .as_ref()
-            .map(Secret::expose)
-            .filter(|t| !t.is_empty());
+        check_single_line("secret access key", secret)?;
+        let session_token = credentials.session_token.as_ref().map(Secret::expose).filter(|t| !t.is_empty());
         if let Some(token) = session_token {
             check_single_line("session token", token)?;
         }
         for name in params.unsigned_headers {
+            check_header(name, "")?;
             if ALWAYS_SIGNED.iter().any(|a| name.eq_ignore_ascii_case(a)) {
                 return Err(Error::invalid(format!("header {name} is always signed")));
             }
@@ -339,35 +279,21 @@ impl<'a> Signer<'a> {
     /// The headers to sign among `headers`, plus `host` from the URL when
     /// there is no Host header.
     fn canonical_headers(&self, headers: &[(String, String)]) -> canonical::Headers {
-        let signed = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .filter(|(name, _)| self.is_signed(name));
-        let has_host = headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("host"));
+        let signed = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).filter(|(name, _)| self.is_signed(name));
+        let has_host = headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host"));
         let host = (!has_host).then(|| self.url.host_header());
         canonical::headers(signed.chain(host.as_deref().map(|h| ("host", h))))
     }
 
     fn is_signed(&self, name: &str) -> bool {
         !NEVER_SIGNED.iter().any(|n| name.eq_ignore_ascii_case(n))
-            && !self
-                .unsigned_headers
-                .iter()
-                .any(|n| name.eq_ignore_ascii_case(n))
+            && !self.unsigned_headers.iter().any(|n| name.eq_ignore_ascii_case(n))
     }
 
     /// Canonical request, string to sign and signature.
-    fn sign(
-        &self,
-        query: &str,
-        headers: &canonical::Headers,
-        payload_hash: &str,
-    ) -> Result<(String, String, String)> {
+    fn sign(&self, query: &str, headers: &canonical::Headers, payload_hash: &str) -> Result<(String, String, String)> {
         let uri = canonical::uri(self.url.path, self.normalize_path);
-        let canonical_request =
-            canonical::request(self.request.method, &uri, query, headers, payload_hash);
+        let canonical_request = canonical::request(self.request.method, &uri, query, headers, payload_hash);
         let string_to_sign = self.scope.string_to_sign(&canonical_request);
         let signature = self.scope.sign(self.secret_access_key, &string_to_sign)?;
         Ok((canonical_request, string_to_sign, signature))
@@ -381,13 +307,8 @@ fn check_scope_part(what: &str, value: &str) -> Result<()> {
     if value.is_empty() {
         return Err(Error::invalid(format!("{what} is empty")));
     }
-    if !value
-        .bytes()
-        .all(|b| b.is_ascii_graphic() && b != b'/' && b != b',')
-    {
-        return Err(Error::invalid(format!(
-            "{what} must be visible ASCII without '/' or ','"
-        )));
+    if !value.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b',') {
+        return Err(Error::invalid(format!("{what} must be visible ASCII without '/' or ','")));
     }
     Ok(())
 }
@@ -398,10 +319,7 @@ impl fmt::Debug for Signed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Signed")
             .field("request", &self.request)
-            .field(
-                "canonical_request",
-                &format_args!("<{} bytes>", self.canonical_request.len()),
-            )
+            .field("canonical_request", &format_args!("<{} bytes>", self.canonical_request.len()))
             .field("string_to_sign", &self.string_to_sign)
             .field("signature", &format_args!("<redacted>"))
             .finish()

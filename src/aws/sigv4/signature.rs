@@ -34,10 +34,7 @@ impl Scope {
 
     /// `date/region/service/aws4_request`.
     pub fn credential_scope(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date_stamp, self.region, self.service
-        )
+        format!("{}/{}/{}/aws4_request", self.date_stamp, self.region, self.service)
     }
 
     /// The string to sign for a canonical request.
@@ -69,8 +66,7 @@ pub(super) fn sha256_hex(data: &[u8]) -> String {
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     // HMAC takes keys of any length; the error is unreachable but not a panic.
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key).map_err(|_| Error::invalid("HMAC key rejected"))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).map_err(|_| Error::invalid("HMAC key rejected"))?;
     mac.update(data);
     Ok(mac.finalize().into_bytes().to_vec())
 }
@@ -91,35 +87,25 @@ mod tests {
 
     #[test]
     fn empty_payload_hash() {
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     /// The signing-key example of the AWS documentation ("Examples of how to
     /// derive a signing key"), checked through the signature of an empty string.
     #[test]
     fn derives_the_documented_signing_key() {
-        let key =
-            hmac_sha256(b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", b"20150830").unwrap();
+        let key = hmac_sha256(b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", b"20150830").unwrap();
         let key = hmac_sha256(&key, b"us-east-1").unwrap();
         let key = hmac_sha256(&key, b"iam").unwrap();
         let key = hmac_sha256(&key, b"aws4_request").unwrap();
-        assert_eq!(
-            hex(&key),
-            "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
-        );
+        assert_eq!(hex(&key), "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
     }
 
     #[test]
     fn string_to_sign_layout() {
         let time = DateTime::from_unix(1_440_938_160).unwrap();
         let scope = Scope::new(&time, "us-east-1", "service");
-        assert_eq!(
-            scope.credential_scope(),
-            "20150830/us-east-1/service/aws4_request"
-        );
+        assert_eq!(scope.credential_scope(), "20150830/us-east-1/service/aws4_request");
         assert_eq!(
             scope.string_to_sign(""),
             "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n\

@@ -26,9 +26,8 @@ impl<'a> RequestUrl<'a> {
     /// be presigned may already carry credentials in its query.
     pub fn parse(url: &'a str) -> Result<Self> {
         check_single_line("request URL", url)?;
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| Error::invalid("request URL is not absolute (no scheme://)"))?;
+        let (scheme, rest) =
+            url.split_once("://").ok_or_else(|| Error::invalid("request URL is not absolute (no scheme://)"))?;
         let default_port = if scheme.eq_ignore_ascii_case("https") {
             443
         } else if scheme.eq_ignore_ascii_case("http") {
@@ -50,12 +49,7 @@ impl<'a> RequestUrl<'a> {
             Some((path, query)) => (path, Some(query)),
             None => (tail, None),
         };
-        Ok(RequestUrl {
-            authority,
-            default_port,
-            path,
-            query,
-        })
+        Ok(RequestUrl { authority, default_port, path, query })
     }
 
     /// The `host` value to sign when the request has no Host header: the
@@ -115,19 +109,13 @@ mod tests {
             "https://h.example/a\r\nX: y",
             "https://h.example/\0",
         ] {
-            assert!(
-                matches!(RequestUrl::parse(url), Err(Error::InvalidInput(_))),
-                "{url:?}"
-            );
+            assert!(matches!(RequestUrl::parse(url), Err(Error::InvalidInput(_))), "{url:?}");
         }
     }
 
     #[test]
     fn errors_do_not_echo_secrets() {
-        for url in [
-            "ftp://h.example/?X-Amz-Security-Token=sekrit",
-            "https://user:sekrit@h.example/",
-        ] {
+        for url in ["ftp://h.example/?X-Amz-Security-Token=sekrit", "https://user:sekrit@h.example/"] {
             let err = RequestUrl::parse(url).unwrap_err();
             assert!(!err.to_string().contains("sekrit"), "{err}");
         }

@@ -10,7 +10,7 @@ use crate::http::HttpResponse;
 use crate::secret::Secret;
 use crate::target::AwsRegistry;
 
-use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan, StsEndpoint};
+use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan};
 use super::super::outcome::Credentials;
 use super::super::plan::TargetPlan;
 use super::{Action, Carries, Machine, Poll, ec2_metadata, send, unexpected};
@@ -42,42 +42,6 @@ impl AwsCredentialsMachine {
     pub fn new(plan: AwsPlan) -> Self {
         AwsCredentialsMachine { plan, state: CredentialsState::Start }
     }
-
-    /// The AssumeRoleWithWebIdentity request, to the configured STS endpoint
-    /// when there is one.
-    fn sts_request(&self, token: &Secret) -> Result<crate::http::HttpRequest> {
-        let AwsIdentity::WebIdentity { role_arn, session_name, .. } = &self.plan.identity else {
-            return Err(unexpected("AWS credentials", "an identity token"));
-        };
-        let endpoint = match &self.plan.sts {
-            StsEndpoint::Resolved(options) => *options,
-            StsEndpoint::Explicit(_) => EndpointOptions::default(),
-        };
-        let mut request = sts::web_identity_request(&sts::WebIdentityParams {
-            region: &self.plan.region,
-            role_arn,
-            role_session_name: session_name,
-            web_identity_token: token,
-            duration_seconds: None,
-            policy_arns: &[],
-            endpoint,
-        })?;
-        if let StsEndpoint::Explicit(base) = &self.plan.sts {
-            request.url = rebase(&request.url, base)?;
-        }
-        Ok(request)
-    }
-}
-
-/// `url` with its scheme and authority replaced by `base` (`https://host`):
-/// the query-protocol request is unsigned, so only its address changes.
-fn rebase(url: &str, base: &str) -> Result<String> {
-    let rest = url
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .ok_or_else(|| Error::invalid("the STS request has no absolute URL"))?;
-    let path = rest.find('/').and_then(|i| rest.get(i..)).unwrap_or("/");
-    Ok(format!("{base}{path}"))
 }
 
 impl Machine for AwsCredentialsMachine {
@@ -107,7 +71,7 @@ impl Machine for AwsCredentialsMachine {
         if !matches!(self.state, CredentialsState::AwaitingWebIdentityToken) {
             return Err(unexpected("AWS credentials", "an identity token"));
         }
-        let request = self.sts_request(token)?;
+        let request = self.plan.sts_request(token)?;
         self.state = CredentialsState::AwaitingSts;
         Ok(send(request, Carries::CloudCredential))
     }
@@ -213,24 +177,5 @@ impl Machine for AwsFlow {
             }
             FlowState::Finished => Err(unexpected("AWS", "an HTTP response")),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rebase_keeps_path_and_query() {
-        assert_eq!(
-            rebase("https://sts.us-east-1.amazonaws.com/", "https://sts.amazonaws.com").unwrap(),
-            "https://sts.amazonaws.com/"
-        );
-        assert_eq!(
-            rebase("https://h/a?b=c", "https://x.sts.amazonaws.com").unwrap(),
-            "https://x.sts.amazonaws.com/a?b=c"
-        );
-        assert_eq!(rebase("https://h", "https://x").unwrap(), "https://x/");
-        assert!(rebase("nourl", "https://x").is_err());
     }
 }

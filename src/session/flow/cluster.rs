@@ -1,47 +1,55 @@
-//! Cluster flows: a REST config for AKS, EKS, GKE or any cluster. Each gets
-//! the provider token with the provider's token machine, then, when the
-//! address or CA is missing, looks the cluster up (`super::super::cluster`
-//! builds and parses those calls).
+//! Cluster flows: a REST config for AKS, EKS, GKE or any cluster, as state
+//! machines over `crate::cluster`. Each gets the provider token with the
+//! provider's token machine; when the address or CA is missing it looks the
+//! cluster up with `crate::cluster`'s requests and parsers; and
+//! [`cluster::rest_config`] assembles the result (the caller's address and
+//! CA win, the looked-up values fill the gaps).
 
-use crate::aws::eks;
+use crate::aws::endpoint::EndpointOptions;
+use crate::cluster::{self, Discovered, RestConfig, aks, eks, gke};
 use crate::credentials::{AccessToken, AwsCredentials};
 use crate::error::{Error, Result};
 use crate::http::HttpResponse;
 use crate::secret::Secret;
 
-use super::super::cluster::{self as clusters, AksLookup, ClusterPlan, EksCluster, GkeCluster};
-use super::super::identity::{AwsPlan, AzureIdentity, GcpIdentity, StsEndpoint, TokenSource};
-use super::super::outcome::{Credentials, RestConfig};
+use super::super::cluster::{AksLookup, ClusterKind, ClusterPlan};
+use super::super::identity::{AwsPlan, AzureIdentity, GcpIdentity, TokenSource};
+use super::super::outcome::Credentials;
+use super::super::plan::ProviderIdentity;
 use super::aws::AwsCredentialsMachine;
 use super::azure::AzureToken;
 use super::gcp::GcpToken;
 use super::{Action, Carries, Flow, Machine, Poll, send, unexpected};
 
-/// Flux gives an EKS REST config 15 minutes from the start of the flow.
-const EKS_LIFETIME: i64 = 15 * 60;
-
 /// The flow of a cluster plan.
-pub fn build(plan: &ClusterPlan, identity: &super::super::plan::ProviderIdentity) -> Result<Flow> {
-    use super::super::plan::ProviderIdentity as P;
-    match (plan, identity) {
-        (ClusterPlan::Aks { id, address, ca, lookup }, P::Azure(azure)) => {
-            Ok(Box::new(AksFlow::new(azure.clone(), id.clone(), address.clone(), ca.clone(), lookup.clone())))
+pub fn build(plan: &ClusterPlan, identity: &ProviderIdentity) -> Result<Flow> {
+    match (&plan.kind, identity) {
+        (ClusterKind::Aks { lookup }, ProviderIdentity::Azure(azure)) => {
+            Ok(Box::new(AksFlow::new(plan.clone(), lookup.clone(), azure.clone())))
         }
-        (ClusterPlan::Eks { cluster, address, ca, .. }, P::Aws(aws)) => {
-            Ok(Box::new(EksFlow::new(aws.clone(), cluster.clone(), address.clone(), ca.clone())))
+        (ClusterKind::Eks { arn, endpoint }, ProviderIdentity::Aws(aws)) => {
+            Ok(Box::new(EksFlow::new(plan.clone(), arn.clone(), *endpoint, aws.clone())))
         }
-        (ClusterPlan::Gke { cluster, address, ca, .. }, P::Gcp(gcp)) => {
-            Ok(Box::new(GkeFlow::new(gcp.clone(), cluster.clone(), address.clone(), ca.clone())))
+        (ClusterKind::Gke { lookup }, ProviderIdentity::Gcp(gcp)) => {
+            Ok(Box::new(GkeFlow::new(plan.clone(), lookup.clone(), gcp.clone())))
         }
-        (ClusterPlan::Generic { address, ca, .. }, P::Generic(Some(source))) => {
-            Ok(Box::new(GenericClusterFlow::new(source.clone(), address.clone(), ca.clone())))
+        (ClusterKind::Generic, ProviderIdentity::Generic(Some(source))) => {
+            Ok(Box::new(GenericClusterFlow::new(plan.clone(), source.clone())))
         }
         _ => Err(Error::invalid("the cluster and the identity are of different providers")),
     }
 }
 
-fn rest_config(host: String, ca_data: Option<String>, bearer_token: Secret, expires_at: i64) -> Poll<Credentials> {
-    Poll::Ready(Credentials::RestConfig(RestConfig { host, ca_data, bearer_token, expires_at }))
+/// The REST config of `plan`, with what a lookup discovered, if anything.
+fn finish(
+    plan: &ClusterPlan,
+    discovered: Option<&Discovered>,
+    bearer_token: Secret,
+    expires_at: i64,
+) -> Result<Poll<Credentials>> {
+    let config =
+        cluster::rest_config(plan.address.as_deref(), plan.ca.as_deref(), discovered, bearer_token, expires_at)?;
+    Ok(Poll::Ready(Credentials::RestConfig(config)))
 }
 
 // ---------------------------------------------------------------- AKS
@@ -54,7 +62,7 @@ enum AksState {
         aks: AccessToken,
     },
     /// Waiting for the managed cluster.
-    AwaitingManagedCluster {
+    AwaitingCluster {
         aks: AccessToken,
         arm: Secret,
     },
@@ -65,13 +73,12 @@ enum AksState {
     Finished,
 }
 
-/// AKS: the AKS token, then (without address or CA) ARM lookups.
+/// AKS: the AKS token, then (without address or CA) the ARM token and the
+/// two ARM calls.
 pub struct AksFlow {
-    identity: AzureIdentity,
-    id: String,
-    address: Option<String>,
-    ca: Option<String>,
+    plan: ClusterPlan,
     lookup: Option<AksLookup>,
+    identity: AzureIdentity,
     aks_token: AzureToken,
     arm_token: Option<AzureToken>,
     /// The service-account token, reused for the ARM token's exchange.
@@ -80,33 +87,15 @@ pub struct AksFlow {
 }
 
 impl AksFlow {
-    fn new(
-        identity: AzureIdentity,
-        id: String,
-        address: Option<String>,
-        ca: Option<String>,
-        lookup: Option<AksLookup>,
-    ) -> Self {
+    fn new(plan: ClusterPlan, lookup: Option<AksLookup>, identity: AzureIdentity) -> Self {
         let aks_token = AzureToken::new(identity.clone(), crate::azure::cloud::AKS_SCOPE.to_owned());
-        AksFlow {
-            identity,
-            id,
-            address,
-            ca,
-            lookup,
-            aks_token,
-            arm_token: None,
-            assertion: None,
-            state: AksState::AksToken,
-        }
+        AksFlow { plan, lookup, identity, aks_token, arm_token: None, assertion: None, state: AksState::AksToken }
     }
 
     fn with_aks_token(&mut self, aks: AccessToken, now: i64) -> Result<Poll<Credentials>> {
         let Some(lookup) = &self.lookup else {
             self.state = AksState::Finished;
-            let host =
-                self.address.clone().ok_or_else(|| Error::invalid("an AKS cluster without lookup has an address"))?;
-            return Ok(rest_config(host, self.ca.clone(), aks.token, aks.expires_at));
+            return finish(&self.plan, None, aks.token, aks.expires_at);
         };
         let mut arm = AzureToken::new(self.identity.clone(), lookup.arm_scope.clone());
         let mut poll = arm.begin(now)?;
@@ -123,8 +112,8 @@ impl AksFlow {
             return Err(unexpected("AKS", "an ARM token"));
         };
         let lookup = self.lookup.as_ref().ok_or_else(|| unexpected("AKS", "an ARM token"))?;
-        let request = clusters::managed_cluster_request(&lookup.arm_base, &lookup.cluster, &arm.token)?;
-        self.state = AksState::AwaitingManagedCluster { aks, arm: arm.token };
+        let request = aks::get_cluster_request(&lookup.id, lookup.cloud, lookup.environment.as_ref(), &arm.token)?;
+        self.state = AksState::AwaitingCluster { aks, arm: arm.token };
         Ok(send(request, Carries::CloudCredential))
     }
 }
@@ -149,6 +138,7 @@ impl Machine for AksFlow {
     }
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {
+        let lookup = self.lookup.as_ref();
         match std::mem::replace(&mut self.state, AksState::Finished) {
             AksState::AksToken => {
                 self.state = AksState::AksToken;
@@ -161,17 +151,18 @@ impl Machine for AksFlow {
                     None => Err(unexpected("AKS", "an HTTP response")),
                 }
             }
-            AksState::AwaitingManagedCluster { aks, arm } => {
-                clusters::parse_managed_cluster(response, &self.id)?;
-                let lookup = self.lookup.as_ref().ok_or_else(|| unexpected("AKS", "an HTTP response"))?;
-                let request = clusters::user_credentials_request(&lookup.arm_base, &lookup.cluster, &arm)?;
+            AksState::AwaitingCluster { aks, arm } => {
+                let lookup = lookup.ok_or_else(|| unexpected("AKS", "an HTTP response"))?;
+                aks::parse_cluster(response, &lookup.id)?;
+                let request =
+                    aks::list_user_credentials_request(&lookup.id, lookup.cloud, lookup.environment.as_ref(), &arm)?;
                 self.state = AksState::AwaitingCredentials { aks };
                 Ok(send(request, Carries::CloudCredential))
             }
             AksState::AwaitingCredentials { aks } => {
-                let (server, ca) = clusters::parse_user_credentials(response, &self.id, self.address.as_deref())?;
-                let host = self.address.clone().unwrap_or(server);
-                Ok(rest_config(host, self.ca.clone().or(ca), aks.token, aks.expires_at))
+                let lookup = lookup.ok_or_else(|| unexpected("AKS", "an HTTP response"))?;
+                let discovered = aks::parse_user_credentials(response, &lookup.id, self.plan.address.as_deref())?;
+                finish(&self.plan, Some(&discovered), aks.token, aks.expires_at)
             }
             AksState::Finished => Err(unexpected("AKS", "an HTTP response")),
         }
@@ -182,59 +173,51 @@ impl Machine for AksFlow {
 
 enum EksState {
     Credentials,
-    AwaitingDescribe { credentials: AwsCredentials },
+    /// Waiting for `DescribeCluster`; `started` is when the REST config's
+    /// life began.
+    AwaitingDescribe {
+        credentials: AwsCredentials,
+        started: i64,
+    },
     Finished,
 }
 
 /// EKS: AWS credentials, then (without address or CA) `DescribeCluster`,
 /// then the token.
 pub struct EksFlow {
-    aws: AwsPlan,
-    cluster: EksCluster,
-    address: Option<String>,
-    ca: Option<String>,
+    plan: ClusterPlan,
+    arn: eks::ClusterArn,
+    endpoint: EndpointOptions,
     credentials: AwsCredentialsMachine,
     state: EksState,
-    started: i64,
 }
 
 impl EksFlow {
-    fn new(aws: AwsPlan, cluster: EksCluster, address: Option<String>, ca: Option<String>) -> Self {
-        let credentials = AwsCredentialsMachine::new(aws.clone());
-        EksFlow { aws, cluster, address, ca, credentials, state: EksState::Credentials, started: 0 }
+    fn new(plan: ClusterPlan, arn: eks::ClusterArn, endpoint: EndpointOptions, aws: AwsPlan) -> Self {
+        EksFlow { plan, arn, endpoint, credentials: AwsCredentialsMachine::new(aws), state: EksState::Credentials }
     }
 
+    /// The first cluster step: `now` starts the REST config's life, as
+    /// Flux's `time.Now()` when it starts building it.
     fn with_credentials(&mut self, credentials: AwsCredentials, now: i64) -> Result<Poll<Credentials>> {
-        match (&self.address, &self.ca) {
-            (Some(address), Some(ca)) => {
-                let (address, ca) = (address.clone(), ca.clone());
-                self.finish(&credentials, address, ca, now)
-            }
-            _ => {
-                let request = clusters::describe_cluster_request(&self.cluster, &credentials, now)?;
-                self.state = EksState::AwaitingDescribe { credentials };
-                Ok(send(request, Carries::CloudCredential))
-            }
+        if !self.plan.needs_lookup() {
+            return self.finish(&credentials, None, now, now);
         }
+        let request = eks::describe_cluster_request(&self.arn, &credentials, now, self.endpoint)?;
+        self.state = EksState::AwaitingDescribe { credentials, started: now };
+        Ok(send(request, Carries::CloudCredential))
     }
 
     fn finish(
         &mut self,
         credentials: &AwsCredentials,
-        host: String,
-        ca: String,
+        discovered: Option<&Discovered>,
+        started: i64,
         now: i64,
     ) -> Result<Poll<Credentials>> {
-        let endpoint = match &self.aws.sts {
-            StsEndpoint::Resolved(options) => *options,
-            StsEndpoint::Explicit(_) => {
-                return Err(Error::unsupported("an explicit STS endpoint is not supported for EKS tokens"));
-            }
-        };
-        let token = eks::token(&self.cluster.name, &self.cluster.region, credentials, now, endpoint)?;
-        let expires_at = self.started.checked_add(EKS_LIFETIME).ok_or_else(|| Error::invalid("now is out of range"))?;
         self.state = EksState::Finished;
-        Ok(rest_config(host, Some(ca), token.token, expires_at))
+        let token = crate::aws::eks::token(self.arn.name(), self.arn.region(), credentials, now, self.endpoint)?;
+        finish(&self.plan, discovered, token.token, eks::rest_config_expiry(started)?)
     }
 }
 
@@ -242,7 +225,6 @@ impl Machine for EksFlow {
     type Output = Credentials;
 
     fn begin(&mut self, now: i64) -> Result<Poll<Credentials>> {
-        self.started = now;
         self.credentials.begin(now)?.then(|c| self.with_credentials(c, now))
     }
 
@@ -259,11 +241,9 @@ impl Machine for EksFlow {
                 self.state = EksState::Credentials;
                 self.credentials.on_http(response, now)?.then(|c| self.with_credentials(c, now))
             }
-            EksState::AwaitingDescribe { credentials } => {
-                let (endpoint, ca) = clusters::parse_describe_cluster(response)?;
-                let host = self.address.clone().unwrap_or(endpoint);
-                let ca = self.ca.clone().unwrap_or(ca);
-                self.finish(&credentials, host, ca, now)
+            EksState::AwaitingDescribe { credentials, started } => {
+                let discovered = eks::parse_describe_cluster(response, &self.arn)?;
+                self.finish(&credentials, Some(&discovered), started, now)
             }
             EksState::Finished => Err(unexpected("EKS", "an HTTP response")),
         }
@@ -272,33 +252,29 @@ impl Machine for EksFlow {
 
 // ---------------------------------------------------------------- GKE
 
-/// GKE: the Google token, then (without address or CA) the container API.
+/// GKE: the Google token, then (without address or CA) `clusters.get`.
 pub struct GkeFlow {
+    plan: ClusterPlan,
+    lookup: Option<gke::ClusterName>,
     token: GcpToken,
-    cluster: Option<GkeCluster>,
-    address: Option<String>,
-    ca: Option<String>,
     /// The token, while the cluster is looked up.
     awaiting_cluster: Option<AccessToken>,
 }
 
 impl GkeFlow {
-    fn new(identity: GcpIdentity, cluster: Option<GkeCluster>, address: Option<String>, ca: Option<String>) -> Self {
+    fn new(plan: ClusterPlan, lookup: Option<gke::ClusterName>, identity: GcpIdentity) -> Self {
         let scopes = crate::gcp::DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect();
-        GkeFlow { token: GcpToken::new(identity, scopes), cluster, address, ca, awaiting_cluster: None }
+        GkeFlow { plan, lookup, token: GcpToken::new(identity, scopes), awaiting_cluster: None }
     }
 
     fn with_token(&mut self, token: AccessToken) -> Result<Poll<Credentials>> {
-        match (&self.address, &self.ca, &self.cluster) {
-            (Some(address), Some(ca), _) => {
-                Ok(rest_config(address.clone(), Some(ca.clone()), token.token, token.expires_at))
-            }
-            (_, _, Some(cluster)) => {
-                let request = clusters::gke_cluster_request(cluster, &token.token)?;
+        match &self.lookup {
+            None => finish(&self.plan, None, token.token, token.expires_at),
+            Some(name) => {
+                let request = gke::get_cluster_request(name, &token.token)?;
                 self.awaiting_cluster = Some(token);
                 Ok(send(request, Carries::CloudCredential))
             }
-            _ => Err(Error::invalid("a GKE cluster without address or CA needs its resource name")),
         }
     }
 }
@@ -311,17 +287,20 @@ impl Machine for GkeFlow {
     }
 
     fn on_identity_token(&mut self, token: &Secret, now: i64) -> Result<Poll<Credentials>> {
+        if self.awaiting_cluster.is_some() {
+            return Err(unexpected("GKE", "an identity token"));
+        }
         self.token.on_identity_token(token, now)?.then(|t| self.with_token(t))
     }
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {
-        match self.awaiting_cluster.take() {
-            None => self.token.on_http(response, now)?.then(|t| self.with_token(t)),
-            Some(token) => {
-                let (endpoint, ca) = clusters::parse_gke_cluster(response)?;
-                let host = self.address.clone().unwrap_or(endpoint);
-                Ok(rest_config(host, Some(self.ca.clone().unwrap_or(ca)), token.token, token.expires_at))
+        match (self.awaiting_cluster.take(), &self.lookup) {
+            (None, _) => self.token.on_http(response, now)?.then(|t| self.with_token(t)),
+            (Some(token), Some(name)) => {
+                let discovered = gke::parse_cluster(response, name)?;
+                finish(&self.plan, Some(&discovered), token.token, token.expires_at)
             }
+            (Some(_), None) => Err(unexpected("GKE", "an HTTP response")),
         }
     }
 }
@@ -329,17 +308,24 @@ impl Machine for GkeFlow {
 // ---------------------------------------------------------------- generic
 
 /// Any cluster: a Kubernetes token for the address as audience (Flux's
-/// generic provider), expiring at its `exp` claim.
+/// generic provider), expiring at its `exp` claim. The CA is optional here:
+/// without one the host trusts its own roots.
 pub struct GenericClusterFlow {
+    plan: ClusterPlan,
     source: TokenSource,
-    address: String,
-    ca: Option<String>,
     started: bool,
 }
 
 impl GenericClusterFlow {
-    fn new(source: TokenSource, address: String, ca: Option<String>) -> Self {
-        GenericClusterFlow { source, address, ca, started: false }
+    fn new(plan: ClusterPlan, source: TokenSource) -> Self {
+        GenericClusterFlow { plan, source, started: false }
+    }
+
+    fn address(&self) -> Result<&str> {
+        self.plan
+            .address
+            .as_deref()
+            .ok_or_else(|| Error::invalid("cluster address is required to create a REST config"))
     }
 }
 
@@ -351,13 +337,18 @@ impl Machine for GenericClusterFlow {
             return Err(unexpected("cluster", "a second start"));
         }
         self.started = true;
-        Ok(Poll::Pending(Action::FetchIdentityToken(self.source.request(&self.address))))
+        Ok(Poll::Pending(Action::FetchIdentityToken(self.source.request(self.address()?))))
     }
 
     fn on_identity_token(&mut self, token: &Secret, _now: i64) -> Result<Poll<Credentials>> {
         let expires_at = crate::jwt::expiry(token.expose())
             .map_err(|e| Error::invalid(format!("the service account token: {e}")))?;
-        Ok(rest_config(self.address.clone(), self.ca.clone(), token.clone(), expires_at))
+        Ok(Poll::Ready(Credentials::RestConfig(RestConfig {
+            host: cluster::api_server_address(self.address()?)?,
+            ca_data: self.plan.ca.clone(),
+            bearer_token: token.clone(),
+            expires_at,
+        })))
     }
 
     fn on_http(&mut self, _response: &HttpResponse, _now: i64) -> Result<Poll<Credentials>> {

@@ -1,12 +1,19 @@
-//! Generic flows: Docker token authentication against any registry, and the
-//! Kubernetes token itself as an access token.
+//! Generic flows: validating the host's registry credentials against any
+//! registry, and the Kubernetes token itself as an access token.
 //!
-//! The registry flow is the distribution token protocol: `GET /v2/`; a 200
-//! means the registry needs no token; a 401 names a realm (and service and
-//! scopes) in `WWW-Authenticate`; the token request goes there, anonymous or
-//! with the host-supplied basic credentials. Those credentials only go to a
-//! realm on the registry itself, on a host the caller trusted
-//! (`trusted-realm-hosts`), or to Docker Hub's own token server.
+//! A generic registry has no cloud identity: its credentials are the ones
+//! the host configured (`registry-username`, `registry-password`), and the
+//! outcome is exactly those, as docker-login credentials without expiry
+//! that docker, skopeo and containerd use as they are. A session without
+//! them is `unsupported` at start. The flow only validates them, with the
+//! distribution token protocol: `GET /v2/`; a 200 or a `Basic` challenge
+//! leaves nothing to validate; a `Bearer` challenge names a realm (and
+//! service and scopes), and a token request there with the credentials as
+//! basic auth must succeed (a 401 from the token server fails the session).
+//! The token itself is dropped: registry clients run the same protocol with
+//! the credentials. The credentials only go to a realm on the registry
+//! itself, on a host the caller trusted (`trusted-realm-hosts`), or to
+//! Docker Hub's own token server.
 
 use crate::credentials::{AccessToken, RegistryCredentials};
 use crate::error::{Error, Result};
@@ -22,10 +29,6 @@ use super::super::outcome::Credentials;
 use super::super::plan::GenericRegistry;
 use super::{Action, Carries, Machine, Poll, send, unexpected};
 
-/// The user name of registry credentials that hold a bearer token: the
-/// docker credential-helper convention for token credentials.
-pub const TOKEN_USERNAME: &str = "<token>";
-
 #[derive(Debug, PartialEq, Eq)]
 enum RegistryState {
     Start,
@@ -36,7 +39,7 @@ enum RegistryState {
     Finished,
 }
 
-/// Docker token authentication against a generic registry.
+/// Validation of the host's credentials against a generic registry.
 pub struct RegistryFlow {
     registry: GenericRegistry,
     state: RegistryState,
@@ -47,22 +50,20 @@ impl RegistryFlow {
         RegistryFlow { registry, state: RegistryState::Start }
     }
 
-    /// The credentials when the registry takes no token: the host's basic
-    /// credentials if it gave some, else anonymous (empty) ones.
-    fn basic_or_anonymous(&self) -> RegistryCredentials {
-        match &self.registry.basic {
-            Some((user, password)) => {
-                RegistryCredentials { username: user.clone(), password: password.clone(), expires_at: None }
-            }
-            None => RegistryCredentials { username: String::new(), password: Secret::default(), expires_at: None },
-        }
+    /// The outcome: the host's credentials, validated.
+    fn done(&mut self) -> Poll<Credentials> {
+        self.state = RegistryState::Finished;
+        Poll::Ready(Credentials::Registry(RegistryCredentials {
+            username: self.registry.username.clone(),
+            password: self.registry.password.clone(),
+            expires_at: None,
+        }))
     }
 
     /// Answers the `/v2/` response: done, or a token request.
     fn on_ping(&mut self, response: &HttpResponse) -> Result<Poll<Credentials>> {
         if response.is_success() {
-            self.state = RegistryState::Finished;
-            return Ok(Poll::Ready(Credentials::Registry(self.basic_or_anonymous())));
+            return Ok(self.done());
         }
         let header = match (response.status, response.header_value("WWW-Authenticate")) {
             (401, Some(header)) => header,
@@ -76,15 +77,7 @@ impl RegistryFlow {
             other => other,
         })?;
         if challenge.scheme == "Basic" {
-            if self.registry.basic.is_none() {
-                return Err(Error::HttpStatus {
-                    status: 401,
-                    code: None,
-                    message: "the registry asks for basic credentials and none were given".into(),
-                });
-            }
-            self.state = RegistryState::Finished;
-            return Ok(Poll::Ready(Credentials::Registry(self.basic_or_anonymous())));
+            return Ok(self.done());
         }
         let realm = challenge
             .realm
@@ -92,6 +85,11 @@ impl RegistryFlow {
             .ok_or_else(|| Error::malformed("the registry's Bearer challenge has no realm"))?;
         let realm_host =
             https_authority(realm).map_err(|e| Error::malformed(format!("the registry's token realm: {e}")))?;
+        if !self.registry.basic_hosts().contains(&realm_host) {
+            return Err(Error::invalid(format!(
+                "the registry's token realm {realm_host} is not the registry and not a trusted realm host: the registry credentials are not sent there (add it to trusted-realm-hosts to allow it)"
+            )));
+        }
         let mut scopes = challenge.scopes.clone();
         if let Some(repository) = &self.registry.repository {
             let pull = format!("repository:{repository}:pull");
@@ -99,26 +97,10 @@ impl RegistryFlow {
                 scopes.push(pull);
             }
         }
-        let (request, carries) = match &self.registry.basic {
-            Some((username, password)) => {
-                if !self.registry.basic_hosts().contains(&realm_host) {
-                    return Err(Error::invalid(format!(
-                        "the registry's token realm {realm_host} is not the registry and not a trusted realm host: the registry credentials are not sent there (add it to trusted-realm-hosts to allow it)"
-                    )));
-                }
-                let basic = token::BasicAuth { username, password };
-                (
-                    token::token_request(realm, challenge.service.as_deref(), &scopes, Some(&basic))?,
-                    Carries::RegistryPassword,
-                )
-            }
-            None => (
-                token::token_request(realm, challenge.service.as_deref(), &scopes, None)?,
-                Carries::AnonymousTokenRequest,
-            ),
-        };
+        let basic = token::BasicAuth { username: &self.registry.username, password: &self.registry.password };
+        let request = token::token_request(realm, challenge.service.as_deref(), &scopes, Some(&basic))?;
         self.state = RegistryState::AwaitingToken;
-        Ok(send(request, carries))
+        Ok(send(request, Carries::RegistryPassword))
     }
 }
 
@@ -142,13 +124,9 @@ impl Machine for RegistryFlow {
         match self.state {
             RegistryState::AwaitingPing => self.on_ping(response),
             RegistryState::AwaitingToken => {
-                let AccessToken { token, expires_at } = token::parse_token(response, now)?;
-                self.state = RegistryState::Finished;
-                Ok(Poll::Ready(Credentials::Registry(RegistryCredentials {
-                    username: TOKEN_USERNAME.to_owned(),
-                    password: token,
-                    expires_at: Some(expires_at),
-                })))
+                // A token issued for the credentials is the proof they work.
+                token::parse_token(response, now)?;
+                Ok(self.done())
             }
             _ => Err(unexpected("registry", "an HTTP response")),
         }

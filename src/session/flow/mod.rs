@@ -33,8 +33,6 @@ pub enum Carries {
     Metadata,
     /// Nothing secret, to a host of the target or the provider.
     Nothing,
-    /// Nothing secret, to a token realm a registry named (any `https://` host).
-    AnonymousTokenRequest,
     /// A cloud credential (service-account token, cloud token, signed request).
     CloudCredential,
     /// The host-supplied registry password.
