@@ -49,6 +49,13 @@ With no command: plan, then demo, for the default target.
   --json             print the plan or the demo as JSON
   -h, --help         this text
 
+real I/O (credentials from the process environment; see host-examples/e2e):
+  credential-helper get|store|erase|list
+                     the docker credential-helper protocol (also run as
+                     `docker-credential-cloudauth` through a symlink)
+  kubelet-credential-provider
+                     the kubelet image credential provider protocol
+
 examples:
   cloudauth-host
   cloudauth-host plan 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0
