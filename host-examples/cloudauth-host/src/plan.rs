@@ -199,12 +199,14 @@ fn azure_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
         &scope,
         stand_in::SERVICE_ACCOUNT_TOKEN,
     ));
-    let exchange = |i: &mut Instance, tenant: Option<&str>| {
+    // Like fluxcd/pkg and the session, the exchange sends no tenant: the
+    // Entra token already names it.
+    let exchange = |i: &mut Instance| {
         flatten(i.api.cloudauth_auth_azure().call_acr_exchange_request(
             &mut i.store,
             &t.registry,
             stand_in::ENTRA_ACCESS_TOKEN,
-            tenant,
+            None,
         ))
     };
     let exchange_title = "ACR: exchange the Entra access token for an ACR refresh token";
@@ -218,7 +220,7 @@ fn azure_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
         intro: Vec::new(),
         steps: vec![
             step("Entra ID: the Kubernetes service-account token, as a client assertion, for an access token", entra),
-            step(exchange_title, exchange(i, Some(stand_in::TENANT_ID))),
+            step(exchange_title, exchange(i)),
         ],
         outcome: outcome.clone(),
         notes: vec![
@@ -239,7 +241,7 @@ fn azure_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
         intro: Vec::new(),
         steps: vec![
             step("IMDS: an access token for the VM's system-assigned identity", imds),
-            step(exchange_title, exchange(i, None)),
+            step(exchange_title, exchange(i)),
         ],
         outcome,
         notes: vec!["On a VM or node with a managed identity; no Kubernetes token involved.".into()],

@@ -69,6 +69,8 @@ fn default_target_is_an_azure_registry() {
     assert_contains(&out, "client_assertion = <service-account-token>");
     assert_contains(&out, "POST https://myregistry.azurecr.io/oauth2/exchange");
     assert_contains(&out, "access_token = <entra-access-token>");
+    // As in fluxcd/pkg and the session: the exchange names no tenant.
+    assert!(!out.contains("tenant = "), "{out}");
     // The IMDS alternative.
     assert_contains(&out, "GET http://169.254.169.254/metadata/identity/oauth2/token?");
     // No command is `plan` with no target, followed by the canned demo.
