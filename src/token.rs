@@ -15,11 +15,39 @@ pub const MAX_LIFETIME: i64 = 366 * 24 * 3600;
 
 /// A number that some services send as a JSON string (IMDS sends
 /// `"expires_in": "86399"`).
-#[derive(Deserialize, Debug, Clone)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum NumberOrString {
     Number(serde_json::Number),
     String(String),
+}
+
+/// By hand rather than `#[serde(untagged)]`, which buffers the value into
+/// serde's `Content` tree first and costs the component ~5 KB.
+impl<'de> Deserialize<'de> for NumberOrString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = NumberOrString;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(NumberOrString::Number(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(NumberOrString::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                serde_json::Number::from_f64(v)
+                    .map(NumberOrString::Number)
+                    .ok_or_else(|| E::custom("not a finite number"))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(NumberOrString::String(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl NumberOrString {
@@ -119,6 +147,19 @@ mod tests {
         let t =
             parse_access_token(&ok(r#"{"access_token":"a","expires_on":"5000"}"#), ErrorFormat::OAuth2, 100).unwrap();
         assert_eq!(t.expires_at, 5000);
+        let t = parse_access_token(&ok(r#"{"access_token":"a","expires_in":10.0}"#), ErrorFormat::OAuth2, 100).unwrap();
+        assert_eq!(t.expires_at, 110);
+        let t = parse_access_token(
+            &ok(r#"{"access_token":"a","expires_in":null,"expires_on":7}"#),
+            ErrorFormat::OAuth2,
+            100,
+        )
+        .unwrap();
+        assert_eq!(t.expires_at, 7);
+        for body in [r#"{"access_token":"a","expires_in":true}"#, r#"{"access_token":"a","expires_in":[1]}"#] {
+            let err = parse_access_token(&ok(body), ErrorFormat::OAuth2, 100).unwrap_err();
+            assert_eq!(err.kind(), "malformed-response", "{body}");
+        }
     }
 
     #[test]
