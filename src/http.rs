@@ -78,6 +78,12 @@ impl HttpRequest {
 }
 
 impl HttpResponse {
+    /// A response with no headers, as hosts and tests that have only a
+    /// status and a body hand it over.
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        HttpResponse { status, headers: Vec::new(), body: body.into() }
+    }
+
     /// The value of a header (first match, case-insensitive name).
     pub fn header_value(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)

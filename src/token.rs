@@ -130,7 +130,7 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> HttpResponse {
-        HttpResponse { status: 200, headers: vec![], body: body.as_bytes().to_vec() }
+        HttpResponse::new(200, body)
     }
 
     #[test]

@@ -331,7 +331,7 @@ mod tests {
 </AssumeRoleWithWebIdentityResponse>"#;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+        HttpResponse::new(status, body)
     }
 
     #[test]

@@ -143,7 +143,7 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+        HttpResponse::new(status, body)
     }
 
     #[test]

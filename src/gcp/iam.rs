@@ -146,7 +146,7 @@ mod tests {
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+        HttpResponse::new(status, body)
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn kubernetes_token(audience: &str, name: &str, skip_cache: bool) -> SessionRequ
 }
 
 fn imds(status: u16, body: &str) -> HttpResponse {
-    HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+    HttpResponse::new(status, body)
 }
 
 #[test]

@@ -271,7 +271,7 @@ mod tests {
     use super::*;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+        HttpResponse::new(status, body)
     }
 
     #[test]
