@@ -9,8 +9,30 @@ import type { IdentityTokenRequest } from '../generated/interfaces/cloudauth-aut
 export { resolve, azure, aws, gcp, sigv4, kubernetes, oci, session } from '../generated/cloudauth.js';
 export type { Provider, AzureEnvironment, AzureCloud, AwsRegistry, IdentityTokenRequest };
 
-/** A WHATWG fetch (the platform's, or your own). */
-export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
+/** What the API hands to `fetch`: redirects are never followed. */
+export interface FetchInit {
+  method: string;
+  headers: Array<[string, string]>;
+  body?: Uint8Array;
+  redirect: 'manual';
+  signal?: AbortSignal;
+}
+
+/** The part of a WHATWG `Response` the API reads. */
+export interface FetchResponse {
+  status: number;
+  headers: { forEach(callback: (value: string, name: string) => void): void };
+  body: {
+    getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
+  } | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** A WHATWG fetch: the platform's `fetch`, or your own (tests, proxies, edge runtimes). */
+export type Fetch = {
+  // A method signature, so that the platform's fetch (wider parameters) fits.
+  fetch(input: string, init: FetchInit): Promise<FetchResponse>;
+}['fetch'];
 
 /** Whose identity: the host's own, or a Kubernetes service account's. */
 export type Identity =
