@@ -41,12 +41,19 @@ WIT_PACKAGE = "cloudauth:auth"
 WIT_VERSION = "0.1.0"
 
 
+#: The component the wheel carries, beside this module.
+PACKAGED_WASM = Path(__file__).resolve().parent / "cloudauth.wasm"
+
+
 def default_wasm_path() -> Path:
-    """``$CLOUDAUTH_WASM`` if set, else ``target/cloudauth.wasm`` of this repository."""
+    """``$CLOUDAUTH_WASM`` if set, else the component the installed package
+    carries, else ``target/cloudauth.wasm`` of this repository (a checkout)."""
     env = os.environ.get("CLOUDAUTH_WASM")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "target" / "cloudauth.wasm"
+    if PACKAGED_WASM.is_file():
+        return PACKAGED_WASM
+    return Path(__file__).resolve().parents[3] / "target" / "cloudauth.wasm"
 
 
 class CloudauthError(Exception):
