@@ -166,7 +166,7 @@ def _safe_target(reference: str) -> str:
     """A reference fit for an error message: no userinfo, no control characters."""
     text = re.sub(r"[\x00-\x1f\x7f]", "?", reference)
     text = re.sub(r"//[^/@]*@", "//", text)
-    return re.sub(r"^[^/@]*@", "", text)[:200]
+    return re.sub(r"^[^/@]*@", "", text)[:200] or '""'
 
 
 def _non_empty(value: Optional[str]) -> Optional[str]:
