@@ -241,5 +241,5 @@ function expect(credentials, tag, name) {
 
 /** A reference fit for an error message: no userinfo, no control characters. */
 function safeTarget(reference) {
-  return String(reference).replace(/[\u0000-\u001f\u007f]/g, '?').replace(/\/\/[^/@]*@/, '//').replace(/^[^/@]*@/, '').slice(0, 200);
+  return String(reference).replace(/[\u0000-\u001f\u007f]/g, '?').replace(/\/\/[^/@]*@/, '//').replace(/^[^/@]*@/, '').slice(0, 200) || '""';
 }

@@ -15,7 +15,7 @@ function call(name, fn) {
     return fn();
   } catch (e) {
     const error = witError(e);
-    throw error ? new StepContext(name).componentError(error) : e;
+    throw error ? new StepContext(name || '""').componentError(error) : e;
   }
 }
 

@@ -2,7 +2,10 @@
 # The npm package as a user gets it: `npm pack`, install the tarball into a
 # scratch project (with TypeScript), `tsc --noEmit` a TypeScript consumer
 # against it, then run the consumer against the loopback registry
-# (host-examples/e2e/with_registry.sh) and the Google metadata fake.
+# (host-examples/e2e/with_registry.sh) and the Google metadata fake. Then
+# bundle the installed package for browsers with esbuild and run the pure
+# calls in headless Chromium (Debian's `chromium` and `esbuild`, installed
+# with apt-get if missing), checked against the same calls in Node.
 # Needs target/cloudauth.wasm (or $CLOUDAUTH_WASM) and `npm ci` done in
 # host-examples/js (jco, for `prepack`).
 set -euo pipefail
@@ -51,4 +54,30 @@ touch "$scratch/metadata.log"
 
 # Node's fetch trusts the throw-away CA through NODE_EXTRA_CA_CERTS.
 NODE_EXTRA_CA_CERTS="$CLOUDAUTH_E2E_CA" node out/consumer.js
+echo "browser bundle"
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v esbuild >/dev/null || missing+=(esbuild)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+cp -r "$js/test/browser" browser
+mkdir site
+# node:* only appears in the generated code's Node branch, never run in a browser.
+esbuild browser/browser.js --bundle --format=esm --platform=browser --target=es2022 --external:'node:*' \
+  --log-level=warning --outfile=site/bundle.js
+cp node_modules/@cloudauth/cloudauth/generated/cloudauth.core.wasm browser/index.html site/
+echo "bundle: $(stat -c %s site/bundle.js) bytes of JavaScript, $(stat -c %s site/cloudauth.core.wasm) of wasm"
+python3 -m http.server --bind 127.0.0.1 0 --directory site >"$scratch/http.out" 2>&1 &
+http_pid=$!
+for _ in $(seq 1 100); do grep -q 'port' "$scratch/http.out" && break; sleep 0.1; done
+http_port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$scratch/http.out" | head -1)
+timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
+  --user-data-dir="$scratch/chromium" --virtual-time-budget=30000 --dump-dom "http://127.0.0.1:$http_port/index.html" \
+  >"$scratch/dom.html" 2>"$scratch/chromium.err" || { cat "$scratch/chromium.err" >&2; kill "$http_pid"; exit 1; }
+kill "$http_pid"
+wait "$http_pid" 2>/dev/null || true
+node browser/node.js >"$scratch/node.json"
+python3 browser/check.py "$scratch/dom.html" "$scratch/node.json"
 echo "js package: all checks passed"
