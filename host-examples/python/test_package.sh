@@ -3,7 +3,7 @@
 # fresh virtual environment, get credentials with `python -c 'import
 # cloudauth; ...'` from the loopback registry (host-examples/e2e/
 # with_registry.sh), `mypy --strict` example.py against the installed
-# package, and run example.py against the registry and the Google metadata
+# package (and the package itself), and run example.py against the registry and the Google metadata
 # fake. Needs target/cloudauth.wasm (or $CLOUDAUTH_WASM).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +45,8 @@ print("ok: python -c: credentials for", c.registry, c)
 
 cp "$here/example.py" .
 "$scratch/venv/bin/mypy" --strict --no-incremental example.py
+# The installed package itself is strictly typed too.
+"$scratch/venv/bin/mypy" --strict --no-incremental -p cloudauth
 
 export CLOUDAUTH_E2E_METADATA_TOKEN="ya29.e2e-$(openssl rand -hex 8)"
 export CLOUDAUTH_E2E_METADATA_LOG="$scratch/metadata.log"

@@ -258,7 +258,7 @@ class Client:
         target = Variant("access-token", (provider, list(scopes)))
         result = self._run(target, provider, environ, options, identity, identity_token, token_file)
         if result.tag == "aws":
-            c = result.payload
+            c: Any = result.payload
             return AwsCredentials(
                 c["access_key_id"], c["secret_access_key"], c["session_token"], _datetime(c["expires_at"])
             )
@@ -393,7 +393,8 @@ class Client:
                 if cached is not None:
                     return cached
                 result = self._drive(session, context, environ, identity_token, token_file)
-                expires = result.payload.get("expires_at")
+                credentials: Any = result.payload
+                expires = credentials.get("expires_at")
                 self._cache.set(key, result, expires, self._now())
                 return result
         finally:
@@ -418,22 +419,23 @@ class Client:
         for _ in range(MAX_STEPS):
             with self._component_lock:
                 step = session.next()
+            payload: Any = step.payload
             if step.tag == "done":
-                result: Variant = step.payload
+                result: Variant = payload
                 return result
             if step.tag == "failed":
-                raise context.component_error(CloudauthError.from_variant(step.payload))
+                raise context.component_error(CloudauthError.from_variant(payload))
             if step.tag == "send-http":
-                context.sending(step.payload)
+                context.sending(payload)
                 try:
-                    response = self._http(step.payload, environ)
+                    response = self._http(payload, environ)
                 except (ConnectionError, ValueError) as e:
                     raise context.error("transport", str(e)) from e
                 self._hand_over(context, lambda: session.receive_http(response, self._now()))
             elif step.tag == "fetch-identity-token":
-                context.fetching_token(step.payload)
+                context.fetching_token(payload)
                 try:
-                    token = _identity_token(step.payload, identity_token, token_file)
+                    token = _identity_token(payload, identity_token, token_file)
                 except (OSError, ValueError) as e:
                     raise context.error("identity-token", str(e)) from e
                 self._hand_over(context, lambda: session.receive_identity_token(token, self._now()))

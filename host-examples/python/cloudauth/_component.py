@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import wasmtime
 from wasmtime import component as wc
@@ -81,7 +81,7 @@ class CloudauthError(Exception):
     def from_variant(cls, error: Variant) -> "CloudauthError":
         """From a lifted WIT ``error`` (a :class:`Variant` with a lifted payload)."""
         if error.tag == "http-status":
-            service = error.payload
+            service: Any = error.payload
             return cls(error.tag, service["message"], status=service["status"], code=service["code"])
         return cls(error.tag, str(error.payload))
 
@@ -94,8 +94,8 @@ class CloudauthError(Exception):
 # converted by walking the WIT type: a `Variant` always goes in and comes out.
 
 
-def _case_classes(ty: Optional[wc.ValType]) -> set:
-    classes: set = set()
+def _case_classes(ty: Optional[wc.ValType]) -> set[type]:
+    classes: set[type] = set()
     if ty is None:
         classes.add(object)
     else:
@@ -106,7 +106,7 @@ def _case_classes(ty: Optional[wc.ValType]) -> set:
 def _is_tagged(ty: Any) -> bool:
     """Whether wasmtime-py represents this variant-like type with `Variant`
     objects: exactly when two cases share a Python class (its own rule)."""
-    seen: set = set()
+    seen: set[type] = set()
     for _name, case_ty in ty._cases():
         case = _case_classes(case_ty)
         if case & seen:
@@ -234,6 +234,20 @@ class _Interface:
         return self.function(attr.replace("_", "-"))
 
 
+_compiled_components: dict[tuple[str, int, int], tuple[wasmtime.Engine, wc.Component]] = {}
+
+
+def _compiled(path: Path) -> tuple[wasmtime.Engine, wc.Component]:
+    """The component compiled once per process (per file version): compiling
+    takes seconds, instantiating milliseconds."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _compiled_components:
+        engine = wasmtime.Engine()
+        _compiled_components[key] = (engine, wc.Component.from_file(engine, str(path)))
+    return _compiled_components[key]
+
+
 class Cloudauth:
     """One instance of the component, in its own store.
 
@@ -244,10 +258,13 @@ class Cloudauth:
 
     INTERFACES = ("types", "resolve", "azure", "sigv4", "aws", "gcp", "kubernetes", "oci", "session")
 
-    def __init__(self, wasm: Optional[os.PathLike | str] = None, engine: Optional[wasmtime.Engine] = None):
-        self.engine = engine or wasmtime.Engine()
+    def __init__(self, wasm: Optional["os.PathLike[str] | str"] = None, engine: Optional[wasmtime.Engine] = None):
         path = Path(wasm) if wasm is not None else default_wasm_path()
-        self.component = wc.Component.from_file(self.engine, str(path))
+        if engine is None:
+            self.engine, self.component = _compiled(path)
+        else:
+            self.engine = engine
+            self.component = wc.Component.from_file(self.engine, str(path))
         self.store = wasmtime.Store(self.engine)
         # An empty linker: the component imports nothing.
         self._instance = wc.Linker(self.engine).instantiate(self.store, self.component)
@@ -263,7 +280,7 @@ class Cloudauth:
             return self.interface(attr)
         raise AttributeError(attr)
 
-    def start_session(self, request: dict) -> "Session":
+    def start_session(self, request: dict[str, Any]) -> "Session":
         """``session.start``: raises :class:`CloudauthError` for a bad request."""
         handle = self.interface("session").function("[static]session.start")(request)
         return Session(self, handle)
@@ -288,19 +305,20 @@ class Session:
 
     def next(self) -> Variant:
         """The current step: ``send-http``, ``fetch-identity-token``, ``done`` or ``failed``."""
-        return self._method("next")
+        step: Variant = self._method("next")
+        return step
 
-    def receive_http(self, response: dict, now: int) -> None:
+    def receive_http(self, response: Mapping[str, Any], now: int) -> None:
         self._method("receive-http", response, now)
 
     def receive_identity_token(self, token: str, now: int) -> None:
         self._method("receive-identity-token", token, now)
 
     def cache_key(self) -> str:
-        return self._method("cache-key")
+        return str(self._method("cache-key"))
 
     def from_cache(self) -> bool:
-        return self._method("from-cache")
+        return bool(self._method("from-cache"))
 
     def close(self) -> None:
         if self._handle is not None:
@@ -322,8 +340,8 @@ MAX_STEPS = 32
 
 def drive(
     session: Session,
-    send_http: Callable[[dict], dict],
-    fetch_identity_token: Callable[[dict], str],
+    send_http: Callable[[Any], Mapping[str, Any]],
+    fetch_identity_token: Callable[[Any], str],
     now: Callable[[], int],
     max_steps: int = MAX_STEPS,
 ) -> Variant:
@@ -336,14 +354,16 @@ def drive(
     """
     for _ in range(max_steps):
         step = session.next()
+        payload: Any = step.payload
         if step.tag == "done":
-            return step.payload
+            result: Variant = payload
+            return result
         if step.tag == "failed":
-            raise CloudauthError.from_variant(step.payload)
+            raise CloudauthError.from_variant(payload)
         if step.tag == "send-http":
-            session.receive_http(send_http(step.payload), now())
+            session.receive_http(send_http(payload), now())
         elif step.tag == "fetch-identity-token":
-            session.receive_identity_token(fetch_identity_token(step.payload), now())
+            session.receive_identity_token(fetch_identity_token(payload), now())
         else:
             raise RuntimeError(f"unknown step {step.tag}")
     raise RuntimeError(f"the session did not finish within {max_steps} steps")
