@@ -230,3 +230,52 @@ def test_the_cache_bounds() -> None:
     cache.set("e", 5, NOW + 100, NOW)
     cache.set("f", 6, NOW + 100, NOW)
     assert len(cache) == 2 and cache.get("a", NOW) is None
+
+
+AZURE_ENV = {
+    "AZURE_CLIENT_ID": "0d0e0a0d-beef-4000-8000-00000000c1d0",
+    "AZURE_TENANT_ID": "72f988bf-0000-4000-8000-00000000a11e",
+    "AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token",
+}
+FAKE_PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2xvdWRhdXRoIGZha2UgY2EwCgYIKoZIzj0EAwIwADAeFw0y\n-----END CERTIFICATE-----\n"
+
+
+def test_git_credentials_for_azure_devops(wasm: str) -> None:
+    from urllib.parse import parse_qs
+
+    forms: list[dict[str, list[str]]] = []
+
+    def entra(request: HttpRequest) -> HttpResponse:
+        forms.append(parse_qs(request["body"].decode()))
+        return response(200, {"access_token": "devops-token", "expires_in": 3600, "token_type": "Bearer"})
+
+    client = Client(env=AZURE_ENV, send=FakeNetwork({"https://login.microsoftonline.com/": entra}), wasm=wasm, now=lambda: NOW)
+    git = client.get_git_credentials("https://dev.azure.com/org/project/_git/repo", identity_token="header.payload.signature")
+    assert (git.username, git.password, git.bearer_token) == ("azure-devops", "devops-token", "devops-token")
+    assert git.expires_at == datetime.fromtimestamp(NOW + 3600, tz=timezone.utc)
+    # Azure DevOps' resource ID, as Microsoft documents it for Entra tokens.
+    assert forms[0]["scope"] == ["499b84ac-1321-427f-aa17-267ca6975798/.default"]
+    assert forms[0]["client_assertion"] == ["header.payload.signature"]
+    with pytest.raises(FlowError) as e:
+        client.get_git_credentials("https://github.com/o/r", identity_token="x")
+    assert (e.value.kind, e.value.step) == ("unsupported", 0)
+
+
+def test_rest_config_for_eks_with_known_address_and_ca(wasm: str) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_REGION": "us-east-1"}
+    net = FakeNetwork({})
+    client = Client(env=env, send=net, wasm=wasm, now=lambda: NOW)
+    address = "https://ABCDEF0123.gr7.us-east-1.eks.amazonaws.com"
+    cluster = cloudauth.Cluster("aws", "arn:aws:eks:us-east-1:123456789012:cluster/demo", address, FAKE_PEM)
+    config = client.get_rest_config(cluster)
+    assert (config.host, config.ca_data, net.calls) == (address, FAKE_PEM, [])
+    # The token format aws-iam-authenticator and `aws eks get-token` use.
+    assert config.bearer_token.startswith("k8s-aws-v1.")
+    encoded = config.bearer_token[len("k8s-aws-v1.") :]
+    from urllib.parse import parse_qs, urlsplit
+
+    presigned = urlsplit(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode())
+    query = parse_qs(presigned.query)
+    assert presigned.netloc == "sts.us-east-1.amazonaws.com"
+    assert query["Action"] == ["GetCallerIdentity"] and query["X-Amz-SignedHeaders"] == ["host;x-k8s-aws-id"]
+    assert "wJalr" not in repr(config)

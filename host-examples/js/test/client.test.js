@@ -238,3 +238,41 @@ test('the cache: capacity, expiry-less and expired credentials are not stored', 
   assert.equal(cache.size, 2);
   assert.equal(cache.get('a', NOW), undefined, 'least recently used evicted');
 });
+
+const AZURE_ENV = { AZURE_CLIENT_ID: '0d0e0a0d-beef-4000-8000-00000000c1d0', AZURE_TENANT_ID: '72f988bf-0000-4000-8000-00000000a11e', AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token' };
+const FAKE_PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2xvdWRhdXRoIGZha2UgY2EwCgYIKoZIzj0EAwIwADAeFw0y\n-----END CERTIFICATE-----\n';
+
+test('Git credentials for Azure DevOps: an Entra token for the DevOps scope', async () => {
+  const forms = [];
+  const { fetch } = fakeFetch({
+    'https://login.microsoftonline.com/': (url, init) => {
+      forms.push(Object.fromEntries(new URLSearchParams(new TextDecoder().decode(init.body))));
+      return json(200, { access_token: 'devops-token', expires_in: 3600, token_type: 'Bearer' });
+    },
+  });
+  const client = new Client({ fetch, env: AZURE_ENV, identityToken: 'header.payload.signature', now: () => NOW });
+  const git = await client.getGitCredentials('https://dev.azure.com/org/project/_git/repo');
+  assert.deepEqual(git, { username: 'azure-devops', password: 'devops-token', bearerToken: 'devops-token', expiresAt: new Date((NOW + 3600) * 1000) });
+  // Azure DevOps' resource ID, as Microsoft documents it for Entra tokens.
+  assert.equal(forms[0].scope, '499b84ac-1321-427f-aa17-267ca6975798/.default');
+  assert.equal(forms[0].client_assertion, 'header.payload.signature');
+  await assert.rejects(client.getGitCredentials('https://github.com/o/r'), (e) => e.kind === 'unsupported' && e.step === 0);
+});
+
+test('a REST config for EKS with a known address and CA: a presigned GetCallerIdentity token, no request', async () => {
+  const { fetch, calls } = fakeFetch({});
+  const env = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', AWS_REGION: 'us-east-1' };
+  const client = new Client({ fetch, env, now: () => NOW });
+  const address = 'https://ABCDEF0123.gr7.us-east-1.eks.amazonaws.com';
+  const config = await client.getRestConfig({ provider: 'aws', resourceId: 'arn:aws:eks:us-east-1:123456789012:cluster/demo', address, caData: FAKE_PEM });
+  assert.equal(config.host, address);
+  assert.equal(config.caData, FAKE_PEM);
+  assert.equal(calls.length, 0);
+  // The token format aws-iam-authenticator and `aws eks get-token` use.
+  assert.ok(config.bearerToken.startsWith('k8s-aws-v1.'));
+  const presigned = new URL(Buffer.from(config.bearerToken.slice('k8s-aws-v1.'.length), 'base64url').toString());
+  assert.equal(presigned.host, 'sts.us-east-1.amazonaws.com');
+  assert.equal(presigned.searchParams.get('Action'), 'GetCallerIdentity');
+  assert.equal(presigned.searchParams.get('X-Amz-SignedHeaders'), 'host;x-k8s-aws-id');
+  assert.ok(config.expiresAt > new Date(NOW * 1000));
+});
