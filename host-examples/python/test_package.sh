@@ -45,6 +45,14 @@ print("ok: python -c: credentials for", c.registry, c)
 
 cp "$here/example.py" .
 "$scratch/venv/bin/mypy" --strict --no-incremental example.py
+# The hints are real: a misspelt option is a type error.
+printf 'import cloudauth\ncloudauth.get_registry_credentials("r.example/app", registry_user="x")\n' >misspelt.py
+if "$scratch/venv/bin/mypy" --strict --no-incremental misspelt.py >misspelt.out; then
+  echo "error: mypy accepted a misspelt option" >&2
+  exit 1
+fi
+grep -q 'Unexpected keyword argument "registry_user"' misspelt.out
+echo "ok: mypy rejects a misspelt option"
 # The installed package itself is strictly typed too.
 "$scratch/venv/bin/mypy" --strict --no-incremental -p cloudauth
 

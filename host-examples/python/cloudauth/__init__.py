@@ -16,7 +16,7 @@ The component's raw interfaces are under :class:`Cloudauth`.
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Concatenate, Mapping, Optional, ParamSpec, TypeVar
 
 from ._cache import CredentialCache
 from ._client import (
@@ -88,6 +88,9 @@ __all__ = [
     "get_rest_config",
 ]
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _default: Optional[Client] = None
 _default_lock = threading.Lock()
 
@@ -101,24 +104,23 @@ def default_client() -> Client:
         return _default
 
 
-def get_registry_credentials(reference: str, **options: Any) -> RegistryCredentials:
-    """:meth:`Client.get_registry_credentials` on the default client."""
-    return default_client().get_registry_credentials(reference, **options)
+def _on_default_client(method: Callable[Concatenate[Client, P], R]) -> Callable[P, R]:
+    """A Client method as a module function on the default client, with
+    the method's own signature (so type checkers check the options)."""
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return method(default_client(), *args, **kwargs)
+
+    call.__name__ = method.__name__
+    call.__qualname__ = method.__name__
+    call.__doc__ = method.__doc__
+    return call
 
 
-def get_access_token(provider: Provider, **options: Any) -> Union[AccessToken, AwsCredentials]:
-    """:meth:`Client.get_access_token` on the default client."""
-    return default_client().get_access_token(provider, **options)
-
-
-def get_git_credentials(url: str, **options: Any) -> GitCredentials:
-    """:meth:`Client.get_git_credentials` on the default client."""
-    return default_client().get_git_credentials(url, **options)
-
-
-def get_rest_config(cluster: Cluster, **options: Any) -> RestConfig:
-    """:meth:`Client.get_rest_config` on the default client."""
-    return default_client().get_rest_config(cluster, **options)
+get_registry_credentials = _on_default_client(Client.get_registry_credentials)
+get_access_token = _on_default_client(Client.get_access_token)
+get_git_credentials = _on_default_client(Client.get_git_credentials)
+get_rest_config = _on_default_client(Client.get_rest_config)
 
 
 def clear_cache() -> None:

@@ -42,6 +42,15 @@ cp "$here/consumer.ts" "$here/tsconfig.json" .
 echo "tsc --noEmit"
 npx tsc --noEmit -p .
 npx tsc -p .
+# The types are real: a misspelt option is a type error.
+printf "import { getRegistryCredentials } from '@cloudauth/cloudauth';\nawait getRegistryCredentials('r.example/app', { registryUser: 'x' });\n" >misspelt.ts
+echo '{"extends": "./tsconfig.json", "files": ["misspelt.ts"]}' >tsconfig.misspelt.json
+if npx tsc --noEmit -p tsconfig.misspelt.json >misspelt.out; then
+  echo "error: tsc accepted a misspelt option" >&2
+  exit 1
+fi
+grep -q "'registryUser' does not exist" misspelt.out
+echo "ok: tsc rejects a misspelt option"
 
 export CLOUDAUTH_E2E_METADATA_TOKEN="ya29.e2e-$(openssl rand -hex 8)"
 python3 "$e2e/fakes/gcp_metadata.py" --port-file "$scratch/metadata.port" --log "$scratch/metadata.log" \
