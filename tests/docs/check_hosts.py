@@ -200,7 +200,7 @@ def audience_of(host: str) -> str | None:
         return None
 
 
-SOURCES = [*(ROOT / "src").rglob("*.rs"), *(ROOT / "host-examples/cloudauth-host/src").rglob("*.rs")]
+SOURCES = [*(ROOT / "src").rglob("*.rs"), *(ROOT / "host-examples").glob("*/src/**/*.rs")]
 SOURCE_TEXT = "\n".join(p.read_text() for p in SOURCES)
 
 
