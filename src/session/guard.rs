@@ -120,7 +120,11 @@ impl Guard {
                 _ => {}
             },
             TargetPlan::Cluster(_) => {}
-            TargetPlan::Gar | TargetPlan::AccessToken { .. } | TargetPlan::AzureDevOps => {}
+            // CodeCommit credentials are signed here; no request goes to CodeCommit.
+            TargetPlan::Gar
+            | TargetPlan::AccessToken { .. }
+            | TargetPlan::AzureDevOps
+            | TargetPlan::CodeCommit { .. } => {}
         }
         Ok(guard)
     }

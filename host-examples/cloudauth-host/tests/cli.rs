@@ -102,6 +102,13 @@ fn ecr_public_authenticates_in_us_east_1() {
 }
 
 #[test]
+fn ecr_public_dual_stack_host_is_ecr_public() {
+    let out = plan(&["plan", "ecr-public.aws.com/x/y"]);
+    assert_contains(&out, "provider   aws");
+    assert_contains(&out, "POST https://api.ecr-public.us-east-1.amazonaws.com/");
+}
+
+#[test]
 fn gcp_target_shows_metadata_and_federation() {
     let out = plan(&["plan", "europe-west1-docker.pkg.dev/my-project/repo/app:1"]);
     assert_contains(&out, "provider   gcp");

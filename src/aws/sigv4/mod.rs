@@ -9,7 +9,7 @@
 //! base64 of one) and must match the official SDK byte for byte.
 
 mod canonical;
-mod signature;
+pub(crate) mod signature;
 mod url;
 
 use std::fmt;

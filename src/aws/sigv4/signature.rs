@@ -14,7 +14,7 @@ pub(super) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// When and where a signature is valid: `date/region/service/aws4_request`.
 #[derive(Debug, Clone)]
-pub(super) struct Scope {
+pub(crate) struct Scope {
     /// `YYYYMMDDTHHMMSSZ`.
     pub amz_date: String,
     date_stamp: String,
@@ -60,7 +60,7 @@ impl Scope {
 }
 
 /// Lower-case hex SHA-256, as SigV4 writes hashes.
-pub(super) fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
