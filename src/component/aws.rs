@@ -1,5 +1,5 @@
 use super::exports::cloudauth::auth::aws::{
-    CodecommitCredentials, EcrTokenParams, Endpoint, EndpointOptions, Guest, Service, WebIdentityParams,
+    CodecommitGitCredentials, EcrTokenParams, Endpoint, EndpointOptions, Guest, Service, WebIdentityParams,
 };
 use super::wit::{AccessToken, AwsCredentials, HttpRequest, HttpResponse, RegistryCredentials};
 use super::{Component, WitResult};
@@ -67,9 +67,13 @@ impl Guest for Component {
         Ok(eks::token(&cluster, &region, &credentials.into(), now, endpoint.into())?.into())
     }
 
-    fn codecommit_credentials(url: String, credentials: AwsCredentials, now: i64) -> WitResult<CodecommitCredentials> {
+    fn codecommit_credentials(
+        url: String,
+        credentials: AwsCredentials,
+        now: i64,
+    ) -> WitResult<CodecommitGitCredentials> {
         let c = codecommit::git_credentials(&url, &credentials.into(), now)?;
-        Ok(CodecommitCredentials {
+        Ok(CodecommitGitCredentials {
             username: c.username.expose().to_owned(),
             password: c.password.expose().to_owned(),
             expires_at: c.expires_at,
