@@ -5,7 +5,7 @@
 //! to the URL, so the URL is checked here: only Azure DevOps hosts get a
 //! DevOps-scoped Entra token.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 
 /// The Azure DevOps service host.
@@ -24,7 +24,7 @@ pub const AZURE_DEVOPS_USERNAME: &str = "azure-devops";
 /// well-formed `https://` URL is `unsupported`; a malformed one is
 /// `invalid-input`.
 pub fn check_azure_devops_url(url: &str) -> Result<()> {
-    let bad = |why: &str| Error::invalid(format!("Git URL {url:?} {why}"));
+    let bad = |why: &str| Error::invalid(format!("Git URL {} {why}", quoted(url)));
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(bad("contains whitespace or control characters"));
     }
@@ -54,7 +54,8 @@ pub fn check_azure_devops_url(url: &str) -> Result<()> {
 
 fn not_devops(url: &str) -> Error {
     Error::unsupported(format!(
-        "Git URL {url:?} is not an Azure DevOps repository (https://dev.azure.com/<org>/... or https://<org>.visualstudio.com/...)"
+        "Git URL {} is not an Azure DevOps repository (https://dev.azure.com/<org>/... or https://<org>.visualstudio.com/...)",
+        quoted(url)
     ))
 }
 

@@ -201,9 +201,10 @@ fn secret_in(request: &HttpRequest) -> Option<&'static str> {
     None
 }
 
-/// A URL for an error message: no query (it may hold a signature).
-fn redacted(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or_default()
+/// A URL for an error message: no query (it may hold a signature), control
+/// characters escaped and long URLs cut.
+fn redacted(url: &str) -> String {
+    crate::error::excerpt(url.split(['?', '#']).next().unwrap_or_default())
 }
 
 #[cfg(test)]
