@@ -16,7 +16,6 @@
 use cloudauth::http::{HttpRequest, HttpResponse};
 use cloudauth::secret::Secret;
 use cloudauth::session::{Identity, Options, ServiceAccount, Session, SessionRequest, Step, Target};
-use cloudauth::target::Provider;
 use cloudauth_fuzz::check_message;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
