@@ -410,6 +410,6 @@ pub(crate) mod tests {
     #[test]
     fn quoting() {
         assert_eq!(quote("a\r\nb"), "a\\r\\nb");
-        assert_eq!(quote(&"x".repeat(300)).len(), MAX_QUOTED + 3);
+        assert_eq!(quote(&"x".repeat(300)).len(), crate::error::MAX_QUOTED + 3);
     }
 }
