@@ -14,6 +14,7 @@
 //! before it (so that the value passes the early checks and reaches the
 //! later ones), and a 1 MiB value.
 
+#[allow(dead_code)]
 mod builders;
 mod support;
 

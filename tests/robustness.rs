@@ -1379,10 +1379,6 @@ fn parsers_refuse_control_characters_and_invalid_utf8() {
 mod builders;
 
 use builders::{Builder, Built, CUSTOM_ENV_PARAMS, builders, custom_env};
-use support::api::aws::{EcrTokenParams, EndpointOptions, Service, WebIdentityParams};
-use support::api::azure::{Authority, ManagedIdentity};
-use support::api::gcp::StsExchangeParams;
-use support::api::sigv4::SigningParams;
 
 impl Probe {
     /// Calls a builder and checks its outcome: a built request or value is
