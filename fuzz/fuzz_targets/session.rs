@@ -110,6 +110,11 @@ struct Scenario {
     password_hosts: Vec<String>,
     /// Hosts that may receive the identity token.
     identity_token_hosts: Vec<String>,
+    /// The body templates of the flow's happy path (see [`body`]), answered
+    /// once the fuzzer's replies run out, so that every input goes deep.
+    happy: &'static [u8],
+    /// A generic registry: the happy path starts with a Bearer challenge.
+    generic: bool,
 }
 
 const IMDS: &str = "http://169.254.169.254/";
@@ -166,6 +171,8 @@ fn scenario(input: &Input) -> Scenario {
                 hosts,
                 metadata: vec![],
                 identity_token_hosts: vec![],
+                happy: &[2],
+                generic: true,
             }
         }
         // ACR with Entra workload identity (environment or service account),
@@ -215,6 +222,8 @@ fn scenario(input: &Input) -> Scenario {
                 metadata,
                 password_hosts: vec![],
                 identity_token_hosts,
+                happy: &[0, 1, 0],
+                generic: false,
             }
         }
         // ECR (private, per region and partition) with web identity,
@@ -260,6 +269,11 @@ fn scenario(input: &Input) -> Scenario {
                 }
                 _ => (Identity::Controller, vec![ecr.clone()], vec![IMDS], vec![]),
             };
+            let happy: &[u8] = match input.scenario % 10 {
+                4 => &[5, 3],
+                5 => &[3],
+                _ => &[9, 9, 8, 3],
+            };
             Scenario {
                 request: SessionRequest {
                     target: Target::Registry(format!("123456789012.dkr.ecr.{region}.{suffix}/team/app:v1")),
@@ -271,6 +285,8 @@ fn scenario(input: &Input) -> Scenario {
                 metadata,
                 password_hosts: vec![],
                 identity_token_hosts,
+                happy,
+                generic: false,
             }
         }
         // ECR Public: its API lives in us-east-1.
@@ -291,6 +307,8 @@ fn scenario(input: &Input) -> Scenario {
                 metadata: vec![],
                 password_hosts: vec![],
                 identity_token_hosts: vec![],
+                happy: &[4],
+                generic: false,
             }
         }
         // GAR and GCR with Google workload identity federation (with or
@@ -312,12 +330,13 @@ fn scenario(input: &Input) -> Scenario {
                 annotations.push(("iam.gke.io/gcp-service-account", "puller@proj.iam.gserviceaccount.com"));
                 hosts.push("iamcredentials.googleapis.com".into());
             }
-            let (identity, identity_token_hosts) = if input.scenario % 10 == 8 {
-                (service_account(&annotations), owned(&["sts.googleapis.com"]))
+            let (identity, identity_token_hosts, happy): (_, _, &[u8]) = if input.scenario % 10 == 8 {
+                let happy: &[u8] = if metadata.is_empty() { &[7, 6] } else { &[9, 9, 9, 7, 6] };
+                (service_account(&annotations), owned(&["sts.googleapis.com"]), happy)
             } else {
                 hosts.clear();
                 metadata = vec![GCE_METADATA];
-                (Identity::Controller, vec![])
+                (Identity::Controller, vec![], &[0])
             };
             Scenario {
                 request: SessionRequest { target, identity, options, now: NOW },
@@ -325,6 +344,8 @@ fn scenario(input: &Input) -> Scenario {
                 metadata,
                 password_hosts: vec![],
                 identity_token_hosts,
+                happy,
+                generic: false,
             }
         }
     }
@@ -433,8 +454,18 @@ fn base64(data: &[u8]) -> String {
 
 /// A well-formed body of one of the protocols the flows speak, with the
 /// fuzzed value as its token (or secret), so the fuzzer reaches the next step.
+/// An empty value stands for a well-formed one: a JWT that expires in an
+/// hour for tokens (some protocols read their expiry from it), a plain word
+/// for metadata values (a project ID, a role name).
 fn body(template: u8, value: &str) -> Vec<u8> {
-    let t = if value.is_empty() { "tok-value".to_string() } else { json_escape(value) };
+    let jwt = format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", claims());
+    let value = match (value, template % 10) {
+        ("", 9) => "proj-value",
+        ("", _) => jwt.as_str(),
+        (v, _) => v,
+    };
+    let t = json_escape(value);
+    let x = value.replace('&', "&amp;").replace('<', "&lt;");
     let text = match template % 10 {
         0 => format!(r#"{{"access_token":"{t}","expires_in":3599,"token_type":"Bearer"}}"#),
         1 => format!(r#"{{"refresh_token":"{t}"}}"#),
@@ -448,7 +479,7 @@ fn body(template: u8, value: &str) -> Vec<u8> {
             base64(format!("AWS:{value}").as_bytes())
         ),
         5 => format!(
-            "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>{t}</SecretAccessKey><SessionToken>{t}</SessionToken><Expiration>2100-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
+            "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>{x}</SecretAccessKey><SessionToken>{x}</SessionToken><Expiration>2100-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"
         ),
         6 => format!(r#"{{"accessToken":"{t}","expireTime":"2100-01-01T00:00:00Z"}}"#),
         7 => format!(
@@ -504,11 +535,36 @@ fn response(reply: &Reply, s: &Scenario) -> HttpResponse {
     HttpResponse { status, headers, body }
 }
 
+/// The `n`th answer of the happy path, once the fuzzer's replies ran out:
+/// for a generic registry a Bearer challenge on the registry first, then
+/// the scenario's bodies with a plain token.
+fn happy_response(s: &Scenario, n: usize) -> HttpResponse {
+    if s.generic && n == 0 {
+        let realm = format!("https://{}/token", s.hosts[0]);
+        let challenge = format!("Bearer realm=\"{realm}\",service=\"registry\",scope=\"repository:team/app:pull\"");
+        return HttpResponse { status: 401, headers: vec![("WWW-Authenticate".into(), challenge)], body: Vec::new() };
+    }
+    let step = n - usize::from(s.generic);
+    let template = s.happy[step.min(s.happy.len() - 1)];
+    HttpResponse { status: 200, headers: Vec::new(), body: body(template, "") }
+}
+
+/// Set `SESSION_FUZZ_TRACE=1` to print each input's steps (to check how
+/// deep the fuzzer gets: `cargo fuzz run session corpus/session -- -runs=0`).
+fn tracing() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("SESSION_FUZZ_TRACE").is_some())
+}
+
 /// A JWT that expires in an hour, the marker in its signature.
 fn identity_token() -> String {
+    format!("eyJhbGciOiJSUzI1NiJ9.{}.sig-{ID_TOKEN_MARK}", claims())
+}
+
+/// JWT claims (base64url) that expire in an hour.
+fn claims() -> String {
     let claims = base64(format!(r#"{{"exp":{},"sub":"system:serviceaccount:apps:puller"}}"#, NOW + 3600).as_bytes());
-    let claims = claims.trim_end_matches('=').replace('+', "-").replace('/', "_");
-    format!("eyJhbGciOiJSUzI1NiJ9.{claims}.sig-{ID_TOKEN_MARK}")
+    claims.trim_end_matches('=').replace('+', "-").replace('/', "_")
 }
 
 /// The planted secrets that appear nowhere in the fuzzer's own input.
@@ -536,18 +592,38 @@ fuzz_target!(|input: Input| {
         }
     };
     let mut replies = input.replies.iter();
+    let mut happy = 0;
+    let mut trace = Vec::new();
     for _ in 0..MAX_STEPS {
-        let result = match session.next() {
+        let step = session.next();
+        if tracing() {
+            trace.push(match &step {
+                Step::SendHttp(r) => format!("send {} {}", carries(r).unwrap_or("-"), r.url.split('?').next().unwrap_or("")),
+                Step::FetchIdentityToken(_) => "identity token".into(),
+                Step::Done(_) => "done".into(),
+                Step::Failed(e) => format!("failed: {}", e.to_string().chars().take(100).collect::<String>()),
+            });
+        }
+        let result = match step {
             Step::SendHttp(request) => {
                 check_request(&s, &request, &marks);
-                let Some(reply) = replies.next() else { return };
-                session.receive_http(response(reply, &s), NOW)
+                let response = match replies.next() {
+                    Some(reply) => response(reply, &s),
+                    None => {
+                        happy += 1;
+                        happy_response(&s, happy - 1)
+                    }
+                };
+                session.receive_http(response, NOW)
             }
             Step::FetchIdentityToken(_) => {
                 let token = input.identity_token.clone().unwrap_or_else(identity_token);
                 session.receive_identity_token(Secret::new(token), NOW)
             }
             Step::Done(credentials) => {
+                if tracing() {
+                    eprintln!("trace: scenario {}: {trace:?}", input.scenario % 10);
+                }
                 let debug = format!("{credentials:?}");
                 for mark in &marks {
                     assert!(!debug.contains(mark), "Debug of the credentials shows a secret: {debug}");
@@ -555,6 +631,9 @@ fuzz_target!(|input: Input| {
                 return;
             }
             Step::Failed(e) => {
+                if tracing() {
+                    eprintln!("trace: scenario {}: {trace:?}", input.scenario % 10);
+                }
                 check_message(&e);
                 let text = e.to_string();
                 for mark in &marks {
