@@ -314,7 +314,8 @@ fn scenario(input: &Input) -> Scenario {
         // GAR and GCR with Google workload identity federation (with or
         // without impersonation), GKE's pool, or the metadata server.
         _ => {
-            let registries = ["us-docker.pkg.dev/proj/repo/app:v1", "gcr.io/proj/app:v1", "europe-west1-docker.pkg.dev/p/r/a"];
+            let registries =
+                ["us-docker.pkg.dev/proj/repo/app:v1", "gcr.io/proj/app:v1", "europe-west1-docker.pkg.dev/p/r/a"];
             let target = Target::Registry(registries[pick(registries.len())].into());
             let wip = "projects/123456789012/locations/global/workloadIdentityPools/pool/providers/prov";
             let mut annotations = vec![];
@@ -376,7 +377,15 @@ fn carries(request: &HttpRequest) -> Option<&'static str> {
         return Some("a body");
     }
     let query = request.url.split_once('?').map(|(_, q)| q.to_ascii_lowercase()).unwrap_or_default();
-    for key in ["x-amz-signature", "x-amz-credential", "x-amz-security-token", "access_token", "token", "password", "assertion"] {
+    for key in [
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "access_token",
+        "token",
+        "password",
+        "assertion",
+    ] {
         if query.split('&').any(|pair| pair.split('=').next() == Some(key)) {
             return Some("a credential in the query");
         }
@@ -500,7 +509,9 @@ fn challenge(c: &Challenge, s: &Scenario) -> String {
         Challenge::Bearer { realm, service, scope } => {
             let realm = match realm {
                 Realm::Registry(path) => format!("https://{}/{path}", s.hosts.first().map_or("", String::as_str)),
-                Realm::Trusted(i) => format!("https://{}/token", TRUSTED_REALMS[usize::from(*i) % TRUSTED_REALMS.len()]),
+                Realm::Trusted(i) => {
+                    format!("https://{}/token", TRUSTED_REALMS[usize::from(*i) % TRUSTED_REALMS.len()])
+                }
                 Realm::DockerHubAuth => "https://auth.docker.io/token".into(),
                 Realm::Foreign(i) => FOREIGN_REALMS[usize::from(*i) % FOREIGN_REALMS.len()].into(),
                 Realm::Raw(raw) => raw.clone(),
@@ -574,9 +585,11 @@ fn planted_marks(input: &Input) -> Vec<&'static str> {
         .into_iter()
         .filter(|mark| {
             !text.contains(mark)
-                && !input.replies.iter().filter_map(|r| r.raw_body.as_ref()).any(|b| {
-                    b.windows(mark.len()).any(|w| w == mark.as_bytes())
-                })
+                && !input
+                    .replies
+                    .iter()
+                    .filter_map(|r| r.raw_body.as_ref())
+                    .any(|b| b.windows(mark.len()).any(|w| w == mark.as_bytes()))
         })
         .collect()
 }
@@ -598,7 +611,9 @@ fuzz_target!(|input: Input| {
         let step = session.next();
         if tracing() {
             trace.push(match &step {
-                Step::SendHttp(r) => format!("send {} {}", carries(r).unwrap_or("-"), r.url.split('?').next().unwrap_or("")),
+                Step::SendHttp(r) => {
+                    format!("send {} {}", carries(r).unwrap_or("-"), r.url.split('?').next().unwrap_or(""))
+                }
                 Step::FetchIdentityToken(_) => "identity token".into(),
                 Step::Done(_) => "done".into(),
                 Step::Failed(e) => format!("failed: {}", e.to_string().chars().take(100).collect::<String>()),

@@ -58,6 +58,14 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Set `SIGV4_FUZZ_TRACE=1` to print whether each input was signed (to check
+/// that the seeds get past the input checks:
+/// `cargo fuzz run sigv4 fuzz/corpus/sigv4 -- -runs=0`).
+fn tracing() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("SIGV4_FUZZ_TRACE").is_some())
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut r = Reader(data);
     let [flags] = r.array();
@@ -103,8 +111,17 @@ fuzz_target!(|data: &[u8]| {
         unsigned_headers: &unsigned_headers,
     };
     let mode = if flags & 4 != 0 { SessionTokenMode::AddedAfterSigning } else { SessionTokenMode::Signed };
-    let signed =
-        if flags & 8 != 0 { presign_with(&request, &params, expires, mode) } else { sign_with(&request, &params, mode) };
+    let signed = if flags & 8 != 0 {
+        presign_with(&request, &params, expires, mode)
+    } else {
+        sign_with(&request, &params, mode)
+    };
+    if tracing() {
+        match &signed {
+            Ok(_) => eprintln!("trace: signed"),
+            Err(e) => eprintln!("trace: refused: {e}"),
+        }
+    }
     match signed {
         Ok(s) => {
             for (name, value) in &s.request.headers {
