@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::sigv4::{self, SigningParams};
 use crate::credentials::{AwsCredentials, RegistryCredentials};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::response::{ErrorFormat, json_body};
 use crate::secret::Secret;
@@ -78,8 +78,8 @@ fn check_public(params: &EcrTokenParams<'_>) -> Result<()> {
     }
     if !ECR_PUBLIC_REGIONS.contains(&params.region) {
         return Err(Error::unsupported(format!(
-            "ECR Public has no API in region {:?} (only us-east-1 and us-west-2)",
-            params.region
+            "ECR Public has no API in region {} (only us-east-1 and us-west-2)",
+            quoted(params.region)
         )));
     }
     Ok(())
@@ -93,7 +93,7 @@ fn request_body(registry_ids: &[String]) -> Result<String> {
     }
     for id in registry_ids {
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid(format!("registry id {id:?} is not a 12-digit account id")));
+            return Err(Error::invalid(format!("registry id {} is not a 12-digit account id", quoted(id))));
         }
     }
     let quoted: Vec<String> = registry_ids.iter().map(|id| format!("\"{id}\"")).collect();

@@ -11,7 +11,7 @@ use roxmltree::Node;
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::partition;
 use crate::credentials::AwsCredentials;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
 use crate::response::{ErrorFormat, parse_xml, success_body};
 use crate::secret::Secret;
@@ -123,7 +123,7 @@ fn child<'a, 'input>(parent: Node<'a, 'input>, name: &str) -> Result<Node<'a, 'i
 /// [`web_identity_request`] applies it; callers may apply it earlier, to
 /// refuse a bad ARN before a web identity token is fetched.
 pub fn check_role_arn(arn: &str) -> Result<()> {
-    let bad = || Error::invalid(format!("{arn:?} is not an IAM role ARN"));
+    let bad = || Error::invalid(format!("{} is not an IAM role ARN", quoted(arn)));
     let resource = iam_resource(arn, is_account_id).ok_or_else(bad)?;
     let path_and_name = resource.strip_prefix("role/").ok_or_else(bad)?;
     let (path, name) = path_and_name.rsplit_once('/').unwrap_or(("", path_and_name));
@@ -138,7 +138,7 @@ pub fn check_role_arn(arn: &str) -> Result<()> {
 
 /// `arn:<partition>:iam::<account or "aws">:policy/<path/><name>`.
 fn check_policy_arn(arn: &str) -> Result<()> {
-    let bad = || Error::invalid(format!("{arn:?} is not an IAM policy ARN"));
+    let bad = || Error::invalid(format!("{} is not an IAM policy ARN", quoted(arn)));
     let resource = iam_resource(arn, |account| account == "aws" || is_account_id(account)).ok_or_else(bad)?;
     let rest = resource.strip_prefix("policy/").ok_or_else(bad)?;
     if rest.is_empty() || rest.len() > 2048 || !rest.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
@@ -174,7 +174,7 @@ fn is_iam_name_byte(b: u8) -> bool {
 /// refuse a bad name before a web identity token is fetched.
 pub fn check_session_name(name: &str) -> Result<()> {
     if !(2..=64).contains(&name.len()) || !name.bytes().all(is_iam_name_byte) {
-        return Err(Error::invalid(format!("role session name {name:?} is not 2 to 64 of [A-Za-z0-9_+=,.@-]")));
+        return Err(Error::invalid(format!("role session name {} is not 2 to 64 of [A-Za-z0-9_+=,.@-]", quoted(name))));
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! DevOps-scoped Entra token, and only CodeCommit hosts get CodeCommit
 //! credentials (`aws::codecommit`).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 
 /// The Azure DevOps service host.
@@ -25,7 +25,7 @@ pub const AZURE_DEVOPS_USERNAME: &str = "azure-devops";
 /// well-formed `https://` URL is `unsupported`; a malformed one is
 /// `invalid-input`.
 pub fn check_azure_devops_url(url: &str) -> Result<()> {
-    let bad = |why: &str| Error::invalid(format!("Git URL {url:?} {why}"));
+    let bad = |why: &str| Error::invalid(format!("Git URL {} {why}", quoted(url)));
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(bad("contains whitespace or control characters"));
     }
@@ -67,7 +67,8 @@ pub fn names_codecommit(url: &str) -> bool {
 
 fn not_devops(url: &str) -> Error {
     Error::unsupported(format!(
-        "Git URL {url:?} is not an Azure DevOps repository (https://dev.azure.com/<org>/... or https://<org>.visualstudio.com/...)"
+        "Git URL {} is not an Azure DevOps repository (https://dev.azure.com/<org>/... or https://<org>.visualstudio.com/...)",
+        quoted(url)
     ))
 }
 

@@ -23,7 +23,7 @@
 //! is on Docker Hub, `docker.io`, where a single-segment name is an official
 //! image under `library/`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 
 /// Docker Hub, the registry of a name without a domain.
@@ -213,7 +213,8 @@ fn check_path(path: &str) -> Result<()> {
     for component in path.split('/') {
         if !is_path_component(component) {
             return Err(Error::invalid(format!(
-                "{component:?} is not a repository path component (lower-case letters and digits, joined by `.`, `_`, `__` or dashes)"
+                "{} is not a repository path component (lower-case letters and digits, joined by `.`, `_`, `__` or dashes)",
+                quoted(component)
             )));
         }
     }
@@ -254,7 +255,8 @@ fn check_tag(tag: &str) -> Result<()> {
         && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-');
     if !valid {
         return Err(Error::invalid(format!(
-            "{tag:?} is not a tag (up to {TAG_MAX} letters, digits, `_`, `.` or `-`, not starting with `.` or `-`)"
+            "{} is not a tag (up to {TAG_MAX} letters, digits, `_`, `.` or `-`, not starting with `.` or `-`)",
+            quoted(tag)
         )));
     }
     Ok(())

@@ -246,7 +246,7 @@ impl<'a> Signer<'a> {
         for name in params.unsigned_headers {
             check_header(name, "")?;
             if ALWAYS_SIGNED.iter().any(|a| name.eq_ignore_ascii_case(a)) {
-                return Err(Error::invalid(format!("header {name} is always signed")));
+                return Err(Error::invalid(format!("header {} is always signed", crate::error::excerpt(name))));
             }
         }
         for (name, value) in &request.headers {
