@@ -6,13 +6,12 @@
 //! parsed as XML: the credentials are read from their exact place in the
 //! document, never searched for in the text.
 
-use roxmltree::Node;
-
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::partition;
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result, quoted};
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
+use crate::response::xml::Node;
 use crate::response::{ErrorFormat, parse_xml, success_body};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
@@ -85,13 +84,13 @@ pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpReques
 pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
     let body = success_body(response, ErrorFormat::AwsQueryXml)?;
     let doc = parse_xml(body, "STS response")?;
-    let root = doc.root_element();
-    if !root.has_tag_name("AssumeRoleWithWebIdentityResponse") {
+    let root = doc.root();
+    if root.name() != "AssumeRoleWithWebIdentityResponse" {
         return Err(Error::malformed("STS response is not an AssumeRoleWithWebIdentityResponse"));
     }
     let credentials = child(root, "AssumeRoleWithWebIdentityResult").and_then(|result| child(result, "Credentials"))?;
     let field = |name: &str| -> Result<String> {
-        let text = child(credentials, name)?.text().map(str::trim).unwrap_or_default();
+        let text = child(credentials, name)?.text().trim();
         if text.is_empty() {
             return Err(Error::malformed(format!("STS response has an empty {name}")));
         }
@@ -109,8 +108,8 @@ pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
 }
 
 /// The one child element of `parent` named `name`.
-fn child<'a, 'input>(parent: Node<'a, 'input>, name: &str) -> Result<Node<'a, 'input>> {
-    let mut matches = parent.children().filter(|c| c.is_element() && c.has_tag_name(name));
+fn child<'a>(parent: Node<'a>, name: &str) -> Result<Node<'a>> {
+    let mut matches = parent.children().filter(|c| c.name() == name);
     match (matches.next(), matches.next()) {
         (Some(node), None) => Ok(node),
         (None, _) => Err(Error::malformed(format!("STS response has no {name}"))),
