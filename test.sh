@@ -41,6 +41,12 @@ CLOUDAUTH_CASES="$root/tests/cases" cargo test --release --test conformance -- -
 step "SigV4 suites through the component"
 cargo test --release --test sigv4 -- --nocapture
 
+step "fuzz smoke: every fuzz target builds and runs a few seconds (docs/robustness.md)"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+fuzz_start=$(date +%s)
+CLOUDAUTH_CASES="${CLOUDAUTH_CASES:-$root/../shared/conformance/cases}" bash fuzz/run_all.sh "${FUZZ_SMOKE_SECONDS:-4}"
+echo "fuzz smoke: $(($(date +%s) - fuzz_start)) s"
+
 step "Python host (wasmtime-py)"
 python3 -m pytest -q host-examples/python
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 
 /// A validated `host[:port]`, host in lower case.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -17,7 +17,7 @@ pub struct Authority {
 impl Authority {
     /// Parses `host`, `host:port`, `[ipv6]` or `[ipv6]:port`.
     pub fn parse(input: &str) -> Result<Self> {
-        let bad = |why: &str| Error::invalid(format!("{input:?} is not a valid host: {why}"));
+        let bad = |why: &str| Error::invalid(format!("{} is not a valid host: {why}", quoted(input)));
         if input.is_empty() {
             return Err(bad("empty"));
         }
@@ -120,10 +120,12 @@ pub fn check_dns_name(host: &str) -> std::result::Result<(), &'static str> {
 /// Parses an `https://host[:port]` base URL (an optional trailing `/` is
 /// allowed, nothing else after the authority). Returns the authority.
 pub fn parse_https_base(url: &str) -> Result<Authority> {
-    let rest = url.strip_prefix("https://").ok_or_else(|| Error::invalid(format!("{url:?} is not an https:// URL")))?;
+    let rest = url
+        .strip_prefix("https://")
+        .ok_or_else(|| Error::invalid(format!("{} is not an https:// URL", quoted(url))))?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains(['/', '?', '#', '@']) {
-        return Err(Error::invalid(format!("{url:?} must be a bare https://host[:port]")));
+        return Err(Error::invalid(format!("{} must be a bare https://host[:port]", quoted(url))));
     }
     Authority::parse(rest)
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, excerpt, quoted};
 
 /// Largest response body the parsers accept. Token responses are a few KiB;
 /// anything far larger is a misbehaving or hostile server.
@@ -102,10 +102,10 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
 pub fn check_header(name: &str, value: &str) -> Result<()> {
     let token_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(token_char) {
-        return Err(Error::invalid(format!("header name {name:?} is not an HTTP token")));
+        return Err(Error::invalid(format!("header name {} is not an HTTP token", quoted(name))));
     }
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(Error::invalid(format!("value of header {name} contains CR, LF or NUL")));
+        return Err(Error::invalid(format!("value of header {} contains CR, LF or NUL", excerpt(name))));
     }
     Ok(())
 }

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::AccessToken;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
 use crate::response::{ErrorFormat, json_body};
@@ -118,7 +118,7 @@ pub fn parse_token_request(response: &HttpResponse) -> Result<AccessToken> {
 /// request cannot be steered to another host or path.
 pub fn api_server_base(api_server: &str) -> Result<String> {
     let bad = |why: &str| {
-        Error::invalid(format!("API server {api_server:?} is not an https://host[:port][/path] URL: {why}"))
+        Error::invalid(format!("API server {} is not an https://host[:port][/path] URL: {why}", quoted(api_server)))
     };
     let rest = api_server.strip_prefix("https://").ok_or_else(|| bad("not https"))?;
     let (authority, path) = match rest.find('/') {
@@ -142,7 +142,7 @@ pub fn check_dns1123_label(what: &str, name: &str) -> Result<()> {
     if is_dns1123_label(name) {
         Ok(())
     } else {
-        Err(Error::invalid(format!("{what} {name:?} is not a DNS-1123 label")))
+        Err(Error::invalid(format!("{what} {} is not a DNS-1123 label", quoted(name))))
     }
 }
 
@@ -152,7 +152,7 @@ pub fn check_dns1123_subdomain(what: &str, name: &str) -> Result<()> {
     if name.len() <= 253 && name.split('.').all(is_dns1123_label) {
         Ok(())
     } else {
-        Err(Error::invalid(format!("{what} {name:?} is not a DNS-1123 subdomain")))
+        Err(Error::invalid(format!("{what} {} is not a DNS-1123 subdomain", quoted(name))))
     }
 }
 

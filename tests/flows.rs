@@ -527,6 +527,8 @@ fn aws_scenarios() -> Vec<Scenario> {
         })),
     ));
 
+    out.extend(codecommit_scenarios());
+
     // Service error codes come through.
     let (status, body) = cases::response("aws.sts-web-identity.response.json", "invalid-identity-token");
     out.push(scenario(
@@ -565,6 +567,66 @@ fn aws_scenarios() -> Vec<Scenario> {
         )],
         Outcome::Failed { kind: "malformed-response", code: None },
     ));
+    out
+}
+
+/// CodeCommit Git credentials: the AWS credentials, then a signature made in
+/// the component; the expected password is the shared case's, captured from
+/// git-remote-codecommit.
+fn codecommit_scenarios() -> Vec<Scenario> {
+    let case = cases::case("aws.codecommit-credentials.json", "us-east-1");
+    let (i, want) = (&case["input"], &case["expect"]["output"]);
+    let url = i["url"].as_str().unwrap().to_owned();
+    let now = i["now"].as_i64().unwrap();
+    let field = |name: &str| i[name].as_str().unwrap().to_owned();
+    let git = Credentials::Git(GitCredentials {
+        username: want["username"].as_str().unwrap().into(),
+        password: want["password"].as_str().unwrap().into(),
+        bearer_token: String::new(),
+        expires_at: want["expires_at"].as_i64().unwrap(),
+    });
+    let git_request = |identity, options| SessionRequest { target: Target::Git(url.clone()), identity, options, now };
+    let sts_body = format!(
+        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>2100-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
+        field("access_key_id"),
+        field("secret_access_key"),
+        field("session_token")
+    );
+    // Object level: the STS region is the repository's (Flux's
+    // GetAccessTokenOptionsForGitRepository), so no AWS_REGION is needed.
+    let mut sts_expect = cases::request("aws.sts-web-identity.request.json", "minimal");
+    sts_expect["url"] = json!("https://sts.us-east-1.amazonaws.com/");
+    let sts_expect = with_form(sts_expect, "RoleSessionName", "source-controller.flux-system.us-east-1.fluxcd.io");
+    let service_account = sa("flux-system", "source-controller", &[("eks.amazonaws.com/role-arn", ROLE_ARN)]);
+    let mut out = vec![Scenario {
+        name: "git-codecommit-service-account",
+        request: git_request(service_account, options(&[])),
+        exchanges: vec![
+            Exchange::token(
+                "sts.amazonaws.com",
+                Some(("flux-system", "source-controller")),
+                None,
+                &web_identity_token(),
+            ),
+            Exchange::http(sts_expect, response(200, &[], &sts_body), Some("<x/>")),
+        ],
+        outcome: Outcome::Done(git.clone()),
+        now,
+    }];
+    // Controller level with temporary keys from the environment: nothing to send.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", field("access_key_id")),
+        ("AWS_SECRET_ACCESS_KEY", field("secret_access_key")),
+        ("AWS_SESSION_TOKEN", field("session_token")),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    out.push(Scenario {
+        name: "git-codecommit-controller-keys",
+        request: git_request(Identity::Controller, options(&env)),
+        exchanges: vec![],
+        outcome: Outcome::Done(git),
+        now,
+    });
     out
 }
 
@@ -1162,6 +1224,26 @@ fn invalid_and_unsupported_requests_fail_at_start_with_flux_texts() {
             "unsupported",
         ),
         (
+            "CodeCommit over plain HTTP",
+            SessionRequest {
+                target: Target::Git("http://git-codecommit.us-east-1.amazonaws.com/v1/repos/r".into()),
+                identity: Identity::Controller,
+                options: options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]),
+                now: NOW,
+            },
+            "invalid-input",
+        ),
+        (
+            "CodeCommit look-alike host",
+            SessionRequest {
+                target: Target::Git("https://git-codecommit.us-east-1.amazonaws.com.evil.example/v1/repos/r".into()),
+                identity: Identity::Controller,
+                options: options(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]),
+                now: NOW,
+            },
+            "invalid-input",
+        ),
+        (
             "plain-http authority host",
             registry(
                 "myregistry.azurecr.io/app",
@@ -1514,6 +1596,26 @@ fn cache_keys_follow_flux_and_separate_what_differs() {
         )),
         want
     );
+    // CodeCommit: the STS region from the URL, and the URL itself (Flux's
+    // ParseGitRepository), since the credentials sign it.
+    let url = "https://git-codecommit.us-east-1.amazonaws.com/v1/repos/my-repo";
+    let access = sha256_hex(&[
+        "provider=aws".into(),
+        format!("providerIdentity={ROLE_ARN}"),
+        "serviceAccountName=puller".into(),
+        "serviceAccountNamespace=apps".into(),
+        "serviceAccountTokenAudiences=sts.amazonaws.com".into(),
+        "stsRegion=us-east-1".into(),
+    ]);
+    let want = sha256_hex(&[format!("accessTokenCacheKey={access}"), format!("gitRepositoryCacheKey={url}")]);
+    let git = |url: &str| SessionRequest {
+        target: Target::Git(url.into()),
+        identity: sa("apps", "puller", &[("eks.amazonaws.com/role-arn", ROLE_ARN)]),
+        options: options(&[]),
+        now: NOW,
+    };
+    assert_eq!(key(&git(url)), want);
+    assert_ne!(key(&git("https://git-codecommit.us-east-1.amazonaws.com/v1/repos/other")), want);
     let access = sha256_hex(&["provider=gcp".into()]);
     let want = sha256_hex(&[format!("accessTokenCacheKey={access}"), "artifactRepositoryCacheKey=gcp".into()]);
     assert_eq!(key(&registry("gcr.io/p/app", Identity::Controller, options(&[]))), want);

@@ -7,12 +7,12 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::sigv4::{self, SigningParams};
 use crate::credentials::{AwsCredentials, RegistryCredentials};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::response::{ErrorFormat, json_body};
 use crate::secret::Secret;
@@ -78,8 +78,8 @@ fn check_public(params: &EcrTokenParams<'_>) -> Result<()> {
     }
     if !ECR_PUBLIC_REGIONS.contains(&params.region) {
         return Err(Error::unsupported(format!(
-            "ECR Public has no API in region {:?} (only us-east-1 and us-west-2)",
-            params.region
+            "ECR Public has no API in region {} (only us-east-1 and us-west-2)",
+            quoted(params.region)
         )));
     }
     Ok(())
@@ -93,47 +93,60 @@ fn request_body(registry_ids: &[String]) -> Result<String> {
     }
     for id in registry_ids {
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid(format!("registry id {id:?} is not a 12-digit account id")));
+            return Err(Error::invalid(format!("registry id {} is not a 12-digit account id", quoted(id))));
         }
     }
     let quoted: Vec<String> = registry_ids.iter().map(|id| format!("\"{id}\"")).collect();
     Ok(format!("{{\"registryIds\": [{}]}}", quoted.join(", ")))
 }
 
-/// One entry of `authorizationData`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AuthorizationData {
-    authorization_token: Option<String>,
-    /// Unix seconds, with a fraction.
+/// One entry of `authorizationData`: the token and its expiry (Unix
+/// seconds, with a fraction), each optional.
+struct AuthorizationData<'a> {
+    authorization_token: Option<&'a str>,
     expires_at: Option<f64>,
 }
 
-/// Private ECR answers with a list (one entry per registry asked for).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PrivateResponse {
-    authorization_data: Vec<AuthorizationData>,
-}
-
-/// ECR Public answers with a single object.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PublicResponse {
-    authorization_data: AuthorizationData,
+/// Reads an `authorizationData` entry. Looked up in a `Value` rather than
+/// derived: the same checks, in less component (docs/size.md). A field that
+/// is there but of the wrong type is an error, `null` is absent.
+fn authorization_data(entry: &Value) -> Result<AuthorizationData<'_>> {
+    let mistyped = |name: &str| Error::malformed(format!("{name} in authorizationData has the wrong type"));
+    if !entry.is_object() {
+        return Err(Error::malformed("an authorizationData entry is not an object"));
+    }
+    let authorization_token = match entry.get("authorizationToken") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(mistyped("authorizationToken")),
+    };
+    let expires_at = match entry.get("expiresAt") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_f64().ok_or_else(|| mistyped("expiresAt"))?),
+    };
+    Ok(AuthorizationData { authorization_token, expires_at })
 }
 
 /// Parses a GetAuthorizationToken response into docker credentials. Every
-/// entry of a private response carries the same token, so the first is used.
+/// entry of a private response carries the same token, so the first is
+/// used (all are checked). ECR Public answers with a single object.
 pub fn parse_token(response: &HttpResponse, public: bool) -> Result<RegistryCredentials> {
+    let body: Value = json_body(response, ErrorFormat::AwsJson)?;
+    let field = body.get("authorizationData");
     let data = if public {
-        json_body::<PublicResponse>(response, ErrorFormat::AwsJson)?.authorization_data
+        authorization_data(field.ok_or_else(|| Error::malformed("no authorizationData in the response"))?)?
     } else {
-        let body: PrivateResponse = json_body(response, ErrorFormat::AwsJson)?;
-        body.authorization_data.into_iter().next().ok_or_else(|| Error::malformed("authorizationData is empty"))?
+        let entries =
+            field.and_then(Value::as_array).ok_or_else(|| Error::malformed("authorizationData is not a list"))?;
+        let mut entries = entries.iter().map(authorization_data);
+        let first = entries.next().ok_or_else(|| Error::malformed("authorizationData is empty"))??;
+        for entry in entries {
+            entry?;
+        }
+        first
     };
     let token = data.authorization_token.ok_or_else(|| Error::malformed("no authorizationToken in the response"))?;
-    let (username, password) = decode_token(&token)?;
+    let (username, password) = decode_token(token)?;
     let expires_at = data.expires_at.map(expiry).transpose()?;
     Ok(RegistryCredentials { username, password, expires_at })
 }
@@ -355,6 +368,12 @@ mod tests {
             (entry(&format!("\"{token}\""), "1e300"), false),
             (entry(&format!("\"{token}\""), "253402300800"), false),
             (entry(&format!("\"{token}\""), "[]"), false),
+            // Every entry is checked, as a typed parse would, not only the first.
+            (format!(r#"{{"authorizationData": [{{"authorizationToken": "{token}"}}, {{"expiresAt": "x"}}]}}"#), false),
+            (format!(r#"{{"authorizationData": [{{"authorizationToken": "{token}"}}, 7]}}"#), false),
+            (r#"{"authorizationData": ["x"]}"#.into(), false),
+            (r#"{"authorizationData": 5}"#.into(), true),
+            (r#"[]"#.into(), true),
         ];
         for (body, public) in &cases {
             let err = parse_token(&resp(200, body), *public).unwrap_err();

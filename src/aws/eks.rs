@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::sigv4::{self, SigningParams};
 use crate::credentials::{AccessToken, AwsCredentials};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::http::HttpRequest;
 use crate::secret::Secret;
 
@@ -67,7 +67,7 @@ pub(crate) fn check_cluster_name(name: &str) -> Result<()> {
         && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !valid {
-        return Err(Error::invalid(format!("{name:?} is not an EKS cluster name")));
+        return Err(Error::invalid(format!("{} is not an EKS cluster name", quoted(name))));
     }
     Ok(())
 }

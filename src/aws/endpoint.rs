@@ -11,7 +11,7 @@
 //! "region" pick the host a signed request goes to.
 
 use crate::aws::partition::{self, Partition};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 
 /// A service cloudauth talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,8 +95,8 @@ pub fn resolve(service: Service, region: &str, options: EndpointOptions) -> Resu
     if service == Service::Sts && region == AWS_GLOBAL {
         return sts_aws_global(options);
     }
-    let partition =
-        partition::for_region(region).ok_or_else(|| Error::invalid(format!("{region:?} is not an AWS region name")))?;
+    let partition = partition::for_region(region)
+        .ok_or_else(|| Error::invalid(format!("{} is not an AWS region name", quoted(region))))?;
     match service {
         Service::Sts => sts(partition, region, options),
         Service::Ecr => ecr(partition, region, options),

@@ -1,5 +1,7 @@
-//! Amazon Web Services: SigV4, endpoints, STS, ECR, ECR Public and EKS tokens.
+//! Amazon Web Services: SigV4, endpoints, STS, ECR, ECR Public, EKS tokens
+//! and CodeCommit Git credentials.
 
+pub mod codecommit;
 pub mod ecr;
 pub mod eks;
 pub mod endpoint;

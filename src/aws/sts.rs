@@ -6,13 +6,12 @@
 //! parsed as XML: the credentials are read from their exact place in the
 //! document, never searched for in the text.
 
-use roxmltree::Node;
-
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::partition;
 use crate::credentials::AwsCredentials;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
+use crate::response::xml::Node;
 use crate::response::{ErrorFormat, parse_xml, success_body};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
@@ -85,13 +84,13 @@ pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpReques
 pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
     let body = success_body(response, ErrorFormat::AwsQueryXml)?;
     let doc = parse_xml(body, "STS response")?;
-    let root = doc.root_element();
-    if !root.has_tag_name("AssumeRoleWithWebIdentityResponse") {
+    let root = doc.root();
+    if root.name() != "AssumeRoleWithWebIdentityResponse" {
         return Err(Error::malformed("STS response is not an AssumeRoleWithWebIdentityResponse"));
     }
     let credentials = child(root, "AssumeRoleWithWebIdentityResult").and_then(|result| child(result, "Credentials"))?;
     let field = |name: &str| -> Result<String> {
-        let text = child(credentials, name)?.text().map(str::trim).unwrap_or_default();
+        let text = child(credentials, name)?.text().trim();
         if text.is_empty() {
             return Err(Error::malformed(format!("STS response has an empty {name}")));
         }
@@ -109,8 +108,8 @@ pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
 }
 
 /// The one child element of `parent` named `name`.
-fn child<'a, 'input>(parent: Node<'a, 'input>, name: &str) -> Result<Node<'a, 'input>> {
-    let mut matches = parent.children().filter(|c| c.is_element() && c.has_tag_name(name));
+fn child<'a>(parent: Node<'a>, name: &str) -> Result<Node<'a>> {
+    let mut matches = parent.children().filter(|c| c.name() == name);
     match (matches.next(), matches.next()) {
         (Some(node), None) => Ok(node),
         (None, _) => Err(Error::malformed(format!("STS response has no {name}"))),
@@ -123,7 +122,7 @@ fn child<'a, 'input>(parent: Node<'a, 'input>, name: &str) -> Result<Node<'a, 'i
 /// [`web_identity_request`] applies it; callers may apply it earlier, to
 /// refuse a bad ARN before a web identity token is fetched.
 pub fn check_role_arn(arn: &str) -> Result<()> {
-    let bad = || Error::invalid(format!("{arn:?} is not an IAM role ARN"));
+    let bad = || Error::invalid(format!("{} is not an IAM role ARN", quoted(arn)));
     let resource = iam_resource(arn, is_account_id).ok_or_else(bad)?;
     let path_and_name = resource.strip_prefix("role/").ok_or_else(bad)?;
     let (path, name) = path_and_name.rsplit_once('/').unwrap_or(("", path_and_name));
@@ -138,7 +137,7 @@ pub fn check_role_arn(arn: &str) -> Result<()> {
 
 /// `arn:<partition>:iam::<account or "aws">:policy/<path/><name>`.
 fn check_policy_arn(arn: &str) -> Result<()> {
-    let bad = || Error::invalid(format!("{arn:?} is not an IAM policy ARN"));
+    let bad = || Error::invalid(format!("{} is not an IAM policy ARN", quoted(arn)));
     let resource = iam_resource(arn, |account| account == "aws" || is_account_id(account)).ok_or_else(bad)?;
     let rest = resource.strip_prefix("policy/").ok_or_else(bad)?;
     if rest.is_empty() || rest.len() > 2048 || !rest.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
@@ -174,7 +173,7 @@ fn is_iam_name_byte(b: u8) -> bool {
 /// refuse a bad name before a web identity token is fetched.
 pub fn check_session_name(name: &str) -> Result<()> {
     if !(2..=64).contains(&name.len()) || !name.bytes().all(is_iam_name_byte) {
-        return Err(Error::invalid(format!("role session name {name:?} is not 2 to 64 of [A-Za-z0-9_+=,.@-]")));
+        return Err(Error::invalid(format!("role session name {} is not 2 to 64 of [A-Za-z0-9_+=,.@-]", quoted(name))));
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! fluxcd/pkg reads from `AZURE_ENVIRONMENT_FILEPATH`; that file names no
 //! authority host, so a custom cloud's Entra requests need an explicit one.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 
 /// An Azure cloud.
@@ -118,7 +118,7 @@ const MAX_ENDPOINT_URL: usize = 2048;
 /// fragment, and a path of visible characters (Azure Stack audiences carry a
 /// path, e.g. `https://management.adfs.azurestack.local/<guid>`).
 fn check_https_url(what: &str, url: &str) -> Result<()> {
-    let bad = |why: &str| Error::invalid(format!("{what} {url:?} {why}"));
+    let bad = |why: &str| Error::invalid(format!("{what} {} {why}", quoted(url)));
     if url.len() > MAX_ENDPOINT_URL {
         return Err(bad("is too long"));
     }

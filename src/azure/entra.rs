@@ -5,7 +5,7 @@
 
 use crate::azure::cloud::{AzureCloud, authority_host};
 use crate::credentials::AccessToken;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::parse_https_base;
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
 use crate::response::ErrorFormat;
@@ -38,7 +38,7 @@ impl Authority {
         let rest = match split_scheme(host) {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
             Some(_) => {
-                return Err(Error::invalid(format!("authority host {host:?} must be an https:// URL")));
+                return Err(Error::invalid(format!("authority host {} must be an https:// URL", quoted(host))));
             }
             None => host,
         };

@@ -250,21 +250,11 @@ pub fn check_ca_pem(pem: &str) -> Result<()> {
     Ok(())
 }
 
-/// Longest stretch of caller input quoted in an error.
-const MAX_QUOTED: usize = 256;
-
 /// Caller input for an error message, Flux-style inside `'...'`: control
-/// characters escaped (so a value cannot forge log lines) and long values cut.
+/// characters escaped (so a value cannot forge log lines) and long values cut
+/// (the shared rule of [`crate::error::excerpt`]).
 pub(crate) fn quote(input: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in input.chars().enumerate() {
-        if i == MAX_QUOTED {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() { out.extend(c.escape_default()) } else { out.push(c) }
-    }
-    out
+    crate::error::excerpt(input)
 }
 
 #[cfg(test)]
@@ -420,6 +410,6 @@ pub(crate) mod tests {
     #[test]
     fn quoting() {
         assert_eq!(quote("a\r\nb"), "a\\r\\nb");
-        assert_eq!(quote(&"x".repeat(300)).len(), MAX_QUOTED + 3);
+        assert_eq!(quote(&"x".repeat(300)).len(), crate::error::MAX_QUOTED + 3);
     }
 }

@@ -1,9 +1,9 @@
 use super::exports::cloudauth::auth::aws::{
-    EcrTokenParams, Endpoint, EndpointOptions, Guest, Service, WebIdentityParams,
+    CodecommitGitCredentials, EcrTokenParams, Endpoint, EndpointOptions, Guest, Service, WebIdentityParams,
 };
 use super::wit::{AccessToken, AwsCredentials, HttpRequest, HttpResponse, RegistryCredentials};
 use super::{Component, WitResult};
-use crate::aws::{ecr, eks, endpoint, sts};
+use crate::aws::{codecommit, ecr, eks, endpoint, sts};
 use crate::secret::Secret;
 
 impl From<EndpointOptions> for endpoint::EndpointOptions {
@@ -65,5 +65,18 @@ impl Guest for Component {
         endpoint: EndpointOptions,
     ) -> WitResult<AccessToken> {
         Ok(eks::token(&cluster, &region, &credentials.into(), now, endpoint.into())?.into())
+    }
+
+    fn codecommit_credentials(
+        url: String,
+        credentials: AwsCredentials,
+        now: i64,
+    ) -> WitResult<CodecommitGitCredentials> {
+        let c = codecommit::git_credentials(&url, &credentials.into(), now)?;
+        Ok(CodecommitGitCredentials {
+            username: c.username.expose().to_owned(),
+            password: c.password.expose().to_owned(),
+            expires_at: c.expires_at,
+        })
     }
 }

@@ -52,10 +52,9 @@ impl From<crate::http::HttpRequest> for wit::HttpRequest {
 /// plain HTTP token; it is kept as one of the methods SigV4 callers use.
 pub(crate) fn request_from_wit(r: wit::HttpRequest) -> Result<crate::http::HttpRequest, crate::Error> {
     const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
-    let method = METHODS
-        .iter()
-        .find(|m| **m == r.method)
-        .ok_or_else(|| crate::Error::InvalidInput(format!("unsupported HTTP method {:?}", r.method)))?;
+    let method = METHODS.iter().find(|m| **m == r.method).ok_or_else(|| {
+        crate::Error::InvalidInput(format!("unsupported HTTP method {}", crate::error::quoted(&r.method)))
+    })?;
     Ok(crate::http::HttpRequest { method, url: r.url, headers: r.headers, body: r.body })
 }
 

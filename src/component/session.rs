@@ -124,7 +124,7 @@ impl From<session::Credentials> for wit::Credentials {
         match c {
             session::Credentials::Registry(r) => wit::Credentials::Registry(r.into()),
             session::Credentials::Git(g) => wit::Credentials::Git(wit::GitCredentials {
-                username: g.username,
+                username: g.username.expose().to_owned(),
                 password: g.password.expose().to_owned(),
                 bearer_token: g.bearer_token.expose().to_owned(),
                 expires_at: g.expires_at,

@@ -32,7 +32,7 @@ fn with_params<T>(params: SigningParams, f: impl FnOnce(&sigv4::SigningParams<'_
 impl Guest for Component {
     fn sign_request(request: HttpRequest, params: SigningParams) -> WitResult<Signed> {
         let request = request_from_wit(request)?;
-        Ok(signed(with_params(params, |p, mode| sigv4::sign_with(&request, p, mode))?))
+        Ok(signed(with_params(params, |p, mode| sigv4::sign_owned(request, p, mode))?))
     }
 
     fn presign_request(request: HttpRequest, params: SigningParams, expires_in: u32) -> WitResult<Signed> {

@@ -10,7 +10,7 @@
 //! `//iam.googleapis.com/` + that name is the audience of both the token and
 //! the exchange.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::kubernetes::check_dns1123_label;
 
 /// The host prefix of IAM resource names used as audiences.
@@ -40,7 +40,8 @@ pub fn workload_identity_provider_audience(provider: &str) -> Result<String> {
     let name = provider.strip_prefix(IAM_RESOURCE_PREFIX).unwrap_or(provider);
     let bad = || {
         Error::invalid(format!(
-            "{provider:?} is not a workload identity provider: want projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>"
+            "{} is not a workload identity provider: want projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>",
+            quoted(provider)
         ))
     };
     let parts: Vec<&str> = name.split('/').collect();
@@ -72,7 +73,7 @@ fn check_project_id(project_id: &str) -> Result<()> {
         && b.last() != Some(&b'-')
         && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
     if !ok {
-        return Err(Error::invalid(format!("{project_id:?} is not a Google Cloud project ID")));
+        return Err(Error::invalid(format!("{} is not a Google Cloud project ID", quoted(project_id))));
     }
     Ok(())
 }

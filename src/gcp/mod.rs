@@ -14,7 +14,7 @@ pub mod sts;
 pub use audience::{gke_sts_audience, workload_identity_pool_audience, workload_identity_provider_audience};
 
 use crate::credentials::{AccessToken, RegistryCredentials};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::check_dns_name;
 
 /// The scopes Flux asks for: cloud-platform and userinfo.email.
@@ -49,7 +49,10 @@ pub fn check_scope(scope: &str) -> Result<()> {
         return Err(Error::invalid("a scope is empty"));
     }
     if scope.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',') {
-        return Err(Error::invalid(format!("scope {scope:?} contains whitespace, a comma or a control character")));
+        return Err(Error::invalid(format!(
+            "scope {} contains whitespace, a comma or a control character",
+            quoted(scope)
+        )));
     }
     Ok(())
 }
@@ -63,7 +66,7 @@ const MAX_SERVICE_ACCOUNT: usize = 254;
 /// `123-compute@developer.gserviceaccount.com`, ...) or its numeric unique ID.
 /// Nothing else can reach the path: no `/`, `?`, `#`, `%`, `..`, whitespace.
 pub fn check_service_account(account: &str) -> Result<()> {
-    let bad = |why: &str| Error::invalid(format!("service account {account:?} is not valid: {why}"));
+    let bad = |why: &str| Error::invalid(format!("service account {} is not valid: {why}", quoted(account)));
     if account.is_empty() {
         return Err(bad("empty"));
     }

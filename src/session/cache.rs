@@ -5,7 +5,8 @@
 //! provider, the service account and its provider identity and token
 //! audiences, the scopes and the STS endpoint; a registry key combines it
 //! with the registry input (the ACR host, the ECR region or
-//! `public.ecr.aws`, `gcp`), a Git key with `azure-devops`. For a request
+//! `public.ecr.aws`, `gcp`), a Git key with `azure-devops` or the
+//! CodeCommit URL. For a request
 //! Flux could make, the key is Flux's key. cloudauth adds what Flux keeps
 //! in its process environment but a session receives per call: the
 //! controller identity (AWS key id or role, Azure client and tenant), and
@@ -75,6 +76,8 @@ pub fn key(plan: &Plan, request: &SessionRequest) -> String {
         TargetPlan::Gar => combine(access_token(), "artifactRepositoryCacheKey", "gcp"),
         TargetPlan::AccessToken { .. } => access_token(),
         TargetPlan::AzureDevOps => combine(access_token(), "gitRepositoryCacheKey", "azure-devops"),
+        // The credentials sign the URL, so each URL has its own entry (Flux).
+        TargetPlan::CodeCommit { url } => combine(access_token(), "gitRepositoryCacheKey", url),
         TargetPlan::GenericRegistry(registry) => {
             let mut parts = vec![
                 "provider=generic".to_owned(),
@@ -116,7 +119,9 @@ fn access_token_parts(plan: &Plan, request: &SessionRequest, scopes: &[String], 
     if !scopes.is_empty() {
         parts.push(format!("scopes={}", scopes.join(",")));
     }
-    if let (ProviderIdentity::Aws(aws), TargetPlan::Ecr(_) | TargetPlan::Cluster(_)) = (&plan.identity, &plan.target) {
+    if let (ProviderIdentity::Aws(aws), TargetPlan::Ecr(_) | TargetPlan::Cluster(_) | TargetPlan::CodeCommit { .. }) =
+        (&plan.identity, &plan.target)
+    {
         parts.push(format!("stsRegion={}", aws.region));
     }
     if let ProviderIdentity::Aws(aws) = &plan.identity

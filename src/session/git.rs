@@ -3,9 +3,10 @@
 //! Flux hands the Azure DevOps token out for any URL (its Git layer decides
 //! where it goes). A session returns the token to the host, which sends it
 //! to the URL, so the URL is checked here: only Azure DevOps hosts get a
-//! DevOps-scoped Entra token.
+//! DevOps-scoped Entra token, and only CodeCommit hosts get CodeCommit
+//! credentials (`aws::codecommit`).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 
 /// The Azure DevOps service host.
@@ -24,7 +25,7 @@ pub const AZURE_DEVOPS_USERNAME: &str = "azure-devops";
 /// well-formed `https://` URL is `unsupported`; a malformed one is
 /// `invalid-input`.
 pub fn check_azure_devops_url(url: &str) -> Result<()> {
-    let bad = |why: &str| Error::invalid(format!("Git URL {url:?} {why}"));
+    let bad = |why: &str| Error::invalid(format!("Git URL {} {why}", quoted(url)));
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(bad("contains whitespace or control characters"));
     }
@@ -52,9 +53,22 @@ pub fn check_azure_devops_url(url: &str) -> Result<()> {
     if devops { Ok(()) } else { Err(not_devops(url)) }
 }
 
+/// Whether the URL's host is an AWS CodeCommit Git host by its first label
+/// (`git-codecommit`, `git-codecommit-fips`). Such URLs get CodeCommit
+/// credentials, and a malformed one fails as a CodeCommit URL
+/// (`aws::codecommit::parse_url`) rather than as "not Azure DevOps".
+pub fn names_codecommit(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let first = host.split(['.', ':']).next().unwrap_or_default();
+    first.eq_ignore_ascii_case("git-codecommit") || first.eq_ignore_ascii_case("git-codecommit-fips")
+}
+
 fn not_devops(url: &str) -> Error {
     Error::unsupported(format!(
-        "Git URL {url:?} is not an Azure DevOps repository (https://dev.azure.com/<org>/... or https://<org>.visualstudio.com/...)"
+        "Git URL {} is not an Azure DevOps repository (https://dev.azure.com/<org>/... or https://<org>.visualstudio.com/...)",
+        quoted(url)
     ))
 }
 

@@ -120,7 +120,11 @@ impl Guard {
                 _ => {}
             },
             TargetPlan::Cluster(_) => {}
-            TargetPlan::Gar | TargetPlan::AccessToken { .. } | TargetPlan::AzureDevOps => {}
+            // CodeCommit credentials are signed here; no request goes to CodeCommit.
+            TargetPlan::Gar
+            | TargetPlan::AccessToken { .. }
+            | TargetPlan::AzureDevOps
+            | TargetPlan::CodeCommit { .. } => {}
         }
         Ok(guard)
     }
@@ -201,9 +205,10 @@ fn secret_in(request: &HttpRequest) -> Option<&'static str> {
     None
 }
 
-/// A URL for an error message: no query (it may hold a signature).
-fn redacted(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or_default()
+/// A URL for an error message: no query (it may hold a signature), control
+/// characters escaped and long URLs cut.
+fn redacted(url: &str) -> String {
+    crate::error::excerpt(url.split(['?', '#']).next().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -275,6 +280,18 @@ mod tests {
         assert!(guard.check(&with_auth("https://myregistry.azurecr.io/x", Carries::Nothing)).is_err());
         // This identity uses no metadata endpoint.
         assert!(guard.check(&out("http://169.254.169.254/metadata/identity/oauth2/token", Carries::Metadata)).is_err());
+    }
+
+    /// A refused URL is named escaped and cut: a log line stays one line and
+    /// bounded (the error once printed it raw, control characters included).
+    #[test]
+    fn refusals_quote_the_url_escaped_and_cut() {
+        let guard = Guard::for_plan(&plan("myregistry.azurecr.io/app", &[])).unwrap();
+        let url = format!("https://evil.example/\r\nX-Injected: yes/{}", "\u{7f}".repeat(5000));
+        let message = guard.check(&out(&url, Carries::Nothing)).unwrap_err().to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        assert!(message.contains("\\r\\nX-Injected"), "{message}");
+        assert!(message.len() < 1000, "{} bytes", message.len());
     }
 
     #[test]

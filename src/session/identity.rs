@@ -13,7 +13,7 @@ use crate::azure::cloud::{AzureCloud, authority_host};
 use crate::azure::entra;
 use crate::azure::imds::ManagedIdentity;
 use crate::credentials::AwsCredentials;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, excerpt};
 use crate::host::Authority;
 use crate::http::HttpRequest;
 use crate::secret::Secret;
@@ -198,7 +198,7 @@ fn azure_annotations(sa: &ServiceAccount) -> Result<(String, String), String> {
         .ok_or_else(|| format!("azure client ID is not set in the service account annotation {CLIENT}"))?;
     for (key, value) in [(TENANT, tenant), (CLIENT, client)] {
         if !is_azure_id(value) {
-            return Err(format!("invalid {key} annotation: '{value}'. must be a GUID or a domain name"));
+            return Err(format!("invalid {key} annotation: '{}'. must be a GUID or a domain name", excerpt(value)));
         }
     }
     Ok((tenant.to_owned(), client.to_owned()))
@@ -409,7 +409,7 @@ fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
 
 /// Flux's role ARN check, `^arn:aws[\w-]*:iam::[0-9]{1,30}:role/(.{1,200})$`.
 fn role_arn(arn: &str) -> Result<String, String> {
-    let bad = || format!("invalid {ROLE_ARN_KEY} annotation: '{arn}'. must match {ROLE_ARN_PATTERN}");
+    let bad = || format!("invalid {ROLE_ARN_KEY} annotation: '{}'. must match {ROLE_ARN_PATTERN}", excerpt(arn));
     let rest = arn.strip_prefix("arn:aws").ok_or_else(bad)?;
     let (partition_suffix, rest) = rest.split_once(":iam::").ok_or_else(bad)?;
     let (account, role) = rest.split_once(":role/").ok_or_else(bad)?;
@@ -441,7 +441,8 @@ fn sts_endpoint(options: &Options) -> Result<StsEndpoint> {
 /// whose last or second-to-last label before an optional `.vpce` is `sts`
 /// or `sts-fips`, nothing after the host.
 pub fn check_sts_endpoint(endpoint: &str) -> Result<String> {
-    let bad = || Error::invalid(format!("invalid STS endpoint: '{endpoint}'. must match {STS_ENDPOINT_PATTERN}"));
+    let bad =
+        || Error::invalid(format!("invalid STS endpoint: '{}'. must match {STS_ENDPOINT_PATTERN}", excerpt(endpoint)));
     let host = endpoint.strip_prefix("https://").ok_or_else(bad)?;
     if host.contains(':') {
         return Err(bad());
@@ -542,7 +543,7 @@ fn gcp_service_account(sa: &ServiceAccount) -> Result<Option<String>, String> {
     if ok {
         Ok(Some(email.to_owned()))
     } else {
-        Err(format!("invalid {GCP_SA_KEY} annotation: '{email}'. must match {GCP_SA_PATTERN}"))
+        Err(format!("invalid {GCP_SA_KEY} annotation: '{}'. must match {GCP_SA_PATTERN}", excerpt(email)))
     }
 }
 
@@ -551,7 +552,7 @@ fn gcp_audience(sa: &ServiceAccount) -> Result<GcpAudience, String> {
     if wip.is_empty() {
         return Ok(GcpAudience::Gke);
     }
-    let bad = || format!("invalid {GCP_WIP_KEY} annotation: '{wip}'. must match {GCP_WIP_PATTERN}");
+    let bad = || format!("invalid {GCP_WIP_KEY} annotation: '{}'. must match {GCP_WIP_PATTERN}", excerpt(wip));
     if !wip.starts_with("projects/") {
         return Err(bad());
     }

@@ -23,9 +23,11 @@ pub struct IdentityTokenRequest {
 /// Credentials for a Git server over HTTPS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GitCredentials {
-    pub username: String,
+    /// A secret too: CodeCommit's carries the AWS session token.
+    pub username: Secret,
     pub password: Secret,
-    /// The same token, for hosts that send `Authorization: Bearer`.
+    /// The same token, for hosts that send `Authorization: Bearer`; empty
+    /// where the server takes Basic credentials only (CodeCommit).
     pub bearer_token: Secret,
     pub expires_at: i64,
 }

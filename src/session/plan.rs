@@ -28,6 +28,9 @@ pub enum TargetPlan {
     AccessToken { scopes: Vec<String> },
     /// An Azure DevOps repository: an Entra token for the DevOps scope.
     AzureDevOps,
+    /// An AWS CodeCommit repository: AWS credentials, signed into Git
+    /// credentials for this URL.
+    CodeCommit { url: String },
     /// A Kubernetes cluster: a REST config.
     Cluster(ClusterPlan),
 }
@@ -166,6 +169,13 @@ impl Plan {
                 }
                 Ok(Plan { target: TargetPlan::AccessToken { scopes }, identity })
             }
+            Target::Git(url) if git::names_codecommit(url) => {
+                // The region comes from the URL, as Flux's STS region does.
+                let repository = crate::aws::codecommit::parse_url(url)?;
+                let identity =
+                    ProviderIdentity::Aws(AwsPlan::plan(identity, options, Some(&repository.region), request.now)?);
+                Ok(Plan { target: TargetPlan::CodeCommit { url: url.clone() }, identity })
+            }
             Target::Git(url) => {
                 git::check_azure_devops_url(url)?;
                 let identity = ProviderIdentity::Azure(AzureIdentity::plan(identity, options, AzureCloud::Public)?);
@@ -190,7 +200,9 @@ impl Plan {
                 ClusterKind::Generic => cluster.address.iter().cloned().collect(),
                 ClusterKind::Eks { .. } | ClusterKind::Gke { .. } => Vec::new(),
             },
-            TargetPlan::Ecr(_) | TargetPlan::Gar | TargetPlan::GenericRegistry(_) => Vec::new(),
+            TargetPlan::Ecr(_) | TargetPlan::Gar | TargetPlan::GenericRegistry(_) | TargetPlan::CodeCommit { .. } => {
+                Vec::new()
+            }
         }
     }
 }

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::azure::cloud::AzureEnvironment;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, excerpt, quoted};
 use crate::host::Authority;
 use crate::http::check_single_line;
 use crate::kubernetes::{check_dns1123_label, check_dns1123_subdomain};
@@ -36,9 +36,9 @@ impl ServiceAccount {
         check_dns1123_subdomain("service account name", &self.name)?;
         for (i, (key, value)) in self.annotations.iter().enumerate() {
             check_single_line("service account annotation name", key)?;
-            check_single_line(&format!("service account annotation {key}"), value)?;
+            check_single_line(&format!("service account annotation {}", excerpt(key)), value)?;
             if self.annotations.iter().skip(i + 1).any(|(k, _)| k == key) {
-                return Err(Error::invalid(format!("service account annotation {key} is given twice")));
+                return Err(Error::invalid(format!("service account annotation {} is given twice", excerpt(key))));
             }
         }
         Ok(())
@@ -154,10 +154,10 @@ impl Options {
         for (i, (name, _)) in self.environment.iter().enumerate() {
             let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !plain {
-                return Err(Error::invalid(format!("environment variable name {name:?} is not [A-Za-z0-9_]+")));
+                return Err(Error::invalid(format!("environment variable name {} is not [A-Za-z0-9_]+", quoted(name))));
             }
             if self.environment.iter().skip(i + 1).any(|(n, _)| n == name) {
-                return Err(Error::invalid(format!("environment variable {name} is given twice")));
+                return Err(Error::invalid(format!("environment variable {} is given twice", excerpt(name))));
             }
         }
         if let Some(user) = &self.registry_username {

@@ -1,6 +1,12 @@
 //! Amazon ECR hosts. A private registry is
 //! `<account>.dkr.ecr[-fips].<region>.<partition DNS suffix>` or, dual-stack,
-//! `<account>.dkr-ecr[-fips].<region>.on.aws`; ECR Public is `public.ecr.aws`.
+//! `<account>.dkr-ecr[-fips].<region>.on.<...>` (`on.aws`,
+//! `on.amazonwebservices.com.cn`); ECR Public is `public.ecr.aws` or, dual-stack,
+//! `ecr-public.aws.com`.
+//!
+//! AWS writes the dual-stack label as `dkr-ecr`: a host that mixes the
+//! separators (`<account>.dkr.ecr.<region>.on.aws`) is not ECR, even though
+//! the AWS credential helpers' patterns (`dkr[\.\-]ecr`) would take it.
 //!
 //! The whole host must have that shape, the account twelve digits and the
 //! region one of the partition whose suffix the host uses (so
@@ -12,8 +18,8 @@ use super::AwsRegistry;
 use crate::aws::partition::{self, Partition};
 use crate::host::Authority;
 
-/// ECR Public's registry host.
-const PUBLIC_HOST: &str = "public.ecr.aws";
+/// ECR Public's registry hosts: IPv4, and dual-stack.
+const PUBLIC_HOSTS: &[&str] = &["public.ecr.aws", "ecr-public.aws.com"];
 /// The region ECR Public authenticates in.
 const PUBLIC_REGION: &str = "us-east-1";
 /// The partition of ECR Public.
@@ -23,27 +29,33 @@ const PUBLIC_PARTITION: &str = "aws";
 struct HostForm {
     plain: &'static str,
     fips: &'static str,
-    /// The DNS suffix after the region, for a region's partition.
-    suffix: fn(&Partition) -> Option<&'static str>,
+    /// Whether a DNS suffix after the region is this form's, for the
+    /// region's partition.
+    suffix: fn(&Partition, &str) -> bool,
 }
 
 const FORMS: &[HostForm] = &[
     // `<account>.dkr.ecr[-fips].<region>.<partition DNS suffix>`
-    HostForm { plain: "dkr.ecr", fips: "dkr.ecr-fips", suffix: |p| Some(p.dns_suffix) },
-    // `<account>.dkr-ecr[-fips].<region>.on.aws`: ECR's dual-stack hosts, in
-    // the partitions whose dual-stack API suffix is `api.aws` (commercial and
-    // GovCloud).
-    HostForm {
-        plain: "dkr-ecr",
-        fips: "dkr-ecr-fips",
-        suffix: |p| (p.dual_stack_dns_suffix == "api.aws").then_some("on.aws"),
-    },
+    HostForm { plain: "dkr.ecr", fips: "dkr.ecr-fips", suffix: |p, suffix| p.dns_suffix == suffix },
+    // `<account>.dkr-ecr[-fips].<region>.on.<...>`: ECR's dual-stack hosts.
+    HostForm { plain: "dkr-ecr", fips: "dkr-ecr-fips", suffix: dual_stack_registry_suffix },
 ];
+
+/// Whether `suffix` is that of ECR's dual-stack registry hosts in a
+/// partition: its dual-stack API suffix with `on.` for `api.` (botocore's
+/// `api.aws` gives `on.aws`, `api.amazonwebservices.com.cn` gives
+/// `on.amazonwebservices.com.cn`). Taken from the partition data, so a
+/// partition without dual-stack endpoints has no such host.
+fn dual_stack_registry_suffix(partition: &Partition, suffix: &str) -> bool {
+    let api = partition.dual_stack_dns_suffix.strip_prefix("api.");
+    let registry = suffix.strip_prefix("on.");
+    partition.supports_dual_stack && api.is_some() && api == registry
+}
 
 /// The ECR registry a host is, if any.
 pub(super) fn registry(host: &Authority) -> Option<AwsRegistry> {
     let host = host.host();
-    if host == PUBLIC_HOST {
+    if PUBLIC_HOSTS.contains(&host) {
         return Some(AwsRegistry {
             account_id: None,
             region: PUBLIC_REGION.to_owned(),
@@ -63,7 +75,7 @@ pub(super) fn registry(host: &Authority) -> Option<AwsRegistry> {
         };
         let (region, suffix) = rest.split_once('.')?;
         let partition = partition::for_region(region)?;
-        (Some(suffix) == (form.suffix)(partition)).then(|| AwsRegistry {
+        (form.suffix)(partition, suffix).then(|| AwsRegistry {
             account_id: Some(account.to_owned()),
             region: region.to_owned(),
             partition: partition.id,
@@ -114,6 +126,11 @@ mod tests {
             ("123456789012.dkr-ecr.us-east-1.on.aws", "us-east-1", "aws", false),
             ("123456789012.dkr-ecr-fips.us-west-2.on.aws", "us-west-2", "aws", true),
             ("123456789012.dkr-ecr.us-gov-west-1.on.aws", "us-gov-west-1", "aws-us-gov", false),
+            ("123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn", "cn-north-1", "aws-cn", false),
+            ("123456789012.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn", "cn-northwest-1", "aws-cn", false),
+            ("123456789012.dkr-ecr.us-iso-west-1.on.aws.ic.gov", "us-iso-west-1", "aws-iso", false),
+            ("123456789012.dkr-ecr.us-isob-east-1.on.aws.scloud", "us-isob-east-1", "aws-iso-b", false),
+            ("123456789012.dkr-ecr.eu-isoe-west-1.on.cloud-aws.adc-e.uk", "eu-isoe-west-1", "aws-iso-e", false),
             ("123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM:443", "us-east-1", "aws", false),
         ] {
             assert_eq!(ecr(host), private(a, region, partition, fips), "{host}");
@@ -122,11 +139,14 @@ mod tests {
 
     #[test]
     fn public() {
-        let p = ecr("public.ecr.aws").unwrap();
-        assert_eq!(
-            (p.account_id, p.region.as_str(), p.partition, p.fips, p.public),
-            (None, "us-east-1", "aws", false, true)
-        );
+        for host in ["public.ecr.aws", "ecr-public.aws.com", "ECR-PUBLIC.AWS.COM"] {
+            let p = ecr(host).unwrap();
+            assert_eq!(
+                (p.account_id, p.region.as_str(), p.partition, p.fips, p.public),
+                (None, "us-east-1", "aws", false, true),
+                "{host}"
+            );
+        }
     }
 
     #[test]
@@ -154,6 +174,15 @@ mod tests {
             "123456789012.dkr-ecr.cn-north-1.on.aws",
             "123456789012.dkr-ecr.us-iso-east-1.on.aws",
             "123456789012.dkr-ecr.us-east-1.on.aws.evil.example",
+            "123456789012.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn",
+            "123456789012.dkr.ecr.us-east-1.on.aws",
+            "123456789012.dkr-ecr.us-east-1.on.amazonwebservices.com.cn",
+            "123456789012.dkr-ecr.cn-north-1.api.amazonwebservices.com.cn",
+            "123456789012.dkr-ecr.cn-north-1.amazonwebservices.com.cn",
+            "123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn.evil.example",
+            "ecr-public.aws.com.evil.example",
+            "x.ecr-public.aws.com",
+            "ecr-public.aws",
             "public.ecr.aws.evil.example",
             "x.public.ecr.aws",
             "ecr.aws",

@@ -8,7 +8,7 @@
 //! a cloud it is not for. So `azurecr.de` hosts are generic registries here.
 
 use crate::azure::cloud::{AzureCloud, AzureEnvironment, check_environment};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::{Authority, check_dns_name};
 
 /// The registry DNS suffixes of the known clouds (azcontainerregistry and
@@ -42,7 +42,7 @@ impl CustomCloud {
 
 fn registry_suffix(raw: &str) -> Result<String> {
     let suffix = raw.strip_prefix('.').unwrap_or(raw);
-    let bad = |why: &str| Error::invalid(format!("containerRegistryDNSSuffix {raw:?} {why}"));
+    let bad = |why: &str| Error::invalid(format!("containerRegistryDNSSuffix {} {why}", quoted(raw)));
     check_dns_name(suffix).map_err(bad)?;
     if !suffix.contains('.') {
         return Err(bad("must have at least two labels"));

@@ -13,7 +13,7 @@ mod azure;
 mod gcp;
 mod reference;
 
-pub use reference::{DEFAULT_REGISTRY, NAME_MAX, Reference, parse_reference};
+pub use reference::{DEFAULT_REGISTRY, NAME_MAX, Reference, parse_reference, parse_registry};
 
 use crate::azure::cloud::{ACR_SCOPE, AzureCloud, AzureEnvironment, arm_scope};
 use crate::error::{Error, Result};
@@ -72,15 +72,14 @@ pub struct RegistryTarget {
 /// Azure environment file (see [`crate::azure::cloud::check_environment`]);
 /// hosts under its `containerRegistryDNSSuffix` are of cloud `AzureCustom`.
 pub fn resolve_registry(reference: &str, custom_cloud: Option<&AzureEnvironment>) -> Result<RegistryTarget> {
-    let parsed = parse_reference(reference)?;
-    resolve_authority(&parsed.registry, custom_cloud)
+    resolve_authority(&parse_registry(reference)?, custom_cloud)
 }
 
 /// Resolves an already parsed registry host.
 pub fn resolve_authority(registry: &Authority, custom_cloud: Option<&AzureEnvironment>) -> Result<RegistryTarget> {
     let custom = custom_cloud.map(azure::CustomCloud::new).transpose()?;
     let target =
-        |provider, azure_cloud, aws| RegistryTarget { provider, registry: registry.to_string(), azure_cloud, aws };
+        |provider, azure_cloud, aws| RegistryTarget { provider, registry: host_port(registry), azure_cloud, aws };
     if let Some(cloud) = azure::cloud_of(registry, custom.as_ref()) {
         return Ok(target(Provider::Azure, Some(cloud), None));
     }
@@ -91,6 +90,29 @@ pub fn resolve_authority(registry: &Authority, custom_cloud: Option<&AzureEnviro
         return Ok(target(Provider::Gcp, None, None));
     }
     Ok(target(Provider::Generic, None, None))
+}
+
+/// `host[:port]`, as `Authority`'s `Display` writes it, without the
+/// formatting machinery: resolution is on a proxy's hot path, and in wasm
+/// `format!` costs more than the rest of it.
+fn host_port(registry: &Authority) -> String {
+    let host = registry.host();
+    let Some(port) = registry.port() else { return host.to_owned() };
+    let mut out = String::with_capacity(host.len() + 6);
+    out.push_str(host);
+    out.push(':');
+    let mut digits = [0u8; 5];
+    let (mut n, mut i) = (port, digits.len());
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+    out
 }
 
 /// The scopes of the cloud token to request for a registry: the ACR scope in

@@ -23,7 +23,7 @@
 //! is on Docker Hub, `docker.io`, where a single-segment name is an official
 //! image under `library/`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 
 /// Docker Hub, the registry of a name without a domain.
@@ -61,6 +61,35 @@ pub struct Reference {
 /// `host:5000/app@sha256:...`), a bare registry (`myreg.azurecr.io`,
 /// `localhost:5000`) or an `oci://` / `https://` URL with an optional path.
 pub fn parse_reference(input: &str) -> Result<Reference> {
+    let Parsed { registry, remote } = parse(input)?;
+    let Some(Remote { path, tag, digest }) = remote else {
+        return Ok(Reference { registry, repository: None, tag: None, digest: None });
+    };
+    let on_docker_hub = registry.port().is_none() && registry.host() == DEFAULT_REGISTRY;
+    let repository =
+        if on_docker_hub && !path.contains('/') { format!("{OFFICIAL_NAMESPACE}{path}") } else { path.to_owned() };
+    Ok(Reference {
+        registry,
+        repository: Some(repository),
+        tag: tag.map(str::to_owned),
+        digest: digest.map(str::to_owned),
+    })
+}
+
+/// The registry of a reference, checked exactly as [`parse_reference`]
+/// checks the whole reference, without copying the repository, tag or
+/// digest out (target resolution looks only at the registry).
+pub fn parse_registry(input: &str) -> Result<Authority> {
+    Ok(parse(input)?.registry)
+}
+
+/// A checked reference, its parts borrowed from the input.
+struct Parsed<'a> {
+    registry: Authority,
+    remote: Option<Remote<'a>>,
+}
+
+fn parse(input: &str) -> Result<Parsed<'_>> {
     check_characters(input)?;
     let (domain, remote) = match split_scheme(input)? {
         Some(rest) => split_url(rest)?,
@@ -72,22 +101,14 @@ pub fn parse_reference(input: &str) -> Result<Reference> {
     };
     let registry = normalize_registry(registry)?;
     let Some(remote) = remote else {
-        return Ok(Reference { registry, repository: None, tag: None, digest: None });
+        return Ok(Parsed { registry, remote: None });
     };
-    let Remote { path, tag, digest } = parse_remote(remote)?;
-    let written_name_len = domain.map_or(0, |d| d.len() + 1).saturating_add(path.len());
+    let remote = parse_remote(remote)?;
+    let written_name_len = domain.map_or(0, |d| d.len() + 1).saturating_add(remote.path.len());
     if written_name_len > NAME_MAX {
         return Err(Error::invalid(format!("the repository name is longer than {NAME_MAX} characters")));
     }
-    let on_docker_hub = registry.port().is_none() && registry.host() == DEFAULT_REGISTRY;
-    let repository =
-        if on_docker_hub && !path.contains('/') { format!("{OFFICIAL_NAMESPACE}{path}") } else { path.to_owned() };
-    Ok(Reference {
-        registry,
-        repository: Some(repository),
-        tag: tag.map(str::to_owned),
-        digest: digest.map(str::to_owned),
-    })
+    Ok(Parsed { registry, remote: Some(remote) })
 }
 
 /// Only visible ASCII: no whitespace, control characters or non-ASCII
@@ -213,7 +234,8 @@ fn check_path(path: &str) -> Result<()> {
     for component in path.split('/') {
         if !is_path_component(component) {
             return Err(Error::invalid(format!(
-                "{component:?} is not a repository path component (lower-case letters and digits, joined by `.`, `_`, `__` or dashes)"
+                "{} is not a repository path component (lower-case letters and digits, joined by `.`, `_`, `__` or dashes)",
+                quoted(component)
             )));
         }
     }
@@ -254,7 +276,8 @@ fn check_tag(tag: &str) -> Result<()> {
         && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-');
     if !valid {
         return Err(Error::invalid(format!(
-            "{tag:?} is not a tag (up to {TAG_MAX} letters, digits, `_`, `.` or `-`, not starting with `.` or `-`)"
+            "{} is not a tag (up to {TAG_MAX} letters, digits, `_`, `.` or `-`, not starting with `.` or `-`)",
+            quoted(tag)
         )));
     }
     Ok(())

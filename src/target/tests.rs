@@ -256,3 +256,27 @@ fn a_cloud_target_always_has_the_cloud_in_its_host() {
         }
     }
 }
+
+/// The registry string is what `Authority` displays, ports included.
+#[test]
+fn registry_is_written_as_authority_displays_it() {
+    for host in ["h.example", "h.example:1", "h.example:443", "h.example:65535", "[::1]:5000", "localhost:10"] {
+        let authority = Authority::parse(host).unwrap();
+        assert_eq!(host_port(&authority), authority.to_string(), "{host}");
+    }
+}
+
+/// `parse_registry` accepts and refuses exactly what `parse_reference`
+/// does, with the same registry.
+#[test]
+fn parse_registry_checks_the_whole_reference() {
+    let mut rng = Rng(7);
+    for _ in 0..3_000 {
+        let input = random_reference(&mut rng);
+        match (parse_reference(&input), parse_registry(&input)) {
+            (Ok(r), Ok(a)) => assert_eq!(r.registry, a, "{input:?}"),
+            (Err(e1), Err(e2)) => assert_eq!(e1.to_string(), e2.to_string(), "{input:?}"),
+            (r, a) => panic!("{input:?}: {r:?} vs {a:?}"),
+        }
+    }
+}

@@ -5,9 +5,9 @@
 //! component imports nothing.
 //!
 //! Size steps beyond the profile (docs/size.md has the numbers):
-//! - sha2's compact SHA-256, always: `--cfg sha2_backend_soft="compact"` in
-//!   `.cargo/config.toml` for the wasm target, so a plain
-//!   `cargo build --target wasm32-unknown-unknown` builds the same thing.
+//! - none for SHA-256: sha2's unrolled software SHA-256 is used, not its
+//!   `compact` form. SigV4 signing is on the hot path of signing proxies;
+//!   the unrolled form costs a few KB (docs/size.md) for a much faster hash.
 //! - binaryen's `wasm-opt -Oz` on the core module, only when a pinned
 //!   binaryen is installed (`cargo xtask tools` fetches it from npm). Without
 //!   it the build is the same component, only larger; a wasm-opt that fails

@@ -2,12 +2,10 @@
 //! and sign. Any byte of difference from what AWS derives is a rejected
 //! signature, so each part follows the SigV4 specification (and botocore,
 //! where the specification leaves room).
-
-use std::collections::BTreeMap;
-
-use percent_encoding::percent_decode_str;
-
-use crate::http::{percent_encode, percent_encode_bytes};
+//!
+//! Everything is written into one buffer: the canonical request is built
+//! once per signature, on the hot path of a signing proxy, so no part gets a
+//! string of its own where appending to the request does.
 
 /// The canonical URI of a request path.
 ///
@@ -18,23 +16,32 @@ use crate::http::{percent_encode, percent_encode_bytes};
 ///
 /// Otherwise (S3): the path exactly as encoded once, segment by segment, so a
 /// `%2F` inside an object key stays one segment.
+#[cfg(test)]
 pub(super) fn uri(path: &str, normalize: bool) -> String {
+    let mut out = String::new();
+    push_uri(&mut out, path, normalize);
+    out
+}
+
+/// [`uri`], appended to `out`.
+pub(super) fn push_uri(out: &mut String, path: &str, normalize: bool) {
     if normalize {
-        map_segments(&remove_dot_segments(path), percent_encode)
+        push_normalized(out, path);
     } else if path.is_empty() {
-        "/".to_owned()
+        out.push('/');
     } else {
-        map_segments(path, reencode)
+        // `/` is never encoded, so re-encoding the whole path re-encodes
+        // each segment and keeps the separators.
+        push_reencoded(out, path.as_bytes(), true);
     }
 }
 
-fn map_segments(path: &str, encode: impl Fn(&str) -> String) -> String {
-    path.split('/').map(encode).collect::<Vec<_>>().join("/")
-}
-
 /// Removes dot segments and empty segments, keeping a leading and (when any
-/// segment is left) a trailing slash, as botocore does for SigV4.
-fn remove_dot_segments(path: &str) -> String {
+/// segment is left) a trailing slash, as botocore does for SigV4, and
+/// encodes each segment kept.
+fn push_normalized(out: &mut String, path: &str) {
+    // Segments kept, as ranges of `path`; a short path needs no allocation
+    // beyond this one.
     let mut kept: Vec<&str> = Vec::new();
     for segment in path.split('/') {
         match segment {
@@ -45,21 +52,81 @@ fn remove_dot_segments(path: &str) -> String {
             segment => kept.push(segment),
         }
     }
-    let mut out = String::with_capacity(path.len() + 1);
     out.push('/');
-    out.push_str(&kept.join("/"));
+    for (i, segment) in kept.iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        push_encoded(out, segment.as_bytes());
+    }
     if path.ends_with('/') && !kept.is_empty() {
         out.push('/');
     }
-    out
+}
+
+/// Whether SigV4 leaves a byte as it is: the RFC 3986 unreserved characters.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+fn push_byte_encoded(out: &mut String, b: u8) {
+    if is_unreserved(b) {
+        out.push(char::from(b));
+    } else {
+        out.push('%');
+        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+        out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+    }
+}
+
+/// Encodes everything but the unreserved characters, upper-case hex.
+pub(super) fn push_encoded(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        push_byte_encoded(out, b);
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// Decodes what is percent-encoded and encodes it again the SigV4 way:
 /// everything but the RFC 3986 unreserved characters, upper-case hex. An
-/// input that was never encoded (a raw space, UTF-8) comes out encoded once.
-fn reencode(s: &str) -> String {
-    let bytes: Vec<u8> = percent_decode_str(s).collect();
-    percent_encode_bytes(&bytes)
+/// input that was never encoded (a raw space, UTF-8) comes out encoded once;
+/// a `%` not followed by two hex digits stands for itself. With `keep_slash`
+/// a `/` stays as it is (path segments).
+fn push_reencoded(out: &mut String, bytes: &[u8], keep_slash: bool) {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%'
+            && let (Some(hi), Some(lo)) =
+                (bytes.get(i + 1).copied().and_then(hex_value), bytes.get(i + 2).copied().and_then(hex_value))
+        {
+            push_byte_encoded(out, hi << 4 | lo);
+            i += 3;
+            continue;
+        }
+        if keep_slash && b == b'/' {
+            out.push('/');
+        } else {
+            push_byte_encoded(out, b);
+        }
+        i += 1;
+    }
+}
+
+fn reencoded(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_reencoded(&mut out, s.as_bytes(), false);
+    out
 }
 
 /// A query parameter, name and value in canonical encoding. Ordered by name,
@@ -73,7 +140,12 @@ pub(super) struct Param {
 impl Param {
     /// A parameter from unencoded text (the ones the signer adds).
     pub fn new(name: &str, value: &str) -> Self {
-        Param { name: percent_encode(name), value: percent_encode(value) }
+        let encode = |s: &str| {
+            let mut out = String::with_capacity(s.len());
+            push_encoded(&mut out, s.as_bytes());
+            out
+        };
+        Param { name: encode(name), value: encode(value) }
     }
 
     /// The name, as it goes into the URL.
@@ -81,9 +153,11 @@ impl Param {
         &self.name
     }
 
-    /// `name=value`, as it goes into the URL.
-    pub fn pair(&self) -> String {
-        format!("{}={}", self.name, self.value)
+    /// Appends `name=value`, as it goes into the URL.
+    pub fn push_pair(&self, out: &mut String) {
+        out.push_str(&self.name);
+        out.push('=');
+        out.push_str(&self.value);
     }
 }
 
@@ -95,49 +169,140 @@ pub(super) fn query_params(query: &str) -> Vec<Param> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            Param { name: reencode(name), value: reencode(value) }
+            Param { name: reencoded(name), value: reencoded(value) }
         })
         .collect()
 }
 
-/// The canonical query string: parameters sorted, `name=value` joined by `&`.
-pub(super) fn query(mut params: Vec<Param>) -> String {
-    params.sort();
-    params.iter().map(Param::pair).collect::<Vec<_>>().join("&")
+/// Appends the canonical query string: parameters sorted, `name=value`
+/// joined by `&`.
+pub(super) fn push_query(out: &mut String, params: &mut [Param]) {
+    params.sort_unstable();
+    for (i, param) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        param.push_pair(out);
+    }
 }
 
-/// The canonical headers block and the signed-headers list.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct Headers {
-    /// `name:value\n` per header, names lower-case and sorted.
-    pub canonical: String,
-    /// `name;name;...`, the same names.
+#[cfg(test)]
+fn query(mut params: Vec<Param>) -> String {
+    let mut out = String::new();
+    push_query(&mut out, &mut params);
+    out
+}
+
+/// The headers to sign, sorted by lower-case name (stably: repeated headers
+/// keep the order they came in), and the signed-headers list.
+pub(super) struct Headers<'a> {
+    sorted: Vec<(&'a str, &'a str)>,
+    /// `name;name;...`, lower case, each name once.
     pub signed: String,
 }
 
-/// Canonicalizes the headers to sign: names lower-cased, values trimmed with
-/// inner runs of whitespace collapsed, repeated headers joined with `,` in
-/// the order they came.
-pub(super) fn headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Headers {
-    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (name, value) in headers {
-        let value = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
-        by_name.entry(name.to_ascii_lowercase()).or_default().push(value);
-    }
-    let mut canonical = String::new();
-    for (name, values) in &by_name {
-        canonical.push_str(name);
-        canonical.push(':');
-        canonical.push_str(&values.join(","));
-        canonical.push('\n');
-    }
-    let signed = by_name.keys().map(String::as_str).collect::<Vec<_>>().join(";");
-    Headers { canonical, signed }
+fn lower_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().map(|b| b.to_ascii_lowercase()).cmp(b.bytes().map(|b| b.to_ascii_lowercase()))
 }
 
-/// The canonical request itself.
-pub(super) fn request(method: &str, uri: &str, query: &str, headers: &Headers, payload_hash: &str) -> String {
-    format!("{method}\n{uri}\n{query}\n{}\n{}\n{payload_hash}", headers.canonical, headers.signed)
+/// Sorts the headers to sign and lists their names.
+pub(super) fn headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Headers<'a> {
+    let mut sorted: Vec<(&str, &str)> = headers.into_iter().collect();
+    sorted.sort_by(|a, b| lower_cmp(a.0, b.0));
+    let mut signed = String::with_capacity(sorted.iter().map(|(n, _)| n.len() + 1).sum());
+    let mut previous: Option<&str> = None;
+    for &(name, _) in &sorted {
+        if previous.is_some_and(|p| p.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        if previous.is_some() {
+            signed.push(';');
+        }
+        push_lower(&mut signed, name);
+        previous = Some(name);
+    }
+    Headers { sorted, signed }
+}
+
+fn push_lower(out: &mut String, s: &str) {
+    out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+}
+
+impl Headers<'_> {
+    /// Appends the canonical headers block: `name:value\n` per name, names
+    /// lower-case, values trimmed with inner runs of whitespace collapsed,
+    /// repeated headers joined with `,` in the order they came.
+    pub(super) fn push_canonical(&self, out: &mut String) {
+        let mut previous: Option<&str> = None;
+        for &(name, value) in &self.sorted {
+            if previous.is_some_and(|p| p.eq_ignore_ascii_case(name)) {
+                out.push(',');
+            } else {
+                if previous.is_some() {
+                    out.push('\n');
+                }
+                push_lower(out, name);
+                out.push(':');
+            }
+            for (i, word) in value.split_ascii_whitespace().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+            previous = Some(name);
+        }
+        if previous.is_some() {
+            out.push('\n');
+        }
+    }
+
+    #[cfg(test)]
+    fn canonical(&self) -> String {
+        let mut out = String::new();
+        self.push_canonical(&mut out);
+        out
+    }
+
+    /// A generous capacity for the canonical block.
+    fn capacity(&self) -> usize {
+        self.sorted.iter().map(|(n, v)| n.len() + v.len() + 2).sum()
+    }
+}
+
+/// The canonical request itself, in one buffer: method, URI, query (as
+/// [`push_query`] writes it), headers, signed headers and payload hash.
+pub(super) fn request(
+    method: &str,
+    path: &str,
+    normalize: bool,
+    query: &mut [Param],
+    headers: &Headers<'_>,
+    payload_hash: &str,
+) -> String {
+    let query_len: usize = query.iter().map(|p| p.name.len() + p.value.len() + 2).sum();
+    let mut out = String::with_capacity(
+        method.len()
+            + path.len() * 3
+            + 1
+            + query_len
+            + headers.capacity()
+            + headers.signed.len()
+            + payload_hash.len()
+            + 8,
+    );
+    out.push_str(method);
+    out.push('\n');
+    push_uri(&mut out, path, normalize);
+    out.push('\n');
+    push_query(&mut out, query);
+    out.push('\n');
+    headers.push_canonical(&mut out);
+    out.push('\n');
+    out.push_str(&headers.signed);
+    out.push('\n');
+    out.push_str(payload_hash);
+    out
 }
 
 #[cfg(test)]
@@ -207,7 +372,10 @@ mod tests {
             ("my-header1", "value2"),
             ("MY-HEADER1", " value1 "),
         ]);
-        assert_eq!(h.canonical, "host:example.amazonaws.com\nmy-header1:value2,value2,value1\nmy-header2:\"a b c\"\n");
+        assert_eq!(
+            h.canonical(),
+            "host:example.amazonaws.com\nmy-header1:value2,value2,value1\nmy-header2:\"a b c\"\n"
+        );
         assert_eq!(h.signed, "host;my-header1;my-header2");
     }
 }

@@ -9,7 +9,8 @@
 //! base64 of one) and must match the official SDK byte for byte.
 
 mod canonical;
-mod signature;
+pub mod key_cache;
+pub(crate) mod signature;
 mod url;
 
 use std::fmt;
@@ -103,6 +104,33 @@ pub fn sign(request: &HttpRequest, params: &SigningParams<'_>) -> Result<Signed>
 /// `Authorization`. Without a Host header, `host` is signed from the URL and
 /// no header is added: HTTP clients write it.
 pub fn sign_with(request: &HttpRequest, params: &SigningParams<'_>, token_mode: SessionTokenMode) -> Result<Signed> {
+    let parts = sign_parts(request, params, token_mode)?;
+    let signed = HttpRequest {
+        method: request.method,
+        url: request.url.clone(),
+        headers: parts.headers,
+        body: request.body.clone(),
+    };
+    Ok(Signed { request: signed, ..parts.signed })
+}
+
+/// [`sign_with`] for a request the caller gives away: its URL and body move
+/// into the signed request instead of being copied (the component's entry
+/// point, where the body may be large).
+pub fn sign_owned(request: HttpRequest, params: &SigningParams<'_>, token_mode: SessionTokenMode) -> Result<Signed> {
+    let parts = sign_parts(&request, params, token_mode)?;
+    let signed = HttpRequest { headers: parts.headers, ..request };
+    Ok(Signed { request: signed, ..parts.signed })
+}
+
+/// What signing adds: the new header list and the signed values (with an
+/// empty request, filled in by the callers).
+struct SignedParts {
+    headers: Vec<(String, String)>,
+    signed: Signed,
+}
+
+fn sign_parts(request: &HttpRequest, params: &SigningParams<'_>, token_mode: SessionTokenMode) -> Result<SignedParts> {
     let signer = Signer::new(request, params)?;
     let payload_hash = signer.payload_hash(params.sign_body_header);
     let token = signer.session_token;
@@ -130,22 +158,40 @@ pub fn sign_with(request: &HttpRequest, params: &SigningParams<'_>, token_mode: 
     }
 
     let signed_headers = signer.canonical_headers(&headers);
-    let query = canonical::query(signer.url.query.map(canonical::query_params).unwrap_or_default());
-    let (canonical_request, string_to_sign, signature) = signer.sign(&query, &signed_headers, &payload_hash)?;
+    let mut query = signer.url.query.map(canonical::query_params).unwrap_or_default();
+    let (canonical_request, string_to_sign, signature) = signer.sign(&mut query, &signed_headers, &payload_hash)?;
+    let signed_list = signed_headers.signed;
 
     if token_mode == SessionTokenMode::AddedAfterSigning {
         headers.extend(token_header);
     }
-    let authorization = format!(
-        "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={signature}",
-        signer.access_key_id,
-        signer.scope.credential_scope(),
-        signed_headers.signed
+    let credential_scope = signer.scope.credential_scope();
+    let mut authorization = String::with_capacity(
+        ALGORITHM.len()
+            + signer.access_key_id.len()
+            + credential_scope.len()
+            + signed_list.len()
+            + signature.len()
+            + 48,
     );
+    for part in [
+        ALGORITHM,
+        " Credential=",
+        signer.access_key_id,
+        "/",
+        credential_scope,
+        ", SignedHeaders=",
+        &signed_list,
+        ", Signature=",
+        &signature,
+    ] {
+        authorization.push_str(part);
+    }
     headers.push(("Authorization".to_owned(), authorization));
 
-    let request = HttpRequest { headers, ..request.clone() };
-    Ok(Signed { request, canonical_request, string_to_sign, signature })
+    let empty = HttpRequest { method: "", url: String::new(), headers: Vec::new(), body: Vec::new() };
+    let signed = Signed { request: empty, canonical_request, string_to_sign, signature };
+    Ok(SignedParts { headers, signed })
 }
 
 /// Presigns with query parameters; see [`presign_with`].
@@ -189,14 +235,20 @@ pub fn presign_with(
     if token_mode == SessionTokenMode::Signed {
         canonical_params.extend(token_param.clone());
     }
-    let query = canonical::query(canonical_params);
     let payload_hash = signer.payload_hash(false);
-    let (canonical_request, string_to_sign, signature) = signer.sign(&query, &signed_headers, &payload_hash)?;
+    let (canonical_request, string_to_sign, signature) =
+        signer.sign(&mut canonical_params, &signed_headers, &payload_hash)?;
 
-    let mut added: Vec<String> = auth_params.iter().chain(token_param.as_ref()).map(Param::pair).collect();
-    added.push(Param::new(PRESIGN_SIGNATURE, &signature).pair());
-    let url = append_query(&request.url, &added.join("&"));
-    let request = HttpRequest { url, ..request.clone() };
+    let mut added = String::new();
+    for param in auth_params.iter().chain(token_param.as_ref()).chain([&Param::new(PRESIGN_SIGNATURE, &signature)]) {
+        if !added.is_empty() {
+            added.push('&');
+        }
+        param.push_pair(&mut added);
+    }
+    let url = append_query(&request.url, &added);
+    let request =
+        HttpRequest { method: request.method, url, headers: request.headers.clone(), body: request.body.clone() };
     Ok(Signed { request, canonical_request, string_to_sign, signature })
 }
 
@@ -218,6 +270,8 @@ struct Signer<'a> {
     request: &'a HttpRequest,
     url: RequestUrl<'a>,
     scope: Scope,
+    /// The `host` value signed when the request has no Host header.
+    url_host: String,
     access_key_id: &'a str,
     secret_access_key: &'a Secret,
     /// `None` also for an empty token, which botocore treats as none.
@@ -246,7 +300,7 @@ impl<'a> Signer<'a> {
         for name in params.unsigned_headers {
             check_header(name, "")?;
             if ALWAYS_SIGNED.iter().any(|a| name.eq_ignore_ascii_case(a)) {
-                return Err(Error::invalid(format!("header {name} is always signed")));
+                return Err(Error::invalid(format!("header {} is always signed", crate::error::excerpt(name))));
             }
         }
         for (name, value) in &request.headers {
@@ -254,8 +308,10 @@ impl<'a> Signer<'a> {
         }
         let url = RequestUrl::parse(&request.url)?;
         let time = DateTime::from_unix(params.now)?;
+        let url_host = url.host_header();
         Ok(Signer {
             request,
+            url_host,
             url,
             scope: Scope::new(&time, params.region, params.service),
             access_key_id: &credentials.access_key_id,
@@ -278,11 +334,11 @@ impl<'a> Signer<'a> {
 
     /// The headers to sign among `headers`, plus `host` from the URL when
     /// there is no Host header.
-    fn canonical_headers(&self, headers: &[(String, String)]) -> canonical::Headers {
+    fn canonical_headers<'h>(&'h self, headers: &'h [(String, String)]) -> canonical::Headers<'h> {
         let signed = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).filter(|(name, _)| self.is_signed(name));
         let has_host = headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host"));
-        let host = (!has_host).then(|| self.url.host_header());
-        canonical::headers(signed.chain(host.as_deref().map(|h| ("host", h))))
+        let host = (!has_host).then_some(("host", self.url_host.as_str()));
+        canonical::headers(signed.chain(host))
     }
 
     fn is_signed(&self, name: &str) -> bool {
@@ -291,11 +347,16 @@ impl<'a> Signer<'a> {
     }
 
     /// Canonical request, string to sign and signature.
-    fn sign(&self, query: &str, headers: &canonical::Headers, payload_hash: &str) -> Result<(String, String, String)> {
-        let uri = canonical::uri(self.url.path, self.normalize_path);
-        let canonical_request = canonical::request(self.request.method, &uri, query, headers, payload_hash);
+    fn sign(
+        &self,
+        query: &mut [Param],
+        headers: &canonical::Headers<'_>,
+        payload_hash: &str,
+    ) -> Result<(String, String, String)> {
+        let canonical_request =
+            canonical::request(self.request.method, self.url.path, self.normalize_path, query, headers, payload_hash);
         let string_to_sign = self.scope.string_to_sign(&canonical_request);
-        let signature = self.scope.sign(self.secret_access_key, &string_to_sign)?;
+        let signature = self.scope.sign_for(self.access_key_id, self.secret_access_key, &string_to_sign)?;
         Ok((canonical_request, string_to_sign, signature))
     }
 }

@@ -1,9 +1,9 @@
 //! AWS flows: credentials (static keys, STS web identity or EC2 IMDSv2),
-//! then what the target does with them (ECR GetAuthorizationToken, or the
-//! credentials themselves).
+//! then what the target does with them (ECR GetAuthorizationToken,
+//! CodeCommit Git credentials, or the credentials themselves).
 
 use crate::aws::endpoint::EndpointOptions;
-use crate::aws::{ecr, sts};
+use crate::aws::{codecommit, ecr, sts};
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::HttpResponse;
@@ -11,7 +11,7 @@ use crate::secret::Secret;
 use crate::target::AwsRegistry;
 
 use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan};
-use super::super::outcome::Credentials;
+use super::super::outcome::{Credentials, GitCredentials};
 use super::super::plan::TargetPlan;
 use super::{Action, Carries, Machine, Poll, ec2_metadata, send, unexpected};
 
@@ -109,29 +109,52 @@ enum FlowState {
     Finished,
 }
 
+/// What an AWS flow does with the credentials.
+enum Purpose {
+    /// Get a token for this registry.
+    Registry(AwsRegistry),
+    /// Sign Git credentials for this CodeCommit URL.
+    CodeCommit(String),
+    /// Hand out the credentials themselves.
+    Credentials,
+}
+
 /// A complete AWS flow.
 pub struct AwsFlow {
     credentials: AwsCredentialsMachine,
-    /// The registry to get a token for; None for the credentials themselves.
-    registry: Option<AwsRegistry>,
+    purpose: Purpose,
     state: FlowState,
     now: i64,
 }
 
 impl AwsFlow {
     pub fn new(plan: AwsPlan, target: &TargetPlan) -> Result<Self> {
-        let registry = match target {
-            TargetPlan::Ecr(registry) => Some(registry.clone()),
-            TargetPlan::AccessToken { .. } => None,
+        let purpose = match target {
+            TargetPlan::Ecr(registry) => Purpose::Registry(registry.clone()),
+            TargetPlan::CodeCommit { url } => Purpose::CodeCommit(url.clone()),
+            TargetPlan::AccessToken { .. } => Purpose::Credentials,
             other => return Err(Error::unsupported(format!("AWS does not serve {other:?}"))),
         };
-        Ok(AwsFlow { credentials: AwsCredentialsMachine::new(plan), registry, state: FlowState::Credentials, now: 0 })
+        Ok(AwsFlow { credentials: AwsCredentialsMachine::new(plan), purpose, state: FlowState::Credentials, now: 0 })
     }
 
     fn with_credentials(&mut self, credentials: AwsCredentials) -> Result<Poll<Credentials>> {
-        let Some(registry) = &self.registry else {
-            self.state = FlowState::Finished;
-            return Ok(Poll::Ready(Credentials::Aws(credentials)));
+        let registry = match &self.purpose {
+            Purpose::Registry(registry) => registry,
+            Purpose::Credentials => {
+                self.state = FlowState::Finished;
+                return Ok(Poll::Ready(Credentials::Aws(credentials)));
+            }
+            Purpose::CodeCommit(url) => {
+                let git = codecommit::git_credentials(url, &credentials, self.now)?;
+                self.state = FlowState::Finished;
+                return Ok(Poll::Ready(Credentials::Git(GitCredentials {
+                    username: git.username,
+                    password: git.password,
+                    bearer_token: Secret::new(""),
+                    expires_at: git.expires_at,
+                })));
+            }
         };
         let request = ecr::token_request(
             &ecr::EcrTokenParams {
@@ -170,7 +193,7 @@ impl Machine for AwsFlow {
         match self.state {
             FlowState::Credentials => self.credentials.on_http(response, now)?.then(|c| self.with_credentials(c)),
             FlowState::AwaitingEcrToken => {
-                let public = self.registry.as_ref().is_some_and(|r| r.public);
+                let public = matches!(&self.purpose, Purpose::Registry(r) if r.public);
                 let credentials = ecr::parse_token(response, public)?;
                 self.state = FlowState::Finished;
                 Ok(Poll::Ready(Credentials::Registry(credentials)))

@@ -140,7 +140,7 @@ impl AzureFlow {
             Purpose::Git => {
                 self.state = FlowState::Finished;
                 Ok(Poll::Ready(Credentials::Git(GitCredentials {
-                    username: AZURE_DEVOPS_USERNAME.to_owned(),
+                    username: Secret::new(AZURE_DEVOPS_USERNAME),
                     password: token.token.clone(),
                     bearer_token: token.token,
                     expires_at: token.expires_at,

@@ -126,3 +126,11 @@ pub fn endpoint(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     let result = i.api.cloudauth_auth_aws().call_resolve_endpoint(&mut i.store, service, &region, options);
     called(result, |e| output(json!({"url": e.url, "signing_region": e.signing_region})))
 }
+
+pub fn codecommit_credentials(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
+    input.only(&["url", "access_key_id", "secret_access_key", "session_token", "credentials_expire_at"])?;
+    let credentials = AwsCredentials { expires_at: input.opt_i64("credentials_expire_at")?, ..credentials(input)? };
+    let (url, now) = (input.str("url")?, input.i64("now")?);
+    let result = i.api.cloudauth_auth_aws().call_codecommit_credentials(&mut i.store, &url, &credentials, now);
+    called(result, |c| output(json!({"username": c.username, "password": c.password, "expires_at": c.expires_at})))
+}

@@ -38,6 +38,7 @@ const OPS: &[(&str, Run)] = &[
     ("aws.ecr-token.response", aws::ecr_token_response),
     ("aws.eks-token", aws::eks_token),
     ("aws.endpoint", aws::endpoint),
+    ("aws.codecommit-credentials", aws::codecommit_credentials),
     ("gcp.sts-exchange.request", gcp::sts_exchange_request),
     ("gcp.sts-exchange.response", gcp::sts_exchange_response),
     ("gcp.impersonation.request", gcp::impersonation_request),
