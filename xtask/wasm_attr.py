@@ -41,15 +41,33 @@ while i < len(data):
                         idx, k = leb(data, k); l, k = leb(data, k); names[idx] = data[k:k+l].decode('utf8', 'replace'); k += l
                 j = se
     i = end
+def crate_of(name):
+    """The crate of a Rust symbol (legacy `_ZN` or v0 `_R` mangling)."""
+    n = name.lstrip('_')
+    if name.startswith(('cloudauth:', 'cabi_')):
+        return '(export glue: cloudauth:auth/* and cabi_*)'
+    if n.startswith('ZN'):
+        m = re.match(r'ZN(\d+)', n)
+        if not m:
+            return name[:24]
+        ident = n[m.end():m.end() + int(m.group(1))].lstrip('_')
+        if ident.startswith('$LT$'):
+            inner = ident[4:]
+            inner = re.sub(r'^(\$RF\$|\$BP\$|mut\$u20\$|\$u5b\$|\$LP\$)+', '', inner)
+            return re.split(r'\.\.|\$', inner)[0] or ident[:24]
+        return ident
+    if n.startswith('R'):
+        m = re.search(r'C(?:s[0-9A-Za-z_]*?_)?(\d+)([A-Za-z_])', n)
+        if m:
+            start = m.start(2)
+            return n[start:start + int(m.group(1))]
+    if name.startswith(('cloudauth:', 'cabi_')):
+        return '(export glue: cloudauth:auth/* and cabi_*)'
+    return name[:24]
+
 groups = collections.Counter()
 for n, sz in enumerate(bodies):
-    name = names.get(n + imports, '?')
-    name = re.sub(r'^<', '', name)
-    name = re.sub(r'^_?<?', '', name)
-    m = re.match(r'([A-Za-z_][A-Za-z0-9_]*)', name)
-    key = m.group(1) if m else name[:20]
-    if key in ('impl',): key = name.split(' for ')[-1].split('::')[0]
-    groups[key] += sz
+    groups[crate_of(names.get(n + imports, '?'))] += sz
 total = sum(bodies)
 print(f"code {total} bytes in {len(bodies)} functions; data section {datasize} bytes")
 for k, v in groups.most_common(int(sys.argv[2]) if len(sys.argv) > 2 else 30):
