@@ -461,3 +461,24 @@ fn secrets_stay_out_of_errors_and_debug() {
         assert!(!shown.contains("SESSIONTOKEN") && !shown.contains(secret), "{shown}");
     }
 }
+
+/// Signing a request given away (the component's path) gives the same
+/// signed request as signing a borrowed one, body and URL included.
+#[test]
+fn sign_owned_matches_sign_with() {
+    let creds = credentials(Some("AQoDYXdzEPT//////////wEXAMPLE"));
+    let p = params(&creds, "service");
+    let mut request = vanilla();
+    request.body = b"{\"a\": 1}".to_vec();
+    request.headers.push(("X-Extra".into(), "  a   b ".into()));
+    for mode in [SessionTokenMode::Signed, SessionTokenMode::AddedAfterSigning] {
+        let borrowed = sign_with(&request, &p, mode).unwrap();
+        let owned = sign_owned(request.clone(), &p, mode).unwrap();
+        assert!(borrowed.request == owned.request, "{mode:?}");
+        assert_eq!(borrowed.request.body, request.body);
+        assert_eq!(
+            (&borrowed.canonical_request, &borrowed.string_to_sign, &borrowed.signature),
+            (&owned.canonical_request, &owned.string_to_sign, &owned.signature)
+        );
+    }
+}
