@@ -158,7 +158,11 @@ class RegistryFront:
         """Sends the request on with ``authorization`` (or none), streams the
         answer back; a 401 carries the cloud's challenge."""
         connection = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=60)
-        headers = {k: v for k, v in handler.headers.items() if k.lower() in ("accept", "range", "user-agent")}
+        headers = {}
+        for name in ("Accept", "Range", "User-Agent"):
+            values = handler.headers.get_all(name)
+            if values:
+                headers[name] = ", ".join(values)
         headers["Host"] = handler.headers.get("Host", self.host)
         if authorization:
             headers["Authorization"] = authorization
