@@ -21,6 +21,8 @@ Three places where this differs from AWS, on purpose and logged:
 * EKS ``DescribeCluster`` escapes moto's auth check too: moto 5.2.1 refuses
   botocore's own signature of any EKS GET (``SignatureDoesNotMatch``), so
   it cannot check cloudauth's.
+* moto's EKS cluster CA is random text; it is set to the test CA, base64
+  PEM as EKS gives it.
 * moto's ECR ``GetAuthorizationToken`` answers a fixed ``expiresAt`` in 2015;
   real ECR tokens last 12 hours, and an expired token is refused by
   cloudauth, so the answer's ``expiresAt`` is set to now + 12 h.
@@ -148,6 +150,14 @@ def main():
                        ssl_context=(args.tls_cert, args.tls_key))
     threading.Thread(target=moto.serve_forever, daemon=True).start()
     set_up(args.moto_endpoint, args.ca_file, args.account, args.role, args.cluster, args.bucket)
+    # moto's cluster CA is random text; EKS gives base64 PEM, and cloudauth
+    # checks it. The test CA stands in.
+    import base64
+
+    from moto.eks.models import eks_backends
+    with open(args.ca_file, "rb") as f:
+        eks_backends[args.account][args.region].clusters[args.cluster].certificate_authority = {
+            "data": base64.b64encode(f.read()).decode()}
     from moto.core.authorization import ActionAuthenticatorMixin
     if ActionAuthenticatorMixin.request_count != SETUP_ACTIONS:
         sys.exit(f"moto: set-up used {ActionAuthenticatorMixin.request_count} actions, expected {SETUP_ACTIONS}")
