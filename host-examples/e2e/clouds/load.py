@@ -121,7 +121,7 @@ def token(token_url, service, credentials, scopes, ssl_context):
 
 
 def http(method, url, token_value, ssl_context, body=None, content_type=None):
-    headers = {"Authorization": f"Bearer {token_value}"}
+    headers = {"Authorization": f"Bearer {token_value}", "Accept": MANIFEST_TYPES}
     if content_type:
         headers["Content-Type"] = content_type
     req = urllib.request.Request(url, data=body, method=method, headers=headers)

@@ -29,8 +29,8 @@ if [ -z "${CLOUDAUTH_CLOUDS_NETNS:-}" ]; then
 fi
 
 ip link set lo up
-# Room for 10,000 client and 10,000 upstream connections at once.
-ulimit -n 65536
+# Room for 10,000 client connections and the upstream ones (the mirror bounds those).
+ulimit -n "$(ulimit -Hn)"
 sysctl -qw net.core.somaxconn=16384 2>/dev/null || true
 tmp=$(mktemp -d)
 pids=()

@@ -21,6 +21,7 @@ import os
 import threading
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from common import Handler, add_common_arguments, issuer, run_forever, serve
 
@@ -54,7 +55,9 @@ class TokenServer(Handler):
                               [("WWW-Authenticate", 'Basic realm="cloudauth-e2e"')])
         _, prefixes = s.users[user]
         granted = []
-        for scope in [x for x in q.get("scope", "").split(" ") if x]:
+        # Every `scope` parameter (clients send one per repository).
+        scopes = [x for value in parse_qs(urlsplit(self.path).query).get("scope", []) for x in value.split(" ") if x]
+        for scope in scopes:
             parts = scope.split(":")
             if len(parts) == 3 and parts[0] == "repository" and any(parts[1].startswith(p) for p in prefixes):
                 granted.append(scope)

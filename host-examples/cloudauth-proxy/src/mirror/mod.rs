@@ -31,6 +31,11 @@ use route::{Endpoint, Refused};
 /// At most this many redirects are followed for one request.
 const MAX_REDIRECTS: usize = 5;
 
+/// Upstream requests in flight at once, per mirror (a response counts until
+/// its body has streamed out): a burst of pulls waits here instead of
+/// opening a connection each and running out of file descriptors.
+const MAX_UPSTREAM_IN_FLIGHT: usize = 4096;
+
 /// Request headers passed on to the upstream; everything else (the
 /// client's own `Authorization` and cookies above all) stays behind.
 const FORWARDED_REQUEST_HEADERS: &[HeaderName] =
@@ -56,6 +61,7 @@ pub struct Mirror {
     identity_name: String,
     client: Client,
     authorizer: Authorizer,
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Mirror {
@@ -65,6 +71,7 @@ impl Mirror {
             identity_name: config.identity.name.clone(),
             client,
             authorizer: Authorizer::new(cloud, config.upstream.clone(), config.identity.clone()),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_UPSTREAM_IN_FLIGHT)),
         }
     }
 
@@ -119,6 +126,12 @@ impl Mirror {
         }
         let method = request.method().clone();
 
+        let permit = self
+            .in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ProxyError::internal("the mirror is shutting down".to_owned()))?;
         let mut auth = self.authorizer.current(repository).await?;
         let mut response = self.send(&method, &url, &headers, auth.as_ref()).await?;
         if response.status() == StatusCode::UNAUTHORIZED {
@@ -141,7 +154,8 @@ impl Mirror {
             status = response.status().as_u16(),
             "pull"
         );
-        Ok(pass_back(response))
+        let (parts, body) = pass_back(response).into_parts();
+        Ok(Response::from_parts(parts, body::holding(body, permit)))
     }
 
     async fn send(
