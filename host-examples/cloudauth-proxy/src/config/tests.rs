@@ -1,7 +1,11 @@
 use super::*;
 
+/// A fresh directory per call (tests run in parallel and write the same
+/// file names).
 fn dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cloudauth-proxy-config-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("cloudauth-proxy-config-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("pass"), "s3cret\n").unwrap();
     std::fs::write(dir.join("token"), "eyJ.x.y\n").unwrap();
