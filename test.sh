@@ -41,8 +41,12 @@ echo "size: $(stat -c %s "$wasm") bytes, imports: 0"
 # Every cloud over real HTTP on loopback: slow (servers, skopeo) and mostly
 # waiting, so it runs beside the Rust, Python and JavaScript tests below.
 step "end to end, every cloud on loopback (in the background; its output follows at the end)"
+# Its own copies: the tests below rebuild the component and the binaries.
 cargo build --release -p cloudauth-host -p cloudauth-proxy
-CLOUDAUTH_HOST="$root/target/release/cloudauth-host" CLOUDAUTH_PROXY="$root/target/release/cloudauth-proxy" \
+mkdir -p target/clouds-e2e
+cp target/cloudauth.wasm target/release/cloudauth-host target/release/cloudauth-proxy target/clouds-e2e/
+CLOUDAUTH_WASM="$root/target/clouds-e2e/cloudauth.wasm" CLOUDAUTH_HOST="$root/target/clouds-e2e/cloudauth-host" \
+  CLOUDAUTH_PROXY="$root/target/clouds-e2e/cloudauth-proxy" \
   bash host-examples/e2e/clouds/run.sh >target/clouds-e2e.log 2>&1 &
 clouds_pid=$!
 
