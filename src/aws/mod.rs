@@ -1,5 +1,6 @@
 //! Amazon Web Services: SigV4, endpoints, STS, ECR, ECR Public and EKS tokens.
 
+pub mod container;
 pub mod ecr;
 pub mod eks;
 pub mod endpoint;

@@ -44,6 +44,8 @@ const MAX_STEPS: usize = 32;
 /// the ones the cloud SDKs read. Others (which may hold unrelated secrets)
 /// are not passed.
 const ENVIRONMENT_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_", "CLOUDSDK_", "GCE_"];
+/// Unprefixed variables the SDKs read: App Service / Functions managed identity.
+const ENVIRONMENT_NAMES: &[&str] = &["IDENTITY_ENDPOINT", "IDENTITY_HEADER"];
 
 /// Loads the component from `$CLOUDAUTH_WASM`, else the workspace's
 /// `target/cloudauth.wasm`.
@@ -275,7 +277,9 @@ fn redacted_url(url: &str) -> &str {
 pub fn options_from_env(vars: &BTreeMap<String, String>) -> anyhow::Result<Options> {
     let environment = vars
         .iter()
-        .filter(|(k, _)| ENVIRONMENT_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|(k, _)| {
+            ENVIRONMENT_PREFIXES.iter().any(|p| k.starts_with(p)) || ENVIRONMENT_NAMES.contains(&k.as_str())
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let get = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
@@ -373,6 +377,19 @@ fn drive(
                 let token = tokens.fetch(&request)?;
                 guest
                     .call_receive_identity_token(&mut instance.store, session, &token, now())
+                    .map_err(trapped)?
+                    .map_err(FlowError::Component)?;
+            }
+            Step::ReadFile(path) => {
+                // A missing file is an answer (the chain goes on); any
+                // other read error ends the flow.
+                let contents = match std::fs::read(&path) {
+                    Ok(bytes) => Some(bytes),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(FlowError::Host(anyhow!("cannot read {path}: {e}"))),
+                };
+                guest
+                    .call_receive_file(&mut instance.store, session, contents.as_deref(), now())
                     .map_err(trapped)?
                     .map_err(FlowError::Component)?;
             }
