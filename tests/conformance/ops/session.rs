@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::{called, request, unknown_name};
+use super::{called, request as built, unknown_name};
 use crate::case::{Input, Stop};
 use crate::compare::Actual;
 use crate::support::Instance;
@@ -95,8 +95,8 @@ pub fn request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
     }
     match api.session().call_next(&mut i.store, s) {
         Err(trap) => Err(Stop::Fail(format!("the component trapped: {trap:#}"))),
-        Ok(Step::SendHttp(r)) => Ok(request(r)),
-        Ok(Step::Failed(e)) => called::<types::HttpRequest>(Ok(Err(e)), request),
+        Ok(Step::SendHttp(r)) => Ok(built(r)),
+        Ok(Step::Failed(e)) => called::<types::HttpRequest>(Ok(Err(e)), built),
         Ok(other) => Err(Stop::Fail(format!("the next step is not send-http: {}", step_name(&other)))),
     }
 }
