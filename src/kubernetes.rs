@@ -31,7 +31,8 @@ pub struct TokenRequestParams<'a> {
     pub api_server: &'a str,
     pub namespace: &'a str,
     pub service_account: &'a str,
-    /// At least one; the token is valid for each.
+    /// The token is valid for each; none (an empty list) means the API
+    /// server's own audiences, as the TokenRequest API defines it.
     pub audiences: &'a [String],
     /// None lets the API server choose (one hour by default).
     pub expiration_seconds: Option<i64>,
@@ -59,9 +60,6 @@ pub fn token_request(params: &TokenRequestParams<'_>) -> Result<HttpRequest> {
     let base = api_server_base(params.api_server)?;
     check_dns1123_label("namespace", params.namespace)?;
     check_dns1123_subdomain("service account", params.service_account)?;
-    if params.audiences.is_empty() {
-        return Err(Error::invalid("no audiences given"));
-    }
     params.audiences.iter().try_for_each(|a| check_non_empty("audience", a))?;
     if let Some(secs) = params.expiration_seconds
         && !(MIN_EXPIRATION_SECONDS..=MAX_EXPIRATION_SECONDS).contains(&secs)
@@ -283,7 +281,11 @@ mod tests {
         }
         let p = TokenRequestParams { service_account: "system.sa-1", ..params(&audiences) };
         assert!(token_request(&p).is_ok());
-        for audiences in [vec![], vec!["".to_owned()], vec!["a\nb".to_owned()]] {
+        // No audiences: the API server's own (TokenRequest's documented default).
+        let none: Vec<String> = Vec::new();
+        let req = token_request(&params(&none)).unwrap();
+        assert_eq!(String::from_utf8(req.body).unwrap(), r#"{"spec":{"audiences":[]}}"#);
+        for audiences in [vec!["".to_owned()], vec!["a\nb".to_owned()]] {
             assert_eq!(token_request(&params(&audiences)).unwrap_err().kind(), "invalid-input");
         }
         for secs in [i64::MIN, -1, 0, 599, MAX_EXPIRATION_SECONDS + 1, i64::MAX] {

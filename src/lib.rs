@@ -6,6 +6,7 @@
 //! `wasm32-unknown-unknown` as a component whose WIT glue lives in
 //! [`component`] and is only compiled for wasm.
 
+pub mod actions_oidc;
 pub mod aws;
 pub mod azure;
 pub mod cluster;
@@ -16,6 +17,7 @@ pub mod host;
 pub mod http;
 pub mod jwt;
 pub mod kubernetes;
+pub mod local_endpoint;
 pub mod oci;
 pub mod response;
 pub mod secret;

@@ -1,7 +1,7 @@
 // Runs a cloudauth `session` to its end, for hosts using the jco bindings.
 //
 // The session is sans-IO: it says what to do (`send-http`,
-// `fetch-identity-token`) and the host does it. This loop is all a host
+// `fetch-identity-token`, `read-file`) and the host does it. This loop is all a host
 // needs: give it the I/O as callbacks.
 
 /** The most steps a flow may take: real flows take fewer than ten. */
@@ -39,8 +39,10 @@ function handOver(call) {
  * @param io.sendHttp (request) => response, the HTTP exchange
  * @param io.fetchIdentityToken (request) => string, the identity token
  * @param io.now () => bigint, the current Unix time
+ * @param io.readFile (path) => Uint8Array | undefined, a file the flow names
+ *   (undefined: it does not exist); by default the host's file system
  */
-export async function drive(session, { sendHttp, fetchIdentityToken, now }, maxSteps = MAX_STEPS) {
+export async function drive(session, { sendHttp, fetchIdentityToken, now, readFile = readHostFile }, maxSteps = MAX_STEPS) {
   for (let i = 0; i < maxSteps; i++) {
     const step = session.next();
     switch (step.tag) {
@@ -58,9 +60,26 @@ export async function drive(session, { sendHttp, fetchIdentityToken, now }, maxS
         handOver(() => session.receiveIdentityToken(token, now()));
         break;
       }
+      case 'read-file': {
+        const contents = await readFile(step.val);
+        handOver(() => session.receiveFile(contents, now()));
+        break;
+      }
       default:
         throw new Error(`unknown step ${step.tag}`);
     }
   }
   throw new Error(`the session did not finish within ${maxSteps} steps`);
+}
+
+/** Reads a file with node's fs: its bytes, or undefined when it does not
+ * exist (an answer the flow takes); other errors propagate. */
+async function readHostFile(path) {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    if (e && e.code === 'ENOENT') return undefined;
+    throw e;
+  }
 }

@@ -503,3 +503,37 @@ def test_closed_session_refuses_calls(ca):
     session = Session(ca, None)
     with pytest.raises(ValueError):
         session.next()
+
+
+def test_session_reads_the_pod_identity_token_file(ca, tmp_path):
+    """EKS Pod Identity: the session asks for the token file with a
+    read-file step; drive's default reader reads it from disk and the agent
+    receives its contents. A missing file is handed over as None and fails
+    naming the variable."""
+    token = fake_jwt({"aud": ["pods.eks.amazonaws.com"], "exp": NOW + 3600})
+    token_file = tmp_path / "eks-pod-identity-token"
+    token_file.write_text(token)
+    agent = "http://169.254.170.23/v1/credentials"
+
+    def credentials(request):
+        assert header(request, "Authorization") == token
+        return response(200, {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "s", "Token": "t", "Expiration": "2100-01-01T00:00:00Z"})
+
+    environment = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", str(token_file)),
+    ]
+    request = {"target": Variant("access-token", ("aws", [])), "identity": Variant("controller"), "options": options(environment), "now": NOW}
+    cloud = FakeCloud({("GET", agent): credentials})
+    with ca.start_session(request) as session:
+        result = drive(session, cloud, lambda r: pytest.fail(f"no identity token expected: {r}"), lambda: NOW)
+    assert result.tag == "aws"
+    assert result.payload["access_key_id"] == "ASIAEXAMPLE"
+
+    token_file.unlink()
+    with ca.start_session(request) as session:
+        with pytest.raises(CloudauthError) as err:
+            drive(session, cloud, lambda r: pytest.fail("no identity token expected"), lambda: NOW)
+    assert err.value.kind == "invalid-input"
+    assert "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" in str(err.value)

@@ -2,6 +2,7 @@
 //! and CodeCommit Git credentials.
 
 pub mod codecommit;
+pub mod container;
 pub mod ecr;
 pub mod eks;
 pub mod endpoint;

@@ -69,9 +69,18 @@ pub fn authority_host(cloud: AzureCloud) -> Result<&'static str> {
     }
 }
 
-/// The ARM scope of a cloud: its [`arm_endpoint`] plus `/.default`.
+/// The ARM scope of a cloud: its [`arm_endpoint`] plus `/.default`. A
+/// custom cloud's is its `resourceManagerEndpoint` exactly as written plus
+/// `/.default`, as fluxcd/pkg builds it: a trailing slash stays
+/// (`https://management.example//.default`), because Entra reads the part
+/// before `/.default` as the resource id, and removing the slash would ask
+/// for another audience.
 pub fn arm_scope(cloud: AzureCloud, environment: Option<&AzureEnvironment>) -> Result<String> {
-    Ok(format!("{}{DEFAULT_SCOPE_SUFFIX}", arm_endpoint(cloud, environment)?))
+    let endpoint = match (cloud, environment) {
+        (AzureCloud::Custom, Some(env)) => required_endpoint(env)?.to_owned(),
+        _ => arm_endpoint(cloud, environment)?,
+    };
+    Ok(format!("{endpoint}{DEFAULT_SCOPE_SUFFIX}"))
 }
 
 /// The Azure Resource Manager endpoint of a cloud, without a trailing `/`.
@@ -186,7 +195,8 @@ mod tests {
     #[test]
     fn custom_cloud_scope() {
         let e = env(Some("https://management.azure.example/"), Some("https://management.azure.example"));
-        assert_eq!(arm_scope(AzureCloud::Custom, Some(&e)).unwrap(), "https://management.azure.example/.default");
+        // The endpoint as written: its trailing slash stays (fluxcd/pkg).
+        assert_eq!(arm_scope(AzureCloud::Custom, Some(&e)).unwrap(), "https://management.azure.example//.default");
         let e = env(
             Some("https://management.local.azurestack.external"),
             Some("https://management.adfs.azurestack.local/4de154de-f8a8-4017-af41-df619da68155"),

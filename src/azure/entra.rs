@@ -87,6 +87,35 @@ pub fn token_request(params: &AssertionTokenRequest<'_>) -> Result<HttpRequest> 
     ])
 }
 
+/// Parameters of a client-secret token request.
+#[derive(Clone, Debug)]
+pub struct SecretTokenRequest<'a> {
+    pub authority: &'a Authority,
+    pub tenant_id: &'a str,
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    pub client_secret: &'a Secret,
+}
+
+/// Builds the token request of azure-identity's `ClientSecretCredential`
+/// (`EnvironmentCredential` with `AZURE_CLIENT_SECRET`): the client
+/// credentials grant with `client_secret` (RFC 6749 section 4.4, Microsoft
+/// identity platform "client credentials flow", first case).
+pub fn secret_token_request(params: &SecretTokenRequest<'_>) -> Result<HttpRequest> {
+    let base = params.authority.base_url()?;
+    check_tenant_id(params.tenant_id)?;
+    check_non_empty("client id", params.client_id)?;
+    check_non_empty("scope", params.scope)?;
+    check_non_empty("client secret", params.client_secret.expose())?;
+    let url = format!("{base}/{}/oauth2/v2.0/token", params.tenant_id);
+    HttpRequest::post(url).form(&[
+        ("client_id", params.client_id),
+        ("client_secret", params.client_secret.expose()),
+        ("grant_type", "client_credentials"),
+        ("scope", params.scope),
+    ])
+}
+
 /// Parses the token response (`access_token`, `expires_in`; Entra errors
 /// carry their code in `error`).
 pub fn parse_token(response: &HttpResponse, now: i64) -> Result<AccessToken> {

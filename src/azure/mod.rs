@@ -2,6 +2,7 @@
 //! identity) and Azure Container Registry.
 
 pub mod acr;
+pub mod app_service;
 pub mod cloud;
 pub mod entra;
 pub mod imds;

@@ -38,6 +38,10 @@ impl wit::GuestSession for SessionResource {
         Ok(self.0.borrow_mut().receive_identity_token(Secret::new(token), now)?)
     }
 
+    fn receive_file(&self, contents: Option<Vec<u8>>, now: i64) -> WitResult<()> {
+        Ok(self.0.borrow_mut().receive_file(contents, now)?)
+    }
+
     fn cache_key(&self) -> String {
         self.0.borrow().cache_key().to_owned()
     }
@@ -115,6 +119,7 @@ impl From<session::Step> for wit::Step {
             }),
             session::Step::Done(credentials) => wit::Step::Done(credentials.into()),
             session::Step::Failed(error) => wit::Step::Failed(error.into()),
+            session::Step::ReadFile(path) => wit::Step::ReadFile(path),
         }
     }
 }

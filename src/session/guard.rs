@@ -26,6 +26,7 @@ use crate::azure::cloud;
 use crate::error::{Error, Result};
 use crate::host::Authority;
 use crate::http::HttpRequest;
+use crate::local_endpoint::LocalEndpoint;
 
 use super::cluster::ClusterKind;
 use super::flow::{Carries, Outbound};
@@ -66,6 +67,9 @@ pub struct Guard {
     registry: Vec<Authority>,
     /// Metadata endpoints the identity uses.
     metadata: Vec<MetadataEndpoint>,
+    /// The host-local credential endpoint (AWS container credentials, App
+    /// Service managed identity), the only destination of its secret header.
+    local: Option<LocalEndpoint>,
 }
 
 impl Guard {
@@ -73,19 +77,27 @@ impl Guard {
     pub fn for_plan(plan: &Plan) -> Result<Guard> {
         let mut guard = Guard::default();
         match &plan.identity {
-            ProviderIdentity::Azure(AzureIdentity::WorkloadIdentity { authority, .. }) => {
+            ProviderIdentity::Azure(AzureIdentity::WorkloadIdentity { authority, token, .. }) => {
+                guard.local = token.endpoint().cloned();
                 guard.cloud.push(https_authority(&authority.base_url()?)?);
             }
+            ProviderIdentity::Azure(AzureIdentity::ClientSecret { authority, .. }) => {
+                guard.cloud.push(https_authority(&authority.base_url()?)?);
+            }
+            ProviderIdentity::Azure(AzureIdentity::AppService { endpoint, .. }) => guard.local = Some(endpoint.clone()),
             ProviderIdentity::Azure(AzureIdentity::ManagedIdentity(_)) => {
                 guard.metadata.push(MetadataEndpoint::LinkLocal);
             }
             ProviderIdentity::Aws(aws) => match (&aws.identity, &aws.sts) {
                 (AwsIdentity::StaticKeys(_), _) => {}
                 (AwsIdentity::InstanceMetadata, _) => guard.metadata.push(MetadataEndpoint::LinkLocal),
-                (AwsIdentity::WebIdentity { .. }, StsEndpoint::Explicit(url)) => {
+                (AwsIdentity::Container { endpoint, .. }, _) => guard.local = Some(endpoint.clone()),
+                (AwsIdentity::WebIdentity { token, .. }, StsEndpoint::Explicit(url)) => {
+                    guard.local = token.endpoint().cloned();
                     guard.cloud.push(https_authority(url)?)
                 }
-                (AwsIdentity::WebIdentity { .. }, StsEndpoint::Resolved(options)) => {
+                (AwsIdentity::WebIdentity { token, .. }, StsEndpoint::Resolved(options)) => {
+                    guard.local = token.endpoint().cloned();
                     guard.cloud.push(https_authority(&endpoint::resolve(Service::Sts, &aws.region, *options)?.url)?);
                 }
             },
@@ -138,6 +150,12 @@ impl Guard {
         if request.url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return refuse("the URL contains whitespace or control characters".into());
         }
+        if outbound.carries == Carries::LocalCredential {
+            return match &self.local {
+                Some(endpoint) if endpoint.same_origin(&request.url) => Ok(()),
+                _ => refuse("not the local credential endpoint of this identity".into()),
+            };
+        }
         if outbound.carries == Carries::Metadata {
             if !self.metadata.iter().any(|m| request.url.starts_with(m.base())) {
                 return refuse("not a metadata endpoint of this identity".into());
@@ -160,7 +178,7 @@ impl Guard {
                 }
                 self.cloud.contains(&host) || self.registry.contains(&host)
             }
-            Carries::Metadata => false,
+            Carries::Metadata | Carries::LocalCredential => false,
         };
         if allowed {
             Ok(())
@@ -240,6 +258,33 @@ mod tests {
 
     fn with_auth(url: &str, carries: Carries) -> Outbound {
         Outbound { request: HttpRequest::get(url).header("Authorization", "Bearer t").unwrap(), carries }
+    }
+
+    #[test]
+    fn local_credential_goes_only_to_the_local_endpoint() {
+        let env = [
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://[fd00:ec2::23]:80/v1/credentials"),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "token"),
+        ];
+        let guard = Guard::for_plan(&plan("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", &env)).unwrap();
+        for ok in ["http://[fd00:ec2::23]:80/v1/credentials", "http://[FD00:EC2::23]:80/other?x=1"] {
+            guard.check(&with_auth(ok, Carries::LocalCredential)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "http://[fd00:ec2::23]/v1/credentials",
+            "https://[fd00:ec2::23]:80/v1/credentials",
+            "http://169.254.170.23/v1/credentials",
+            "http://[fd00:ec2::23]:80@evil.example/x",
+            "http://evil.example/v1/credentials",
+            "http://169.254.169.254/latest/api/token",
+        ] {
+            assert!(guard.check(&with_auth(bad, Carries::LocalCredential)).is_err(), "{bad}");
+        }
+        // The container token goes under no other label, and no other
+        // identity's guard lets it out.
+        assert!(guard.check(&with_auth("http://[fd00:ec2::23]:80/v1/credentials", Carries::Metadata)).is_err());
+        let imds = Guard::for_plan(&plan("123456789012.dkr.ecr.us-east-1.amazonaws.com/app", &[])).unwrap();
+        assert!(imds.check(&with_auth("http://169.254.170.23/v1/credentials", Carries::LocalCredential)).is_err());
     }
 
     #[test]

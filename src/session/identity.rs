@@ -7,6 +7,7 @@
 //! before the first request so that every later step (and the routing guard)
 //! works from the same validated values.
 
+use crate::aws::container;
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::sts;
 use crate::azure::cloud::{AzureCloud, authority_host};
@@ -16,8 +17,10 @@ use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result, excerpt};
 use crate::host::Authority;
 use crate::http::HttpRequest;
+use crate::local_endpoint::LocalEndpoint;
 use crate::secret::Secret;
 
+use super::flow::{Action, Carries, Outbound};
 use super::outcome::IdentityTokenRequest;
 use super::request::{Identity, Options, ServiceAccount};
 
@@ -39,6 +42,11 @@ pub enum TokenSource {
     /// A token of the host's own Kubernetes service account, issued for
     /// the audience (the generic provider's controller-level identity).
     Host,
+    /// An OIDC ID token from an Actions-style CI, requested for the
+    /// audience from `ACTIONS_ID_TOKEN_REQUEST_URL` with
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN` (an HTTP step instead of
+    /// `fetch-identity-token`).
+    Actions { endpoint: LocalEndpoint, request_token: Secret },
 }
 
 impl TokenSource {
@@ -57,9 +65,44 @@ impl TokenSource {
                 service_account: Some((namespace.clone(), name.clone())),
                 file: None,
             },
-            TokenSource::Host => {
+            TokenSource::Host | TokenSource::Actions { .. } => {
                 IdentityTokenRequest { audience: audience.to_owned(), service_account: None, file: None }
             }
+        }
+    }
+
+    /// What the flow does to get the token: ask the host for it, or (an
+    /// Actions CI) request it over HTTP.
+    pub fn action(&self, audience: &str) -> Result<Action> {
+        match self {
+            TokenSource::Actions { endpoint, request_token } => Ok(Action::Send(Outbound {
+                request: crate::actions_oidc::request(endpoint, request_token, audience)?,
+                carries: Carries::LocalCredential,
+            })),
+            other => Ok(Action::FetchIdentityToken(other.request(audience))),
+        }
+    }
+
+    /// The CI token endpoint, when the token comes from one.
+    pub fn endpoint(&self) -> Option<&LocalEndpoint> {
+        match self {
+            TokenSource::Actions { endpoint, .. } => Some(endpoint),
+            _ => None,
+        }
+    }
+
+    /// `ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, when
+    /// both are set; one without the other is an error naming them.
+    fn actions(options: &Options) -> Result<Option<TokenSource>> {
+        match (options.env("ACTIONS_ID_TOKEN_REQUEST_URL")?, options.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN")?) {
+            (Some(url), Some(token)) => Ok(Some(TokenSource::Actions {
+                endpoint: crate::actions_oidc::endpoint(url)?,
+                request_token: Secret::new(token),
+            })),
+            (None, None) => Ok(None),
+            _ => Err(Error::invalid(
+                "Actions OIDC: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN must be set together (the job needs the 'id-token: write' permission)",
+            )),
         }
     }
 }
@@ -95,6 +138,12 @@ pub enum AzureIdentity {
     WorkloadIdentity { tenant_id: String, client_id: String, authority: entra::Authority, token: TokenSource },
     /// The instance metadata service (managed identity).
     ManagedIdentity(ManagedIdentity),
+    /// `EnvironmentCredential` with `AZURE_CLIENT_SECRET`: the client
+    /// credentials grant with the secret.
+    ClientSecret { tenant_id: String, client_id: String, authority: entra::Authority, secret: Secret },
+    /// App Service / Functions managed identity: the local endpoint of
+    /// `IDENTITY_ENDPOINT` with the `IDENTITY_HEADER` secret.
+    AppService { endpoint: LocalEndpoint, header: Secret, id: ManagedIdentity },
 }
 
 impl AzureIdentity {
@@ -118,20 +167,24 @@ impl AzureIdentity {
         }
         let client_id = options.env("AZURE_CLIENT_ID")?;
         let tenant_id = options.env("AZURE_TENANT_ID")?;
-        if options.env("AZURE_CLIENT_SECRET")?.is_some() || options.env("AZURE_CLIENT_CERTIFICATE_PATH")?.is_some() {
-            return Err(Error::unsupported(
-                "Azure client secret and certificate credentials (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH) are not supported; use workload identity or managed identity",
-            ));
+        if let Some(environment) = environment_credential(options, client_id, tenant_id, &authority)? {
+            return Ok(environment);
         }
-        match (client_id, tenant_id, options.env("AZURE_FEDERATED_TOKEN_FILE")?) {
-            (Some(client_id), Some(tenant_id), Some(file)) => {
+        let federated = match options.env("AZURE_FEDERATED_TOKEN_FILE")? {
+            Some(file) => Some(TokenSource::File(file.to_owned())),
+            // An Actions CI's ID token is the client assertion (azure/login's OIDC).
+            None if client_id.is_some() && tenant_id.is_some() => TokenSource::actions(options)?,
+            None => None,
+        };
+        match (client_id, tenant_id, federated) {
+            (Some(client_id), Some(tenant_id), Some(token)) => {
                 check_azure_id("AZURE_TENANT_ID", tenant_id)?;
                 check_azure_id("AZURE_CLIENT_ID", client_id)?;
                 Ok(AzureIdentity::WorkloadIdentity {
                     tenant_id: tenant_id.to_owned(),
                     client_id: client_id.to_owned(),
                     authority: authority?,
-                    token: TokenSource::File(file.to_owned()),
+                    token,
                 })
             }
             (client_id, ..) => {
@@ -142,7 +195,7 @@ impl AzureIdentity {
                     }
                     None => ManagedIdentity::SystemAssigned,
                 };
-                Ok(AzureIdentity::ManagedIdentity(id))
+                managed_identity(options, id)
             }
         }
     }
@@ -160,6 +213,14 @@ impl AzureIdentity {
             }
             AzureIdentity::ManagedIdentity(ManagedIdentity::SystemAssigned) => None,
             AzureIdentity::ManagedIdentity(id) => Some(format!("managed:{id:?}")),
+            AzureIdentity::ClientSecret { tenant_id, client_id, authority, .. } => {
+                let authority = match authority {
+                    entra::Authority::Cloud(c) => c.name().to_owned(),
+                    entra::Authority::Host(h) => h.clone(),
+                };
+                Some(format!("secret:{tenant_id}/{client_id}@{authority}"))
+            }
+            AzureIdentity::AppService { endpoint, id, .. } => Some(format!("app-service:{}:{id:?}", endpoint.url)),
         }
     }
 
@@ -167,9 +228,84 @@ impl AzureIdentity {
     pub fn provider_identity(&self) -> String {
         match self {
             AzureIdentity::WorkloadIdentity { tenant_id, client_id, .. } => format!("{tenant_id}/{client_id}"),
-            AzureIdentity::ManagedIdentity(_) => String::new(),
+            _ => String::new(),
         }
     }
+}
+
+/// azure-identity's `EnvironmentCredential`, first in Flux's chain: with
+/// `AZURE_CLIENT_SECRET` the client secret; with
+/// `AZURE_CLIENT_CERTIFICATE_PATH` (not supported yet: it needs RS256
+/// signing) `unsupported`. None when neither is set. Configured but
+/// incomplete (no tenant or client id) is an error naming the source, where
+/// Flux would go on to the next credential silently.
+fn environment_credential(
+    options: &Options,
+    client_id: Option<&str>,
+    tenant_id: Option<&str>,
+    authority: &Result<entra::Authority>,
+) -> Result<Option<AzureIdentity>> {
+    let secret = options.env("AZURE_CLIENT_SECRET")?;
+    let certificate = options.env("AZURE_CLIENT_CERTIFICATE_PATH")?;
+    if secret.is_none() && certificate.is_none() {
+        return Ok(None);
+    }
+    let (Some(tenant_id), Some(client_id)) = (tenant_id, client_id) else {
+        return Err(Error::invalid(
+            "EnvironmentCredential: AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH is set, but AZURE_TENANT_ID and AZURE_CLIENT_ID are not both set",
+        ));
+    };
+    check_azure_id("AZURE_TENANT_ID", tenant_id)?;
+    check_azure_id("AZURE_CLIENT_ID", client_id)?;
+    let Some(secret) = secret else {
+        return Err(Error::unsupported(
+            "EnvironmentCredential: client certificates (AZURE_CLIENT_CERTIFICATE_PATH) are not supported yet; use AZURE_CLIENT_SECRET, workload identity or managed identity",
+        ));
+    };
+    let authority = authority.clone().map_err(|e| Error::invalid(format!("EnvironmentCredential: {e}")))?;
+    Ok(Some(AzureIdentity::ClientSecret {
+        tenant_id: tenant_id.to_owned(),
+        client_id: client_id.to_owned(),
+        authority,
+        secret: Secret::new(secret),
+    }))
+}
+
+/// azure-identity's `ManagedIdentityCredential` source: App Service /
+/// Functions when `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` are set, else
+/// IMDS. Service Fabric (`IDENTITY_SERVER_THUMBPRINT`), Azure Arc
+/// (`IMDS_ENDPOINT`) and Cloud Shell (`MSI_ENDPOINT`) are `unsupported`, and
+/// an `IDENTITY_ENDPOINT` without its header is an error: each would
+/// otherwise silently become IMDS.
+fn managed_identity(options: &Options, id: ManagedIdentity) -> Result<AzureIdentity> {
+    let endpoint = options.env("IDENTITY_ENDPOINT")?;
+    let header = options.env("IDENTITY_HEADER")?;
+    if options.env("MSI_ENDPOINT")?.is_some() && endpoint.is_none() {
+        return Err(Error::unsupported("managed identity: Cloud Shell and Azure ML (MSI_ENDPOINT) are not supported"));
+    }
+    let Some(endpoint) = endpoint else {
+        return Ok(AzureIdentity::ManagedIdentity(id));
+    };
+    if options.env("IMDS_ENDPOINT")?.is_some() && header.is_none() {
+        return Err(Error::unsupported(
+            "managed identity: Azure Arc (IDENTITY_ENDPOINT with IMDS_ENDPOINT) is not supported",
+        ));
+    }
+    let Some(header) = header else {
+        return Err(Error::invalid(
+            "App Service managed identity: IDENTITY_ENDPOINT is set but IDENTITY_HEADER is not",
+        ));
+    };
+    if options.env("IDENTITY_SERVER_THUMBPRINT")?.is_some() {
+        return Err(Error::unsupported(
+            "managed identity: Service Fabric (IDENTITY_SERVER_THUMBPRINT) is not supported",
+        ));
+    }
+    Ok(AzureIdentity::AppService {
+        endpoint: crate::azure::app_service::endpoint(endpoint)?,
+        header: Secret::new(header),
+        id,
+    })
 }
 
 /// The Entra authority: `AZURE_AUTHORITY_HOST` (the SDKs' override), else the
@@ -233,6 +369,21 @@ pub enum AwsIdentity {
     WebIdentity { role_arn: String, session_name: String, token: TokenSource },
     /// The EC2 instance metadata service (IMDSv2).
     InstanceMetadata,
+    /// Container credentials (ECS, EKS Pod Identity): a GET to the
+    /// endpoint with the authorization token, if any.
+    Container { endpoint: container::Endpoint, token: ContainerToken },
+}
+
+/// Where the container credentials' authorization token comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContainerToken {
+    /// No token (ECS task roles need none).
+    None,
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+    Value(Secret),
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, read when the flow runs
+    /// (EKS Pod Identity rotates it).
+    File(String),
 }
 
 /// The STS endpoint: resolved from the region, or configured explicitly.
@@ -339,6 +490,7 @@ impl AwsPlan {
             // the time, which would make every key new.
             AwsIdentity::WebIdentity { role_arn, .. } => Some(role_arn.clone()),
             AwsIdentity::InstanceMetadata => None,
+            AwsIdentity::Container { endpoint, .. } => Some(format!("container:{}", endpoint.url)),
         }
     }
 
@@ -378,8 +530,15 @@ fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
         }
         (None, None) => {}
     }
-    match (options.env("AWS_ROLE_ARN")?, options.env("AWS_WEB_IDENTITY_TOKEN_FILE")?) {
-        (Some(arn), Some(file)) => {
+    let token_file = match options.env("AWS_WEB_IDENTITY_TOKEN_FILE")? {
+        Some(file) => Some(TokenSource::File(file.to_owned())),
+        // An Actions CI's ID token is the web identity token
+        // (aws-actions/configure-aws-credentials' OIDC).
+        None if options.env("AWS_ROLE_ARN")?.is_some() => TokenSource::actions(options)?,
+        None => None,
+    };
+    match (options.env("AWS_ROLE_ARN")?, token_file) {
+        (Some(arn), Some(token)) => {
             let role_arn = role_arn(arn).map_err(Error::invalid)?;
             let session_name = match options.env("AWS_ROLE_SESSION_NAME")? {
                 Some(name) => name.to_owned(),
@@ -389,22 +548,43 @@ fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
                     format!("aws-go-sdk-{nanos}")
                 }
             };
-            Ok(AwsIdentity::WebIdentity { role_arn, session_name, token: TokenSource::File(file.to_owned()) })
+            Ok(AwsIdentity::WebIdentity { role_arn, session_name, token })
         }
-        (Some(_), None) => Err(Error::invalid("AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not")),
+        (Some(_), None) => Err(Error::invalid(
+            "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE (or an Actions OIDC token, ACTIONS_ID_TOKEN_REQUEST_URL) is not",
+        )),
         (None, Some(_)) => Err(Error::invalid("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")),
-        // The SDK chain would use container credentials (EKS Pod Identity,
-        // ECS) before the instance: refuse rather than silently differ.
-        (None, None)
-            if options.env("AWS_CONTAINER_CREDENTIALS_FULL_URI")?.is_some()
-                || options.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")?.is_some() =>
-        {
-            Err(Error::unsupported(
-                "AWS container credentials (EKS Pod Identity, ECS: AWS_CONTAINER_CREDENTIALS_*_URI) are not supported",
-            ))
-        }
-        (None, None) => Ok(AwsIdentity::InstanceMetadata),
+        (None, None) => Ok(container_identity(options)?.unwrap_or(AwsIdentity::InstanceMetadata)),
     }
+}
+
+/// Container credentials, as the SDKs and Tools reference guide orders
+/// them: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on the ECS endpoint),
+/// else `AWS_CONTAINER_CREDENTIALS_FULL_URI` (an allowed host only); the
+/// token from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, else
+/// `AWS_CONTAINER_AUTHORIZATION_TOKEN`. None when neither URI is set.
+fn container_identity(options: &Options) -> Result<Option<AwsIdentity>> {
+    let endpoint = match (
+        options.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")?,
+        options.env("AWS_CONTAINER_CREDENTIALS_FULL_URI")?,
+    ) {
+        (Some(path), _) => container::relative(path)?,
+        (None, Some(uri)) => container::full(uri)?,
+        (None, None) => return Ok(None),
+    };
+    let token = match (
+        options.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")?,
+        options.env("AWS_CONTAINER_AUTHORIZATION_TOKEN")?,
+    ) {
+        (Some(file), _) => ContainerToken::File(file.to_owned()),
+        (None, Some(value)) => {
+            let token = Secret::new(value);
+            container::check_token(&token, "AWS_CONTAINER_AUTHORIZATION_TOKEN")?;
+            ContainerToken::Value(token)
+        }
+        (None, None) => ContainerToken::None,
+    };
+    Ok(Some(AwsIdentity::Container { endpoint, token }))
 }
 
 /// Flux's role ARN check, `^arn:aws[\w-]*:iam::[0-9]{1,30}:role/(.{1,200})$`.
@@ -732,12 +912,53 @@ mod tests {
     }
 
     #[test]
-    fn sdk_sources_cloudauth_does_not_read_are_refused() {
-        let pod_identity = env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials")]);
-        assert_eq!(
-            AwsPlan::plan(&Identity::Controller, &pod_identity, Some("us-east-1"), 0).unwrap_err().kind(),
-            "unsupported"
-        );
+    fn aws_container_credentials() {
+        let plan = |vars: &[(&str, &str)]| AwsPlan::plan(&Identity::Controller, &env(vars), Some("us-east-1"), 0);
+        let pod_identity = plan(&[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"),
+            (
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token",
+            ),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored"),
+        ])
+        .unwrap();
+        assert!(matches!(
+            pod_identity.identity,
+            AwsIdentity::Container { ref endpoint, token: ContainerToken::File(_) } if endpoint.url == "http://169.254.170.23/v1/credentials"
+        ));
+        assert_eq!(pod_identity.describe().as_deref(), Some("container:http://169.254.170.23/v1/credentials"));
+        // The relative URI wins over the full one (SDKs and Tools reference guide).
+        let ecs = plan(&[
+            ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"),
+        ])
+        .unwrap();
+        assert!(matches!(
+            ecs.identity,
+            AwsIdentity::Container { ref endpoint, token: ContainerToken::None } if endpoint.url == "http://169.254.170.2/v2/credentials/abc"
+        ));
+        // Static keys and web identity come first.
+        let keys = plan(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials"),
+        ])
+        .unwrap();
+        assert!(matches!(keys.identity, AwsIdentity::StaticKeys(_)));
+        // A host the SDKs do not allow, or a bad token, is invalid input.
+        for bad in [
+            vec![("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://evil.example/v1/credentials")],
+            vec![("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "v2/no-slash")],
+            vec![
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/creds"),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "a\r\nb"),
+            ],
+        ] {
+            let err = plan(&bad).unwrap_err();
+            assert_eq!(err.kind(), "invalid-input", "{bad:?}");
+            assert!(err.to_string().contains("AWS_CONTAINER"), "{err}");
+        }
         let adc = env(&[("GOOGLE_APPLICATION_CREDENTIALS", "/var/run/gcp/creds.json")]);
         assert_eq!(GcpIdentity::plan(&Identity::Controller, &adc).unwrap_err().kind(), "unsupported");
         // Object-level identities do not read them.
@@ -838,12 +1059,58 @@ mod tests {
             )
             .is_err()
         );
-        assert_eq!(
-            AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_SECRET", "s")]), AzureCloud::Public)
-                .unwrap_err()
-                .kind(),
-            "unsupported"
+        // EnvironmentCredential: a secret without tenant and client fails, naming it.
+        let err = AzureIdentity::plan(&Identity::Controller, &env(&[("AZURE_CLIENT_SECRET", "s")]), AzureCloud::Public)
+            .unwrap_err();
+        assert!(err.to_string().contains("EnvironmentCredential"), "{err}");
+        let secret = env(&[
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/f"),
+        ]);
+        let plan = AzureIdentity::plan(&Identity::Controller, &secret, AzureCloud::Public).unwrap();
+        assert!(
+            matches!(plan, AzureIdentity::ClientSecret { ref tenant_id, .. } if tenant_id == "t"),
+            "the secret comes first"
         );
+        assert!(!format!("{plan:?}").contains("\"s\""), "the secret is redacted: {plan:?}");
+        let cert =
+            env(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"), ("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t")]);
+        let err = AzureIdentity::plan(&Identity::Controller, &cert, AzureCloud::Public).unwrap_err();
+        assert_eq!(err.kind(), "unsupported");
+        assert!(err.to_string().contains("AZURE_CLIENT_CERTIFICATE_PATH"), "{err}");
+        // App Service managed identity, and the sources that are refused, not skipped.
+        let app = env(&[
+            ("IDENTITY_ENDPOINT", "http://localhost:8081/msi/token"),
+            ("IDENTITY_HEADER", "h"),
+            ("AZURE_CLIENT_ID", "c"),
+        ]);
+        let plan = AzureIdentity::plan(&Identity::Controller, &app, AzureCloud::Public).unwrap();
+        assert!(matches!(plan, AzureIdentity::AppService { id: ManagedIdentity::ClientId(ref c), .. } if c == "c"));
+        for (vars, kind) in [
+            (vec![("IDENTITY_ENDPOINT", "http://localhost:8081/msi/token")], "invalid-input"),
+            (vec![("IDENTITY_ENDPOINT", "http://evil.example/msi/token"), ("IDENTITY_HEADER", "h")], "invalid-input"),
+            (
+                vec![
+                    ("IDENTITY_ENDPOINT", "https://10.0.0.4:2377/metadata/identity/oauth2/token"),
+                    ("IDENTITY_HEADER", "h"),
+                    ("IDENTITY_SERVER_THUMBPRINT", "t"),
+                ],
+                "unsupported",
+            ),
+            (
+                vec![
+                    ("IDENTITY_ENDPOINT", "http://localhost:40342/metadata/identity/oauth2/token"),
+                    ("IMDS_ENDPOINT", "http://localhost:40342"),
+                ],
+                "unsupported",
+            ),
+            (vec![("MSI_ENDPOINT", "http://localhost:50342/oauth2/token")], "unsupported"),
+        ] {
+            let err = AzureIdentity::plan(&Identity::Controller, &env(&vars), AzureCloud::Public).unwrap_err();
+            assert_eq!(err.kind(), kind, "{vars:?}: {err}");
+        }
     }
 
     #[test]

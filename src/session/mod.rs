@@ -57,6 +57,8 @@ use plan::Plan;
 
 /// Longest identity token accepted (Kubernetes tokens are a few KiB).
 const MAX_IDENTITY_TOKEN: usize = 64 * 1024;
+/// Largest file accepted (credentials and config files are a few KiB).
+pub const MAX_FILE: usize = 1 << 20;
 
 /// Where a session is.
 #[derive(Clone, PartialEq, Eq)]
@@ -65,6 +67,8 @@ enum State {
     SendHttp(crate::http::HttpRequest),
     /// The host must fetch this identity token.
     FetchIdentityToken(IdentityTokenRequest),
+    /// The host must read this file.
+    ReadFile(String),
     Done(Credentials),
     Failed(Error),
 }
@@ -85,6 +89,7 @@ impl fmt::Debug for Session {
         let state = match &self.state {
             State::SendHttp(r) => format!("SendHttp({} {})", r.method, r.url.split('?').next().unwrap_or_default()),
             State::FetchIdentityToken(r) => format!("FetchIdentityToken({r:?})"),
+            State::ReadFile(path) => format!("ReadFile({path})"),
             State::Done(_) => "Done(<credentials>)".to_owned(),
             State::Failed(e) => format!("Failed({e})"),
         };
@@ -135,6 +140,7 @@ impl Session {
         match &self.state {
             State::SendHttp(request) => Step::SendHttp(request.clone()),
             State::FetchIdentityToken(request) => Step::FetchIdentityToken(request.clone()),
+            State::ReadFile(path) => Step::ReadFile(path.clone()),
             State::Done(credentials) => Step::Done(credentials.clone()),
             State::Failed(error) => Step::Failed(error.clone()),
         }
@@ -164,6 +170,31 @@ impl Session {
         self.advance(result, now)
     }
 
+    /// Hands over the contents of the file asked for by the current
+    /// `ReadFile` step; None when the file does not exist. Contents must be
+    /// UTF-8 text of at most [`MAX_FILE`] bytes; they are kept as a secret
+    /// (credentials files hold keys).
+    pub fn receive_file(&mut self, contents: Option<Vec<u8>>, now: i64) -> Result<()> {
+        let State::ReadFile(path) = &self.state else {
+            return Err(self.out_of_order("a file"));
+        };
+        let path = path.clone();
+        let text = match contents {
+            None => Ok(None),
+            Some(bytes) if bytes.len() > MAX_FILE => {
+                Err(Error::invalid(format!("the file {path} is larger than {MAX_FILE} bytes")))
+            }
+            Some(bytes) => String::from_utf8(bytes)
+                .map(|t| Some(Secret::new(t)))
+                .map_err(|_| Error::invalid(format!("the file {path} is not UTF-8 text"))),
+        };
+        let result = text.and_then(|text| match self.flow.as_mut() {
+            Some(flow) => flow.on_file(text.as_ref(), now),
+            None => Err(Error::invalid("the session has no flow")),
+        });
+        self.advance(result, now)
+    }
+
     /// The cache key of this flow (hex SHA-256).
     pub fn cache_key(&self) -> &str {
         &self.cache_key
@@ -178,6 +209,7 @@ impl Session {
         let now = match &self.state {
             State::SendHttp(_) => "the session waits for an HTTP response",
             State::FetchIdentityToken(_) => "the session waits for an identity token",
+            State::ReadFile(_) => "the session waits for a file",
             State::Done(_) => "the session is done",
             State::Failed(_) => "the session has failed",
         };
@@ -193,6 +225,7 @@ impl Session {
                 Ok(State::SendHttp(outbound.request))
             }
             Poll::Pending(Action::FetchIdentityToken(request)) => Ok(State::FetchIdentityToken(request)),
+            Poll::Pending(Action::ReadFile(path)) => Ok(State::ReadFile(path)),
             Poll::Ready(credentials) => {
                 if credentials.expires_at().is_some_and(|t| t <= now) {
                     return Err(Error::malformed("the service returned credentials that have already expired"));
@@ -222,7 +255,7 @@ impl Session {
 
 /// An identity token must be one line of visible text; a JWT whose `exp`
 /// has passed is refused (a non-JWT token is passed on as it is).
-fn check_identity_token(token: &Secret, now: i64) -> Result<()> {
+pub(crate) fn check_identity_token(token: &Secret, now: i64) -> Result<()> {
     let value = token.expose();
     if value.is_empty() {
         return Err(Error::invalid("the identity token is empty"));

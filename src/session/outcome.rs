@@ -68,4 +68,9 @@ pub enum Step {
     Done(Credentials),
     /// Finished: the error.
     Failed(Error),
+    /// Read this file (a credentials or config file an SDK convention
+    /// names) and hand its contents, or that it is missing, to
+    /// `receive_file`. A missing file is an answer: the chain goes on as
+    /// the SDKs' chains do.
+    ReadFile(String),
 }

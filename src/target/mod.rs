@@ -123,7 +123,9 @@ fn host_port(registry: &Authority) -> String {
 pub fn registry_scopes(reference: &str, custom_cloud: Option<&AzureEnvironment>) -> Result<Vec<String>> {
     let target = resolve_registry(reference, custom_cloud)?;
     match (target.provider, target.azure_cloud) {
-        (Provider::Azure, Some(AzureCloud::Custom)) => Ok(vec![arm_scope(AzureCloud::Custom, custom_cloud)?]),
+        // With an environment file fluxcd/pkg takes the scope from the file
+        // for every registry host, not only for those under its suffix.
+        (Provider::Azure, _) if custom_cloud.is_some() => Ok(vec![arm_scope(AzureCloud::Custom, custom_cloud)?]),
         (Provider::Azure, _) => Ok(vec![ACR_SCOPE.to_owned()]),
         (Provider::Gcp, _) => Ok(crate::gcp::DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect()),
         (Provider::Aws, _) => Ok(Vec::new()),

@@ -68,10 +68,15 @@ fn custom_cloud() {
         registry_scopes("myreg.azurecr.contoso.example/app", Some(&e)).unwrap(),
         ["https://management.contoso.example/.default"]
     );
-    // Public registries keep their cloud and scope.
+    // Public registries keep their cloud, but with an environment file the
+    // scope is the file's for every registry host, as fluxcd/pkg takes it.
     let t = resolve_registry("myreg.azurecr.io/app", Some(&e)).unwrap();
     assert_eq!(t.azure_cloud, Some(AzureCloud::Public));
-    assert_eq!(registry_scopes("myreg.azurecr.io/app", Some(&e)).unwrap(), [ACR_SCOPE]);
+    assert_eq!(
+        registry_scopes("myreg.azurecr.io/app", Some(&e)).unwrap(),
+        ["https://management.contoso.example/.default"]
+    );
+    assert_eq!(registry_scopes("myreg.azurecr.io/app", None).unwrap(), [ACR_SCOPE]);
     // Without the environment the suffix means nothing.
     assert_eq!(resolve("myreg.azurecr.contoso.example/app").provider, Provider::Generic);
     // The bare suffix is not a registry.

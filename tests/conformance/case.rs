@@ -162,6 +162,11 @@ impl Input<'_> {
         self.fields.get(name).filter(|(_, v)| !v.is_null()).map(|(raw, _)| raw.get().to_string())
     }
 
+    /// Any field as JSON (for lists of objects such as `answers`).
+    pub fn opt_value(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+
     /// An object field, for records such as `custom_cloud`.
     pub fn opt_object(&self, name: &str) -> Res<Option<&serde_json::Map<String, Value>>> {
         match self.get(name) {

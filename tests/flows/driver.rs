@@ -55,6 +55,24 @@ impl Host {
             .expect("receive-identity-token trapped")
     }
 
+    pub fn file(&mut self, s: ResourceAny, contents: Option<&str>, now: i64) -> Result<(), Error> {
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .session()
+            .call_receive_file(&mut self.i.store, s, contents.map(str::as_bytes), now)
+            .expect("receive-file trapped")
+    }
+
+    pub fn file_bytes(&mut self, s: ResourceAny, contents: Option<&[u8]>, now: i64) -> Result<(), Error> {
+        self.i
+            .api
+            .cloudauth_auth_session()
+            .session()
+            .call_receive_file(&mut self.i.store, s, contents, now)
+            .expect("receive-file trapped")
+    }
+
     pub fn cache_key(&mut self, s: ResourceAny) -> String {
         self.i.api.cloudauth_auth_session().session().call_cache_key(&mut self.i.store, s).expect("cache-key trapped")
     }
@@ -116,6 +134,10 @@ pub fn check_request(expected: &Value, actual: &HttpRequest) -> Result<(), Strin
 pub enum Exchange {
     /// An identity token is asked for; the host hands over `reply`.
     Token { expect: IdentityTokenRequest, reply: String },
+    /// A file is to be read; the host hands over `reply` (None: missing).
+    /// `missing` is the error kind a missing file gives at this step (None
+    /// when a missing file is an answer the flow goes on with).
+    File { path: String, reply: Option<String>, missing: Option<&'static str> },
     /// A request is to be sent; it must match `expect`; the host hands over `reply`.
     Http {
         expect: Value,
@@ -135,6 +157,10 @@ impl Exchange {
             },
             reply: reply.to_owned(),
         }
+    }
+
+    pub fn file(path: &str, reply: Option<&str>, missing: Option<&'static str>) -> Exchange {
+        Exchange::File { path: path.to_owned(), reply: reply.map(str::to_owned), missing }
     }
 
     pub fn http(expect: Value, reply: HttpResponse, malformed: Option<&str>) -> Exchange {
@@ -167,6 +193,7 @@ fn describe(step: &Step) -> String {
     match step {
         Step::SendHttp(r) => format!("send-http {} {}", r.method, r.url.split('?').next().unwrap_or_default()),
         Step::FetchIdentityToken(r) => format!("fetch-identity-token {r:?}"),
+        Step::ReadFile(p) => format!("read-file {p}"),
         Step::Done(_) => "done".into(),
         Step::Failed(e) => format!("failed {}: {}", kind(e), message(e)),
     }
@@ -198,6 +225,8 @@ impl Scenario {
                         .http(s, &response(200, &[], "{}"), self.now)
                         .expect_err("an HTTP response while a token is awaited");
                     assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
+                    let wrong = host.file(s, None, self.now).expect_err("a file while a token is awaited");
+                    assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
                     assert!(
                         same_step(&step, &host.next(s)),
                         "{} step {k}: wrong-order input changed the session",
@@ -216,12 +245,34 @@ impl Scenario {
                         .token(s, "eyJhbGciOiJub25lIn0.e30.sig", self.now)
                         .expect_err("a token while a response is awaited");
                     assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
+                    let wrong = host.file(s, Some("x"), self.now).expect_err("a file while a response is awaited");
+                    assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
                     assert!(
                         same_step(&step, &host.next(s)),
                         "{} step {k}: wrong-order input changed the session",
                         self.name
                     );
                     host.http(s, reply, self.now)
+                }
+                Exchange::File { path, reply, .. } => {
+                    let Step::ReadFile(asked) = &step else {
+                        panic!("{} step {k}: expected read-file, got {}", self.name, describe(&step));
+                    };
+                    assert_eq!(asked, path, "{} step {k}: file", self.name);
+                    let wrong = host
+                        .token(s, "eyJhbGciOiJub25lIn0.e30.sig", self.now)
+                        .expect_err("a token while a file is awaited");
+                    assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
+                    let wrong = host
+                        .http(s, &response(200, &[], "{}"), self.now)
+                        .expect_err("an HTTP response while a file is awaited");
+                    assert_eq!(kind(&wrong), "invalid-input", "{} step {k}", self.name);
+                    assert!(
+                        same_step(&step, &host.next(s)),
+                        "{} step {k}: wrong-order input changed the session",
+                        self.name
+                    );
+                    host.file(s, reply.as_deref(), self.now)
                 }
             };
             let final_failure = k + 1 == last && matches!(self.outcome, Outcome::Failed { .. });
@@ -269,6 +320,14 @@ impl Scenario {
                     ("empty identity token".into(), Failure::Token(String::new(), "invalid-input")),
                     ("identity token with a newline".into(), Failure::Token("a\nb".into(), "invalid-input")),
                 ],
+                Exchange::File { missing, .. } => {
+                    let mut f =
+                        vec![("file that is not UTF-8".into(), Failure::File(Some(vec![0xff, 0xfe]), "invalid-input"))];
+                    if let Some(kind) = missing {
+                        f.push(("missing file".into(), Failure::File(None, kind)));
+                    }
+                    f
+                }
                 Exchange::Http { malformed, .. } => {
                     let mut f: Vec<(String, Failure)> = [401u16, 403, 500, 503]
                         .iter()
@@ -296,12 +355,14 @@ impl Scenario {
                     let r = match earlier {
                         Exchange::Token { reply, .. } => host.token(s, reply, self.now),
                         Exchange::Http { reply, .. } => host.http(s, reply, self.now),
+                        Exchange::File { reply, .. } => host.file(s, reply.as_deref(), self.now),
                     };
                     r.unwrap_or_else(|e| panic!("{name}: replay failed: {}", message(&e)));
                 }
                 let (result, want) = match &failure {
                     Failure::Token(token, want) => (host.token(s, token, self.now), *want),
                     Failure::Http(resp, want) => (host.http(s, resp, self.now), *want),
+                    Failure::File(bytes, want) => (host.file_bytes(s, bytes.as_deref(), self.now), *want),
                 };
                 let err = result.expect_err(&name);
                 assert_eq!(kind(&err), want, "{name}: {}", message(&err));
@@ -321,6 +382,7 @@ impl Scenario {
 enum Failure {
     Token(String, &'static str),
     Http(HttpResponse, &'static str),
+    File(Option<Vec<u8>>, &'static str),
 }
 
 /// After done or failed, every receive is an error and changes nothing.
@@ -329,6 +391,8 @@ fn assert_finished(host: &mut Host, s: ResourceAny, name: &str, now: i64) {
     let e = host.http(s, &response(200, &[], "{}"), now).expect_err("receive-http after the end");
     assert_eq!(kind(&e), "invalid-input", "{name}");
     let e = host.token(s, "eyJhbGciOiJub25lIn0.e30.sig", now).expect_err("receive-identity-token after the end");
+    assert_eq!(kind(&e), "invalid-input", "{name}");
+    let e = host.file(s, Some("x"), now).expect_err("receive-file after the end");
     assert_eq!(kind(&e), "invalid-input", "{name}");
     assert!(same_step(&end, &host.next(s)), "{name}: a receive after the end changed the session");
 }

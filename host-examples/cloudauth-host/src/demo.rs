@@ -369,6 +369,8 @@ fn drive(
         let received = match step {
             Step::Done(credentials) => return shown_credentials(&credentials),
             Step::Failed(error) => return Outcome::Failed(crate::component::describe(&error)),
+            // The demo's identities read no files.
+            Step::ReadFile(path) => return Outcome::Failed(format!("the demo cloud has no file {path}")),
             Step::FetchIdentityToken(request) => {
                 let now = clock();
                 let account =

@@ -19,6 +19,10 @@ use crate::error::{Error, ErrorKind};
 
 /// Environment variables handed to the component as the flow's environment.
 const ENVIRONMENT_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_", "CLOUDSDK_", "GCE_"];
+/// Unprefixed variables the SDKs read: App Service / Functions managed
+/// identity, and Actions-style CI OIDC tokens.
+const ENVIRONMENT_NAMES: &[&str] =
+    &["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"];
 
 /// The process environment as a sorted map (non-UTF-8 variables skipped).
 pub fn process_env() -> BTreeMap<String, String> {
@@ -29,7 +33,7 @@ pub fn process_env() -> BTreeMap<String, String> {
 pub fn options_from_env(vars: &BTreeMap<String, String>) -> Result<Options, Error> {
     let environment = vars
         .iter()
-        .filter(|(k, _)| ENVIRONMENT_PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|(k, _)| ENVIRONMENT_PREFIXES.iter().any(|p| k.starts_with(p)) || ENVIRONMENT_NAMES.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let get = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();

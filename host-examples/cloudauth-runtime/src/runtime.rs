@@ -355,6 +355,32 @@ impl Runtime {
                         .map_err(|e| e.at(&step))?;
                     last = Some(step);
                 }
+                WitStep::ReadFile(path) => {
+                    let step = Step { number, action: format!("reading the file {path}"), host: None };
+                    tracing::debug!(step = number, path = %path, "read-file");
+                    // A missing file is an answer (the SDK chain goes on);
+                    // any other read error ends the flow, naming the file.
+                    let contents = match tokio::time::timeout_at(deadline, tokio::fs::read(&path)).await {
+                        Ok(Ok(bytes)) => Some(bytes),
+                        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+                        Ok(Err(e)) => {
+                            return Err(Error::new(ErrorKind::Setup, format!("cannot read {path}: {e}")).at(&step));
+                        }
+                        Err(_) => return Err(self.timed_out("reading a file").at(&step)),
+                    };
+                    let now = self.now();
+                    instance
+                        .call_checked("session.receive-file", |api, store| {
+                            api.cloudauth_auth_session().session().call_receive_file(
+                                store,
+                                session,
+                                contents.as_deref(),
+                                now,
+                            )
+                        })
+                        .map_err(|e| e.at(&step))?;
+                    last = Some(step);
+                }
             }
         }
         Err(after(

@@ -181,11 +181,35 @@ export class Client {
           this.handOver(context, () => session.receiveIdentityToken(token, BigInt(this.now())));
           break;
         }
+        case 'read-file': {
+          // A missing file is an answer (the SDK chain goes on); other read
+          // errors end the flow, naming the file.
+          let contents;
+          try {
+            contents = await this.hostFile(step.val);
+          } catch (e) {
+            throw context.error('host', `cannot read ${step.val}: ${e.message}`, { cause: e });
+          }
+          this.handOver(context, () => session.receiveFile(contents, BigInt(this.now())));
+          break;
+        }
         default:
           throw context.error('host', `unknown step ${step.tag}`);
       }
     }
     throw context.error('host', `the flow did not finish within ${MAX_STEPS} steps`);
+  }
+
+  /** A file the flow names: its bytes, or undefined when it does not exist. */
+  async hostFile(path) {
+    const readFile = this.settings.readFile ?? platform.readFile;
+    if (!readFile) throw new Error('no file system here (not Node): pass { readFile }');
+    try {
+      return new TextEncoder().encode(await readFile(path));
+    } catch (e) {
+      if (e && e.code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   handOver(context, call) {

@@ -355,3 +355,45 @@ test('session: a failed step carries the service error', async () => {
   });
   flow[Symbol.dispose]();
 });
+
+test('session: a read-file step is answered by drive (EKS Pod Identity token file)', async () => {
+  const token = fakeJwt({ aud: ['pods.eks.amazonaws.com'], exp: Number(NOW) + 3600 });
+  const tokenFile = '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token';
+  const agent = 'http://169.254.170.23/v1/credentials';
+  const cloud = fakeCloud({
+    [`GET ${agent}`]: (request) => {
+      assert.equal(header(request, 'Authorization'), token);
+      return response(200, { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 's', Token: 't', Expiration: '2100-01-01T00:00:00Z' });
+    },
+  });
+  const environment = [
+    ['AWS_REGION', 'us-east-1'],
+    ['AWS_CONTAINER_CREDENTIALS_FULL_URI', agent],
+    ['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', tokenFile],
+  ];
+  const start = () =>
+    session.Session.start({ target: { tag: 'access-token', val: ['aws', []] }, identity: { tag: 'controller' }, options: options(environment), now: NOW });
+  const read = [];
+  const flow = start();
+  const result = await drive(flow, {
+    sendHttp: cloud.send,
+    fetchIdentityToken: () => assert.fail('no identity token expected'),
+    now: () => NOW,
+    readFile: (path) => {
+      read.push(path);
+      return encoder.encode(token);
+    },
+  });
+  flow[Symbol.dispose]();
+  assert.deepEqual(read, [tokenFile]);
+  assert.equal(result.tag, 'aws');
+  assert.equal(result.val.accessKeyId, 'ASIAEXAMPLE');
+
+  // A missing file is an answer too; for this source it is an error naming it.
+  const missing = start();
+  await assert.rejects(
+    drive(missing, { sendHttp: cloud.send, fetchIdentityToken: () => assert.fail('no token'), now: () => NOW, readFile: () => undefined }),
+    (e) => e instanceof CloudauthError && e.kind === 'invalid-input' && String(e.payload).includes('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'),
+  );
+  missing[Symbol.dispose]();
+});

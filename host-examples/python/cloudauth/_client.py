@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Union
 
 from ._cache import CredentialCache
-from ._component import Cloudauth, CloudauthError, Session, Variant
+from ._component import Cloudauth, CloudauthError, Session, Variant, _read_file
 from ._http import HttpRequest, HttpResponse, Transport, host_of, redact_url, ssl_context
 
 #: The most steps a flow may take; real flows take fewer than ten.
@@ -439,6 +439,14 @@ class Client:
                 except (OSError, ValueError) as e:
                     raise context.error("identity-token", str(e)) from e
                 self._hand_over(context, lambda: session.receive_identity_token(token, self._now()))
+            elif step.tag == "read-file":
+                # A missing file is an answer (the SDK chain goes on); other
+                # read errors end the flow, naming the file.
+                try:
+                    contents = _read_file(payload)
+                except OSError as e:
+                    raise context.error("host", f"cannot read {payload}: {e}") from e
+                self._hand_over(context, lambda: session.receive_file(contents, self._now()))
             else:
                 raise context.error("host", f"unknown step {step.tag}")
         raise context.error("host", f"the flow did not finish within {MAX_STEPS} steps")

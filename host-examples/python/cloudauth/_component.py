@@ -304,7 +304,7 @@ class Session:
         return self._owner.interface("session").function(f"[method]session.{name}")(self._handle, *args)
 
     def next(self) -> Variant:
-        """The current step: ``send-http``, ``fetch-identity-token``, ``done`` or ``failed``."""
+        """The current step: ``send-http``, ``fetch-identity-token``, ``read-file``, ``done`` or ``failed``."""
         step: Variant = self._method("next")
         return step
 
@@ -313,6 +313,10 @@ class Session:
 
     def receive_identity_token(self, token: str, now: int) -> None:
         self._method("receive-identity-token", token, now)
+
+    def receive_file(self, contents: Optional[bytes], now: int) -> None:
+        """Hands over the file of a ``read-file`` step; ``None`` when it does not exist."""
+        self._method("receive-file", contents, now)
 
     def cache_key(self) -> str:
         return str(self._method("cache-key"))
@@ -344,14 +348,18 @@ def drive(
     fetch_identity_token: Callable[[Any], str],
     now: Callable[[], int],
     max_steps: int = MAX_STEPS,
+    read_file: Optional[Callable[[str], Optional[bytes]]] = None,
 ) -> Variant:
     """Runs a session to its end and returns the ``credentials`` variant.
 
     ``send_http(request) -> response`` performs one HTTP exchange,
     ``fetch_identity_token(request) -> token`` fetches an identity token and
-    ``now()`` gives the current Unix time. A ``failed`` step, or an error
-    from handing a result over, raises :class:`CloudauthError`.
+    ``now()`` gives the current Unix time. ``read_file(path) -> bytes | None``
+    reads a file the flow names (``None``: it does not exist); by default the
+    host's own file system. A ``failed`` step, or an error from handing a
+    result over, raises :class:`CloudauthError`.
     """
+    read = read_file or _read_file
     for _ in range(max_steps):
         step = session.next()
         payload: Any = step.payload
@@ -364,6 +372,18 @@ def drive(
             session.receive_http(send_http(payload), now())
         elif step.tag == "fetch-identity-token":
             session.receive_identity_token(fetch_identity_token(payload), now())
+        elif step.tag == "read-file":
+            session.receive_file(read(payload), now())
         else:
             raise RuntimeError(f"unknown step {step.tag}")
     raise RuntimeError(f"the session did not finish within {max_steps} steps")
+
+
+def _read_file(path: str) -> Optional[bytes]:
+    """The file's bytes, or ``None`` when it does not exist (an answer the
+    flow takes); any other read error propagates."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None

@@ -1,16 +1,18 @@
-//! AWS flows: credentials (static keys, STS web identity or EC2 IMDSv2),
-//! then what the target does with them (ECR GetAuthorizationToken,
-//! CodeCommit Git credentials, or the credentials themselves).
+//! AWS flows: credentials (static keys, STS web identity, container
+//! credentials or EC2 IMDSv2), then what the target does with them (ECR
+//! GetAuthorizationToken, CodeCommit Git credentials, or the credentials
+//! themselves).
 
 use crate::aws::endpoint::EndpointOptions;
-use crate::aws::{codecommit, ecr, sts};
+use crate::aws::{codecommit, container, ecr, sts};
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::HttpResponse;
 use crate::secret::Secret;
 use crate::target::AwsRegistry;
 
-use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan};
+use super::super::check_identity_token;
+use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan, ContainerToken};
 use super::super::outcome::{Credentials, GitCredentials};
 use super::super::plan::TargetPlan;
 use super::{Action, Carries, Machine, Poll, ec2_metadata, send, unexpected};
@@ -35,6 +37,10 @@ enum CredentialsState {
     },
     /// Waiting for the role's credentials.
     AwaitingImdsCredentials,
+    /// Waiting for `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`.
+    AwaitingContainerTokenFile,
+    /// Waiting for the container credentials endpoint.
+    AwaitingContainerCredentials,
     Finished,
 }
 
@@ -57,14 +63,47 @@ impl Machine for AwsCredentialsMachine {
                 Ok(Poll::Ready(credentials.clone()))
             }
             AwsIdentity::WebIdentity { token, .. } => {
+                let action = token.action(AWS_AUDIENCE)?;
                 self.state = CredentialsState::AwaitingWebIdentityToken;
-                Ok(Poll::Pending(Action::FetchIdentityToken(token.request(AWS_AUDIENCE))))
+                Ok(Poll::Pending(action))
             }
             AwsIdentity::InstanceMetadata => {
                 self.state = CredentialsState::AwaitingImdsToken;
                 Ok(send(ec2_metadata::token_request()?, Carries::Metadata))
             }
+            AwsIdentity::Container { token: ContainerToken::File(path), .. } => {
+                self.state = CredentialsState::AwaitingContainerTokenFile;
+                Ok(Poll::Pending(Action::ReadFile(path.clone())))
+            }
+            AwsIdentity::Container { endpoint, token } => {
+                let token = match token {
+                    ContainerToken::Value(t) => Some(t),
+                    _ => None,
+                };
+                let request = container::request(endpoint, token)?;
+                self.state = CredentialsState::AwaitingContainerCredentials;
+                Ok(send(request, Carries::LocalCredential))
+            }
         }
+    }
+
+    fn on_file(&mut self, contents: Option<&Secret>, _now: i64) -> Result<Poll<AwsCredentials>> {
+        let (
+            CredentialsState::AwaitingContainerTokenFile,
+            AwsIdentity::Container { endpoint, token: ContainerToken::File(path) },
+        ) = (&self.state, &self.plan.identity)
+        else {
+            return Err(unexpected("AWS credentials", "a file"));
+        };
+        let token = contents.ok_or_else(|| {
+            Error::invalid(format!(
+                "AWS container credentials: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path} does not exist"
+            ))
+        })?;
+        container::check_token(token, &format!("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE {path}"))?;
+        let request = container::request(endpoint, Some(token))?;
+        self.state = CredentialsState::AwaitingContainerCredentials;
+        Ok(send(request, Carries::LocalCredential))
     }
 
     fn on_identity_token(&mut self, token: &Secret, _now: i64) -> Result<Poll<AwsCredentials>> {
@@ -76,8 +115,15 @@ impl Machine for AwsCredentialsMachine {
         Ok(send(request, Carries::CloudCredential))
     }
 
-    fn on_http(&mut self, response: &HttpResponse, _now: i64) -> Result<Poll<AwsCredentials>> {
+    fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<AwsCredentials>> {
         match std::mem::replace(&mut self.state, CredentialsState::Finished) {
+            // The web identity token from an Actions CI.
+            CredentialsState::AwaitingWebIdentityToken => {
+                self.state = CredentialsState::AwaitingWebIdentityToken;
+                let token = crate::actions_oidc::parse(response)?;
+                check_identity_token(&token, now)?;
+                self.on_identity_token(&token, now)
+            }
             CredentialsState::AwaitingSts => Ok(Poll::Ready(sts::parse_web_identity(response)?)),
             CredentialsState::AwaitingImdsToken => {
                 let token = ec2_metadata::parse_token(response)?;
@@ -92,6 +138,7 @@ impl Machine for AwsCredentialsMachine {
                 Ok(send(request, Carries::Metadata))
             }
             CredentialsState::AwaitingImdsCredentials => Ok(Poll::Ready(ec2_metadata::parse_credentials(response)?)),
+            CredentialsState::AwaitingContainerCredentials => Ok(Poll::Ready(container::parse(response)?)),
             other => {
                 self.state = other;
                 Err(unexpected("AWS credentials", "an HTTP response"))
@@ -186,6 +233,14 @@ impl Machine for AwsFlow {
         }
         self.now = now;
         self.credentials.on_identity_token(token, now)?.then(|c| self.with_credentials(c))
+    }
+
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<Credentials>> {
+        if self.state != FlowState::Credentials {
+            return Err(unexpected("AWS", "a file"));
+        }
+        self.now = now;
+        self.credentials.on_file(contents, now)?.then(|c| self.with_credentials(c))
     }
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {

@@ -2,17 +2,18 @@
 //! what the target does with it (ACR exchange, DevOps Git credentials, or
 //! the token itself).
 
-use crate::azure::{acr, entra, imds};
+use crate::azure::{acr, app_service, entra, imds};
 use crate::credentials::AccessToken;
 use crate::error::Result;
 use crate::http::HttpResponse;
 use crate::secret::Secret;
 
+use super::super::check_identity_token;
 use super::super::git::AZURE_DEVOPS_USERNAME;
 use super::super::identity::{AZURE_AUDIENCE, AzureIdentity};
 use super::super::outcome::{Credentials, GitCredentials};
 use super::super::plan::TargetPlan;
-use super::{Action, Carries, Machine, Poll, send, unexpected};
+use super::{Carries, Machine, Poll, send, unexpected};
 
 /// Getting an Entra access token for one scope.
 pub struct AzureToken {
@@ -30,6 +31,8 @@ enum TokenState {
     AwaitingEntraToken,
     /// Waiting for the IMDS token response.
     AwaitingImdsToken,
+    /// Waiting for the App Service managed identity endpoint.
+    AwaitingAppServiceToken,
     Finished,
 }
 
@@ -48,13 +51,30 @@ impl Machine for AzureToken {
         }
         match &self.identity {
             AzureIdentity::WorkloadIdentity { token, .. } => {
+                let action = token.action(AZURE_AUDIENCE)?;
                 self.state = TokenState::AwaitingAssertion;
-                Ok(Poll::Pending(Action::FetchIdentityToken(token.request(AZURE_AUDIENCE))))
+                Ok(Poll::Pending(action))
             }
             AzureIdentity::ManagedIdentity(id) => {
                 let request = imds::token_request(&self.scope, id)?;
                 self.state = TokenState::AwaitingImdsToken;
                 Ok(send(request, Carries::Metadata))
+            }
+            AzureIdentity::ClientSecret { tenant_id, client_id, authority, secret } => {
+                let request = entra::secret_token_request(&entra::SecretTokenRequest {
+                    authority,
+                    tenant_id,
+                    client_id,
+                    scope: &self.scope,
+                    client_secret: secret,
+                })?;
+                self.state = TokenState::AwaitingEntraToken;
+                Ok(send(request, Carries::CloudCredential))
+            }
+            AzureIdentity::AppService { endpoint, header, id } => {
+                let request = app_service::token_request(endpoint, header, &self.scope, id)?;
+                self.state = TokenState::AwaitingAppServiceToken;
+                Ok(send(request, Carries::LocalCredential))
             }
         }
     }
@@ -78,8 +98,15 @@ impl Machine for AzureToken {
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<AccessToken>> {
         let token = match self.state {
+            // The client assertion from an Actions CI.
+            TokenState::AwaitingAssertion => {
+                let assertion = crate::actions_oidc::parse(response)?;
+                check_identity_token(&assertion, now)?;
+                return self.on_identity_token(&assertion, now);
+            }
             TokenState::AwaitingEntraToken => entra::parse_token(response, now)?,
             TokenState::AwaitingImdsToken => imds::parse_token(response, now)?,
+            TokenState::AwaitingAppServiceToken => app_service::parse_token(response, now)?,
             _ => return Err(unexpected("Azure token", "an HTTP response")),
         };
         self.state = TokenState::Finished;

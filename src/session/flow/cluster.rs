@@ -235,6 +235,13 @@ impl Machine for EksFlow {
         self.credentials.on_identity_token(token, now)?.then(|c| self.with_credentials(c, now))
     }
 
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<Credentials>> {
+        if !matches!(self.state, EksState::Credentials) {
+            return Err(unexpected("EKS", "a file"));
+        }
+        self.credentials.on_file(contents, now)?.then(|c| self.with_credentials(c, now))
+    }
+
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {
         match std::mem::replace(&mut self.state, EksState::Finished) {
             EksState::Credentials => {

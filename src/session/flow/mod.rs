@@ -37,6 +37,11 @@ pub enum Carries {
     CloudCredential,
     /// The host-supplied registry password.
     RegistryPassword,
+    /// A secret header for the host-local credential endpoint the
+    /// environment named (AWS container credentials, App Service managed
+    /// identity), to exactly that endpoint (plain HTTP allowed: it is
+    /// link-local or loopback).
+    LocalCredential,
 }
 
 /// A request with what it carries.
@@ -51,6 +56,8 @@ pub struct Outbound {
 pub enum Action {
     Send(Outbound),
     FetchIdentityToken(IdentityTokenRequest),
+    /// Read a file of the host (path as the SDK convention names it).
+    ReadFile(String),
 }
 
 /// A machine's answer to an event.
@@ -79,6 +86,12 @@ pub trait Machine {
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Self::Output>>;
     /// The identity token the machine asked for.
     fn on_identity_token(&mut self, token: &Secret, now: i64) -> Result<Poll<Self::Output>>;
+    /// The contents of the file the machine asked for (None: missing).
+    /// Only machines that read files override it.
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<Self::Output>> {
+        let _ = (contents, now);
+        Err(unexpected("this", "a file"))
+    }
 }
 
 /// A complete flow: a machine that ends in credentials.

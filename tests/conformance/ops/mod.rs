@@ -11,6 +11,7 @@ mod gcp;
 mod kubernetes;
 mod oci;
 mod registry;
+mod session;
 
 use serde_json::{Value, json};
 
@@ -52,6 +53,7 @@ const OPS: &[(&str, Run)] = &[
     ("oci.token.response", oci::token_response),
     ("registry.resolve", registry::resolve),
     ("registry.scope", registry::scope),
+    ("session.request", session::request),
 ];
 
 /// The op's runner, if the op is known.
