@@ -17,6 +17,7 @@ pub mod http;
 pub mod jwt;
 pub mod kubernetes;
 pub mod oci;
+pub mod policy;
 pub mod response;
 pub mod secret;
 pub mod session;

@@ -108,12 +108,14 @@ def _is_tagged(ty: Any) -> bool:
     return False
 
 
-def _field(value: Any, name: str) -> Any:
+def _field(value: Any, name: str, optional: bool = False) -> Any:
     if not isinstance(value, dict):
         raise TypeError(f"expected a dict for a record, got {type(value).__name__}")
     for key in (name, name.replace("-", "_")):
         if key in value:
             return value[key]
+    if optional:  # an `option<T>` field left out reads as none (e.g. options.rules)
+        return None
     raise TypeError(f"record field {name!r} is missing")
 
 
@@ -122,7 +124,7 @@ def _lower(ty: wc.ValType, value: Any) -> Any:
     if isinstance(ty, wc.RecordType):
         record = wc.Record()
         for name, field_ty in ty.fields:
-            setattr(record, name, _lower(field_ty, _field(value, name)))
+            setattr(record, name, _lower(field_ty, _field(value, name, isinstance(field_ty, wc.OptionType))))
         return record
     if isinstance(ty, wc.ListType):
         if isinstance(ty.element, wc.U8):
@@ -235,7 +237,7 @@ class Cloudauth:
     intended use.
     """
 
-    INTERFACES = ("types", "resolve", "azure", "sigv4", "aws", "gcp", "kubernetes", "oci", "session")
+    INTERFACES = ("types", "resolve", "azure", "sigv4", "aws", "gcp", "kubernetes", "oci", "session", "policy")
 
     def __init__(self, wasm: Optional[os.PathLike | str] = None, engine: Optional[wasmtime.Engine] = None):
         self.engine = engine or wasmtime.Engine()

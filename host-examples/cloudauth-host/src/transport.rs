@@ -296,6 +296,7 @@ pub fn options_from_env(vars: &BTreeMap<String, String>) -> anyhow::Result<Optio
         trusted_realm_hosts,
         // A helper process lives for one request: a cache would never be read.
         skip_cache: true,
+        rules: None,
     })
 }
 

@@ -10,6 +10,7 @@ mod azure;
 mod gcp;
 mod kubernetes;
 mod oci;
+mod policy;
 mod registry;
 
 use serde_json::{Value, json};
@@ -51,6 +52,8 @@ const OPS: &[(&str, Run)] = &[
     ("oci.token.response", oci::token_response),
     ("registry.resolve", registry::resolve),
     ("registry.scope", registry::scope),
+    ("policy.explain", policy::explain),
+    ("policy.evaluate", policy::evaluate),
 ];
 
 /// The op's runner, if the op is known.
