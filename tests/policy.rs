@@ -159,13 +159,13 @@ fn unicode_hosts_and_regex_metacharacters_mean_nothing_special() {
             options(),
         )
     };
-    let rules = r#"{"version":1,"allow":{"principals":["arn:aws:iam::.*:role/puller","system:serviceaccount:team-a:*"]},"namespaces":{"team-a":{"objectLevelIdentity":true}}}"#;
+    let rules = r#"{"version":1,"allow":{"principals":["arn:aws:iam::.*:role/puller"]},"namespaces":{"team-a":{"objectLevelIdentity":true}}}"#;
     let d = evaluate(&mut i, &role("arn:aws:iam::123456789012:role/puller"), rules).unwrap();
     assert_eq!(
         d.denied_by,
         vec!["principal arn:aws:iam::123456789012:role/puller matches nothing in allow.principals"]
     );
-    let rules = r#"{"version":1,"allow":{"principals":["arn:aws:iam::123456789012:role/pull?r","system:serviceaccount:team-a:*"]},"namespaces":{"team-a":{"objectLevelIdentity":true}}}"#;
+    let rules = r#"{"version":1,"allow":{"principals":["arn:aws:iam::123456789012:role/pull?r"]},"namespaces":{"team-a":{"objectLevelIdentity":true}}}"#;
     assert!(!allowed(&mut i, &role("arn:aws:iam::123456789012:role/puller"), rules));
     let m = invalid(&mut i, &request, r#"{"version":1,"allow":{"principals":["arn:aws:iam::*:role/r\u00f4le"]}}"#);
     assert!(m.starts_with("rules: $.allow.principals[0]: "), "{m}");

@@ -167,7 +167,9 @@ def _lift(ty: Optional[wc.ValType], value: Any) -> Any:
         if _is_tagged(ty):
             case_ty = dict(cases)[value.tag]
             return Variant(value.tag, None if case_ty is None else _lift(case_ty, value.payload))
-        for name, case_ty in cases:  # untagged: the case is the one whose class matches
+        # Untagged: the case is the one whose class matches; a case without
+        # payload (its class set is `object`) only matches what no other does.
+        for name, case_ty in sorted(cases, key=lambda case: case[1] is None):
             if isinstance(value, tuple(_case_classes(case_ty))):
                 return Variant(name, None if case_ty is None else _lift(case_ty, value))
         raise TypeError(f"value {value!r} matches no case")

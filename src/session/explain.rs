@@ -114,7 +114,14 @@ impl Explanation {
         {
             known.push((Category::AwsPartitions, cloud.clone()));
         }
-        known.extend(self.principals.iter().filter_map(|p| p.id.clone()).map(|id| (Category::Principals, id)));
+        // The Kubernetes service account is a principal of its own only
+        // where its token is the credential (generic); with a cloud provider
+        // the cloud principal it maps to is what the rules are about.
+        let decisive =
+            |p: &&Principal| p.kind != PrincipalKind::KubernetesServiceAccount || self.provider == Provider::Generic;
+        known.extend(
+            self.principals.iter().filter(decisive).filter_map(|p| p.id.clone()).map(|id| (Category::Principals, id)),
+        );
         Facts {
             known,
             unknown: self.run_time.iter().filter(|(c, _)| *c != Category::Hosts).cloned().collect(),
@@ -274,6 +281,16 @@ fn describe(request: &SessionRequest, plan: &Plan, guard: &Guard, cache_key: Str
     e
 }
 
+/// The cloud as the WIT `azure-cloud` enum spells it.
+fn cloud_name(cloud: AzureCloud) -> &'static str {
+    match cloud {
+        AzureCloud::Public => "azure-public",
+        AzureCloud::China => "azure-china",
+        AzureCloud::UsGovernment => "azure-us-government",
+        AzureCloud::Custom => "azure-custom",
+    }
+}
+
 fn dedup(values: &mut Vec<String>) {
     let mut seen = Vec::new();
     values.retain(|v| {
@@ -294,7 +311,7 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
             e.azure_tenants.push(tenant_id.to_ascii_lowercase());
             e.audiences.push(AZURE_AUDIENCE.to_owned());
             if let entra::Authority::Cloud(cloud) = authority {
-                e.cloud = Some(cloud.name().to_owned());
+                e.cloud = Some(cloud_name(*cloud).to_owned());
             }
         }
         ProviderIdentity::Azure(AzureIdentity::ManagedIdentity(id)) => {
@@ -383,7 +400,7 @@ fn describe_target(e: &mut Explanation, request: &SessionRequest, plan: &Plan) {
             if let Target::Registry(reference) = &request.target
                 && let Ok(resolved) = target::resolve_registry(reference, request.options.azure_environment.as_ref())
             {
-                e.cloud = Some(resolved.azure_cloud.unwrap_or(AzureCloud::Public).name().to_owned());
+                e.cloud = Some(cloud_name(resolved.azure_cloud.unwrap_or(AzureCloud::Public)).to_owned());
             }
         }
         TargetPlan::Ecr(ecr) => {
@@ -410,7 +427,7 @@ fn describe_target(e: &mut Explanation, request: &SessionRequest, plan: &Plan) {
             }
             if e.provider == Provider::Azure && e.cloud.is_none() {
                 let custom = request.options.azure_environment.is_some();
-                e.cloud = Some(if custom { AzureCloud::Custom } else { AzureCloud::Public }.name().to_owned());
+                e.cloud = Some(cloud_name(if custom { AzureCloud::Custom } else { AzureCloud::Public }).to_owned());
             }
         }
         TargetPlan::AzureDevOps => {
@@ -428,7 +445,7 @@ fn describe_target(e: &mut Explanation, request: &SessionRequest, plan: &Plan) {
             match &cluster.kind {
                 ClusterKind::Aks { lookup } => {
                     if let Some(lookup) = lookup {
-                        e.cloud = Some(lookup.cloud.name().to_owned());
+                        e.cloud = Some(cloud_name(lookup.cloud).to_owned());
                         e.scopes.push(lookup.arm_scope.clone());
                     }
                 }
