@@ -7,7 +7,7 @@
 //! (docker/docker-credential-helpers). The credentials come from a session
 //! for the registry, as the host's own identity (controller level), with the
 //! process environment as the flow's environment: see
-//! [`crate::transport::options_from_env`].
+//! [`cloudauth_runtime::options_from_env`].
 //!
 //! cloudauth stores nothing: `store` and `erase` fail with "not
 //! implemented", as the ECR helper does, and `list` is `{}`. An error is one
@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::transport::{self, FlowError, Identity, IdentityTokens, Transport};
+use crate::flow::{self, FlowError, Identity, TokenFiles};
 
 /// The executable name clients look up on PATH for the helper `cloudauth`.
 pub const EXECUTABLE: &str = "docker-credential-cloudauth";
@@ -81,7 +81,7 @@ pub fn main(args: &[String]) -> ExitCode {
     if reads_stdin && let Err(e) = std::io::stdin().take(MAX_INPUT).read_to_string(&mut input) {
         return reply(Err(format!("cannot read stdin: {e}")));
     }
-    let tokens = IdentityTokens { token_file: args.token_file, service_account_token: None };
+    let tokens = TokenFiles { token_file: args.token_file, service_account_token: None };
     reply(answer(&args.action, &input, |server| get_credentials(server, &tokens)))
 }
 
@@ -136,19 +136,17 @@ fn answer(action: &str, input: &str, get: impl FnOnce(&str) -> Result<Login, Flo
 
 /// Gets registry credentials for `server` by running a session as the
 /// host's own identity.
-pub fn get_credentials(server: &str, tokens: &IdentityTokens) -> Result<Login, FlowError> {
-    let options = transport::options_from_env(&transport::process_env())?;
-    let transport = Transport::from_env()?;
-    let mut instance = transport::load_component()?;
-    let (_registry, credentials) =
-        transport::registry_credentials(&mut instance, &transport, tokens, server, Identity::Controller, options)?;
-    Ok(Login { username: credentials.username, secret: credentials.password })
+pub fn get_credentials(server: &str, tokens: &TokenFiles) -> Result<Login, FlowError> {
+    let options = flow::options_from_env(&flow::process_env())?;
+    let login = flow::registry_credentials(server, Identity::Controller, options, tokens)?;
+    Ok(Login { username: login.username, secret: login.password.into_inner() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::ComponentError;
+    use cloudauth_runtime::api::types::Error as ComponentError;
+    use cloudauth_runtime::{Error, ErrorKind};
 
     fn args(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
@@ -183,15 +181,17 @@ mod tests {
 
     #[test]
     fn unsupported_registries_are_not_found() {
-        let err = answer("get", "ghcr.io", |_| Err(FlowError::Component(ComponentError::Unsupported("no".into()))))
-            .unwrap_err();
+        let err =
+            answer("get", "ghcr.io", |_| Err(FlowError::Flow(Error::new(ErrorKind::Unsupported, "no")))).unwrap_err();
         assert_eq!(err, NOT_FOUND);
     }
 
     #[test]
     fn other_failures_say_what_went_wrong() {
         let err = answer("get", "127.0.0.1:5000", |_| {
-            Err(FlowError::Component(ComponentError::InvalidInput("the registry host is not valid".into())))
+            Err(FlowError::Flow(Error::component(ComponentError::InvalidInput(
+                "the registry host is not valid".into(),
+            ))))
         })
         .unwrap_err();
         assert_eq!(err, "cloudauth: 127.0.0.1:5000: invalid-input: the registry host is not valid");

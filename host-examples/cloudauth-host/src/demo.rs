@@ -18,8 +18,8 @@
 
 use std::fmt::Write;
 
+use cloudauth_runtime::wasmtime::component::ResourceAny;
 use serde_json::{Value, json};
-use wasmtime::component::ResourceAny;
 
 use crate::canned::{self, FakeCloud};
 use crate::component::api::session::{
@@ -182,7 +182,9 @@ pub fn demo(instance: &mut Instance, target: &str, mode: IdentityMode, clock: &d
         runs: Vec::new(),
         warnings: Vec::new(),
     };
-    let resolved = match flatten(i.api.cloudauth_auth_resolve().call_resolve_registry(&mut i.store, target, None)) {
+    let resolved = match flatten(i.call("resolve.resolve-registry", |api, store| {
+        api.cloudauth_auth_resolve().call_resolve_registry(store, target, None)
+    })) {
         Ok(resolved) => resolved,
         Err(e) => {
             demo.resolved = Err(e);
@@ -201,7 +203,7 @@ pub fn demo(instance: &mut Instance, target: &str, mode: IdentityMode, clock: &d
                 resolved.registry
             )),
             Ok(session) => {
-                let _ = session.resource_drop(&mut i.store);
+                let _ = i.call("session.drop", |_, store| session.resource_drop(store));
                 demo.notes.push("Unexpected: the component accepted a service account for a generic registry.".into());
             }
         }
@@ -308,7 +310,7 @@ fn fake_settings(provider: Provider, mode: IdentityMode) -> Setup {
 }
 
 fn start(i: &mut Instance, request: &SessionRequest) -> Result<ResourceAny, String> {
-    flatten(i.api.cloudauth_auth_session().session().call_start(&mut i.store, request))
+    flatten(i.call("session.start", |api, store| api.cloudauth_auth_session().session().call_start(store, request)))
 }
 
 /// Runs one session to its end, against the fake cloud.
@@ -335,11 +337,15 @@ fn run(
             return run;
         }
     };
-    run.cache_key = i.api.cloudauth_auth_session().session().call_cache_key(&mut i.store, session).ok();
+    run.cache_key = i
+        .call("session.cache-key", |api, store| api.cloudauth_auth_session().session().call_cache_key(store, session))
+        .ok();
     run.outcome = drive(i, session, cloud, clock, &mut run.steps, warnings);
-    run.from_cache = i.api.cloudauth_auth_session().session().call_from_cache(&mut i.store, session).unwrap_or(false);
-    if let Err(trap) = session.resource_drop(&mut i.store) {
-        run.outcome = Outcome::Failed(format!("dropping the session trapped: {trap:#}"));
+    run.from_cache = i
+        .call("session.from-cache", |api, store| api.cloudauth_auth_session().session().call_from_cache(store, session))
+        .unwrap_or(false);
+    if let Err(trap) = i.call("session.drop", |_, store| session.resource_drop(store)) {
+        run.outcome = Outcome::Failed(format!("dropping the session failed: {trap}"));
     }
     run
 }
@@ -352,11 +358,12 @@ fn drive(
     steps: &mut Vec<Event>,
     warnings: &mut Vec<String>,
 ) -> Outcome {
-    let guest = i.api.cloudauth_auth_session().session();
     for _ in 0..MAX_STEPS {
-        let step = match guest.call_next(&mut i.store, session) {
+        let step = match i
+            .call("session.next", |api, store| api.cloudauth_auth_session().session().call_next(store, session))
+        {
             Ok(step) => step,
-            Err(trap) => return Outcome::Failed(format!("the component trapped: {trap:#}")),
+            Err(trap) => return Outcome::Failed(trap.to_string()),
         };
         // A receive that fails moves the session to `failed` with the same
         // error, so the error is the outcome.
@@ -374,7 +381,9 @@ fn drive(
                     account: format!("{namespace}/{name}"),
                     token: redact(&token),
                 });
-                flatten(guest.call_receive_identity_token(&mut i.store, session, &token, now))
+                flatten(i.call("session.receive-identity-token", |api, store| {
+                    api.cloudauth_auth_session().session().call_receive_identity_token(store, session, &token, now)
+                }))
             }
             Step::SendHttp(request) => {
                 let now = clock();
@@ -392,7 +401,9 @@ fn drive(
                     request: shown,
                     response: ShownResponse { status: response.status, what: answer.what.clone(), content_type, body },
                 });
-                flatten(guest.call_receive_http(&mut i.store, session, response, now))
+                flatten(i.call("session.receive-http", |api, store| {
+                    api.cloudauth_auth_session().session().call_receive_http(store, session, response, now)
+                }))
             }
         };
         if let Err(e) = received {

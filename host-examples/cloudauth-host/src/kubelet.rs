@@ -28,7 +28,7 @@ use anyhow::{Context, anyhow, bail};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::transport::{self, FlowError, Identity, IdentityTokens, ServiceAccount, Transport};
+use crate::flow::{self, FlowError, Identity, ServiceAccount, TokenFiles};
 
 /// The API versions the kubelet may send; the answer uses the same one.
 const API_VERSIONS: &[&str] = &[
@@ -89,27 +89,25 @@ fn run() -> anyhow::Result<String> {
     std::io::stdin().take(MAX_INPUT).read_to_end(&mut input).context("cannot read stdin")?;
     let request = parse_request(&input)?;
     let (identity, object_level) = identity(&request)?;
-    let mut options = transport::options_from_env(&transport::process_env())?;
+    let mut options = flow::options_from_env(&flow::process_env())?;
     options.object_level_workload_identity = object_level;
-    let tokens = IdentityTokens { token_file: None, service_account_token: request.service_account_token.clone() };
-    let mut instance = transport::load_component()?;
-    let outcome = transport::registry_credentials(
-        &mut instance,
-        &Transport::from_env()?,
-        &tokens,
-        &request.image,
-        identity,
-        options,
-    );
+    let tokens = TokenFiles {
+        token_file: None,
+        service_account_token: request.service_account_token.clone().map(cloudauth_runtime::Secret::new),
+    };
+    let outcome = flow::registry_credentials(&request.image, identity, options, &tokens);
     let auth = match outcome {
-        Ok((registry, c)) => {
-            Some(Auth { registry, username: c.username, password: c.password, expires_at: c.expires_at })
-        }
+        Ok(login) => Some(Auth {
+            registry: login.registry,
+            username: login.username,
+            password: login.password.into_inner(),
+            expires_at: login.expires_at,
+        }),
         Err(e) if e.is_unsupported() => None,
-        Err(FlowError::Component(e)) => bail!("{}: {}", request.image, crate::component::describe(&e)),
+        Err(FlowError::Flow(e)) => bail!("{}: {e}", request.image),
         Err(FlowError::Host(e)) => return Err(e.context(request.image.clone())),
     };
-    Ok(response(&request.api_version, auth.as_ref(), transport::now()).to_string())
+    Ok(response(&request.api_version, auth.as_ref(), flow::now()).to_string())
 }
 
 fn parse_request(input: &[u8]) -> anyhow::Result<Request> {

@@ -14,11 +14,11 @@ mod canned;
 mod component;
 mod credential_helper;
 mod demo;
+mod flow;
 mod kubelet;
 mod placeholder;
 mod plan;
 mod render;
-mod transport;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,6 +28,7 @@ use anyhow::{Result, bail};
 
 const USAGE: &str = "\
 usage: cloudauth-host [--component PATH] [--json] [plan [TARGET] | demo [TARGET] [--identity ID]]
+       cloudauth-host [--component PATH] --version
 
 Shows what the cloudauth component does for a registry TARGET (an image
 reference, a registry host, or an oci:// URL): the provider and cloud it
@@ -43,10 +44,12 @@ With no command: plan, then demo, for the default target.
                      fake environment variables; the default) or
                      `service-account` (a fake default/app service account
                      with the provider's annotations)
-  --component PATH   the component (default: $CLOUDAUTH_WASM, else
-                     target/cloudauth.wasm of the workspace; build it with
-                     `cargo xtask build`)
+  --component PATH   the component (default: $CLOUDAUTH_WASM, else the one
+                     built into this executable, else target/cloudauth.wasm
+                     of the workspace; build it with `cargo xtask build`)
   --json             print the plan or the demo as JSON
+  -V, --version      this program's version, and the component's version
+                     and SHA-256
   -h, --help         this text
 
 real I/O (credentials from the process environment; see host-examples/e2e):
@@ -66,13 +69,14 @@ examples:
   cloudauth-host demo europe-docker.pkg.dev/p/r/app --identity service-account";
 
 struct Args {
-    component: PathBuf,
+    component: component::Location,
     json: bool,
     target: String,
 }
 
 enum Command {
     Help,
+    Version(component::Location),
     Plan(Args),
     Demo(Args, demo::IdentityMode),
     /// No command: plan, then demo.
@@ -80,14 +84,16 @@ enum Command {
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command> {
-    let mut component = std::env::var_os("CLOUDAUTH_WASM").map(PathBuf::from);
+    let mut component = None;
     let mut json = false;
+    let mut version = false;
     let mut identity = None;
     let mut positional = Vec::new();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => version = true,
             "--json" => json = true,
             "--component" => match args.next() {
                 Some(path) => component = Some(PathBuf::from(path)),
@@ -107,6 +113,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command> {
             _ => positional.push(arg),
         }
     }
+    if version {
+        if !positional.is_empty() {
+            bail!("--version takes no command");
+        }
+        return Ok(Command::Version(component::locate(component)));
+    }
     let (command, target) = match positional.as_slice() {
         [] => ("", plan::DEFAULT_TARGET.to_string()),
         [cmd] if cmd == "plan" || cmd == "demo" => (cmd.as_str(), plan::DEFAULT_TARGET.to_string()),
@@ -114,7 +126,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command> {
         [cmd, ..] if cmd == "plan" || cmd == "demo" => bail!("{cmd} takes one target"),
         [other, ..] => bail!("unknown command {other:?} (did you mean `plan {other}` or `demo {other}`?)"),
     };
-    let args = Args { component: component.unwrap_or_else(component::default_path), json, target };
+    let args = Args { component: component::locate(component), json, target };
     let mode = identity.unwrap_or(demo::IdentityMode::Controller);
     Ok(match command {
         "plan" if identity.is_some() => bail!("--identity is for demo"),
@@ -136,7 +148,7 @@ fn run(args: Args) -> Result<bool> {
 fn run_demo(args: Args, identity: demo::IdentityMode, with_plan: bool) -> Result<bool> {
     let mut instance = component::load(&args.component)?;
     let plan = with_plan.then(|| plan::plan(&mut instance, &args.target));
-    let demo = demo::demo(&mut instance, &args.target, identity, &transport::now);
+    let demo = demo::demo(&mut instance, &args.target, identity, &flow::now);
     let text = match (&plan, args.json) {
         (None, false) => demo::text(&demo),
         (Some(plan), false) => format!("{}\n{}", render::text(plan), demo::text(&demo)),
@@ -148,6 +160,18 @@ fn run_demo(args: Args, identity: demo::IdentityMode, with_plan: bool) -> Result
     };
     print(&text)?;
     Ok(plan.is_none_or(|p| p.resolved.is_ok()) && demo.succeeded())
+}
+
+/// `--version`: this program, and which component runs.
+fn version(location: &component::Location) -> Result<bool> {
+    let component = component::load_component(location)?;
+    print(&format!(
+        "cloudauth-host {}\ncomponent cloudauth:auth@{} sha256:{}\n  ({location})\n",
+        env!("CARGO_PKG_VERSION"),
+        component.version().unwrap_or("unknown"),
+        component.sha256()
+    ))?;
+    Ok(true)
 }
 
 fn print(text: &str) -> Result<()> {
@@ -183,6 +207,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Command::Version(location) => exit(version(&location)),
         // An unresolvable target still prints its plan (with the error), but
         // fails; so does a demo that did not get (cached) credentials.
         Command::Plan(args) => exit(run(args)),

@@ -111,8 +111,12 @@ fn step(title: &str, built: Result<HttpRequest, String>) -> Step {
 /// Plans `target`.
 pub fn plan(instance: &mut Instance, target: &str) -> Plan {
     let i = instance;
-    let resolved = flatten(i.api.cloudauth_auth_resolve().call_resolve_registry(&mut i.store, target, None));
-    let scopes = flatten(i.api.cloudauth_auth_resolve().call_registry_scopes(&mut i.store, target, None));
+    let resolved = flatten(i.call("resolve.resolve-registry", |api, store| {
+        api.cloudauth_auth_resolve().call_resolve_registry(store, target, None)
+    }));
+    let scopes = flatten(i.call("resolve.registry-scopes", |api, store| {
+        api.cloudauth_auth_resolve().call_registry_scopes(store, target, None)
+    }));
     let mut plan = Plan {
         target: target.to_string(),
         resolved: Err(String::new()),
@@ -129,8 +133,9 @@ pub fn plan(instance: &mut Instance, target: &str) -> Plan {
             return plan;
         }
     };
-    plan.audience =
-        flatten(i.api.cloudauth_auth_resolve().call_service_account_audience(&mut i.store, resolved.provider));
+    plan.audience = flatten(i.call("resolve.service-account-audience", |api, store| {
+        api.cloudauth_auth_resolve().call_service_account_audience(store, resolved.provider)
+    }));
     match resolved.provider {
         Provider::Azure => azure_flows(i, &resolved, &mut plan),
         Provider::Aws => aws_flows(i, &resolved, &mut plan),
@@ -189,25 +194,23 @@ fn first_scope(plan: &Plan) -> String {
 fn azure_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     let scope = first_scope(plan);
     let cloud = t.azure_cloud.unwrap_or(AzureCloud::AzurePublic);
-    let azure = i.api.cloudauth_auth_azure();
 
-    let entra = flatten(azure.call_entra_token_request(
-        &mut i.store,
-        &Authority::Cloud(cloud),
-        stand_in::TENANT_ID,
-        stand_in::CLIENT_ID,
-        &scope,
-        stand_in::SERVICE_ACCOUNT_TOKEN,
-    ));
+    let entra = flatten(i.call("azure.entra-token-request", |api, store| {
+        api.cloudauth_auth_azure().call_entra_token_request(
+            store,
+            &Authority::Cloud(cloud),
+            stand_in::TENANT_ID,
+            stand_in::CLIENT_ID,
+            &scope,
+            stand_in::SERVICE_ACCOUNT_TOKEN,
+        )
+    }));
     // Like fluxcd/pkg and the session, the exchange sends no tenant: the
     // Entra token already names it.
     let exchange = |i: &mut Instance| {
-        flatten(i.api.cloudauth_auth_azure().call_acr_exchange_request(
-            &mut i.store,
-            &t.registry,
-            stand_in::ENTRA_ACCESS_TOKEN,
-            None,
-        ))
+        flatten(i.call("azure.acr-exchange-request", |api, store| {
+            api.cloudauth_auth_azure().call_acr_exchange_request(store, &t.registry, stand_in::ENTRA_ACCESS_TOKEN, None)
+        }))
     };
     let exchange_title = "ACR: exchange the Entra access token for an ACR refresh token";
     let outcome = format!(
@@ -230,11 +233,9 @@ fn azure_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
         ],
     });
 
-    let imds = flatten(i.api.cloudauth_auth_azure().call_imds_token_request(
-        &mut i.store,
-        &scope,
-        &ManagedIdentity::SystemAssigned,
-    ));
+    let imds = flatten(i.call("azure.imds-token-request", |api, store| {
+        api.cloudauth_auth_azure().call_imds_token_request(store, &scope, &ManagedIdentity::SystemAssigned)
+    }));
     plan.flows.push(Flow {
         name: "Managed identity (IMDS)".into(),
         default: false,
@@ -258,34 +259,38 @@ fn aws_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     let account = aws.account_id.as_deref().unwrap_or(stand_in::ACCOUNT_ID);
     let role_arn = format!("arn:{}:iam::{account}:role/{}", aws.partition, stand_in::ROLE_NAME);
     let no_options = EndpointOptions { fips: false, dualstack: false, legacy: false };
-    let sts = flatten(i.api.cloudauth_auth_aws().call_sts_web_identity_request(
-        &mut i.store,
-        &WebIdentityParams {
-            region: aws.region.clone(),
-            role_arn,
-            role_session_name: stand_in::SESSION_NAME.into(),
-            web_identity_token: stand_in::SERVICE_ACCOUNT_TOKEN.into(),
-            duration_seconds: None,
-            policy_arns: Vec::new(),
-            endpoint: no_options,
-        },
-    ));
-    let ecr = flatten(i.api.cloudauth_auth_aws().call_ecr_token_request(
-        &mut i.store,
-        &EcrTokenParams {
-            region: aws.region.clone(),
-            credentials: AwsCredentials {
-                access_key_id: stand_in::AWS_ACCESS_KEY_ID.into(),
-                secret_access_key: stand_in::AWS_SECRET_ACCESS_KEY.into(),
-                session_token: Some(stand_in::AWS_SESSION_TOKEN.into()),
-                expires_at: None,
+    let sts = flatten(i.call("aws.sts-web-identity-request", |api, store| {
+        api.cloudauth_auth_aws().call_sts_web_identity_request(
+            store,
+            &WebIdentityParams {
+                region: aws.region.clone(),
+                role_arn,
+                role_session_name: stand_in::SESSION_NAME.into(),
+                web_identity_token: stand_in::SERVICE_ACCOUNT_TOKEN.into(),
+                duration_seconds: None,
+                policy_arns: Vec::new(),
+                endpoint: no_options,
             },
-            registry_ids: Vec::new(),
-            public: aws.public,
-            endpoint: EndpointOptions { fips: aws.fips, ..no_options },
-        },
-        SIGNING_TIME,
-    ));
+        )
+    }));
+    let ecr = flatten(i.call("aws.ecr-token-request", |api, store| {
+        api.cloudauth_auth_aws().call_ecr_token_request(
+            store,
+            &EcrTokenParams {
+                region: aws.region.clone(),
+                credentials: AwsCredentials {
+                    access_key_id: stand_in::AWS_ACCESS_KEY_ID.into(),
+                    secret_access_key: stand_in::AWS_SECRET_ACCESS_KEY.into(),
+                    session_token: Some(stand_in::AWS_SESSION_TOKEN.into()),
+                    expires_at: None,
+                },
+                registry_ids: Vec::new(),
+                public: aws.public,
+                endpoint: EndpointOptions { fips: aws.fips, ..no_options },
+            },
+            SIGNING_TIME,
+        )
+    }));
     let service = if aws.public { "ECR Public" } else { "ECR" };
     plan.flows.push(Flow {
         name: "IRSA (web identity)".into(),
@@ -316,7 +321,9 @@ fn aws_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
 
 fn gcp_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
     let scopes = plan.scopes.clone().unwrap_or_default();
-    let metadata = flatten(i.api.cloudauth_auth_gcp().call_metadata_token_request(&mut i.store, &scopes, None));
+    let metadata = flatten(i.call("gcp.metadata-token-request", |api, store| {
+        api.cloudauth_auth_gcp().call_metadata_token_request(store, &scopes, None)
+    }));
     let outcome = format!("docker login {} --username oauth2accesstoken --password <access-token>", t.registry);
     plan.flows.push(Flow {
         name: "GCE metadata server".into(),
@@ -330,27 +337,31 @@ fn gcp_flows(i: &mut Instance, t: &RegistryTarget, plan: &mut Plan) {
         notes: Vec::new(),
     });
 
-    let sts = flatten(i.api.cloudauth_auth_gcp().call_sts_exchange_request(
-        &mut i.store,
-        &StsExchangeParams {
-            audience: stand_in::GCP_PROVIDER_AUDIENCE.into(),
-            scopes: scopes.clone(),
-            subject_token: stand_in::SERVICE_ACCOUNT_TOKEN.into(),
-            subject_token_type: None,
-            impersonation: true,
-            options: None,
-            client_id: None,
-            client_secret: None,
-        },
-    ));
-    let impersonate = flatten(i.api.cloudauth_auth_gcp().call_impersonation_request(
-        &mut i.store,
-        stand_in::GCP_SERVICE_ACCOUNT,
-        stand_in::FEDERATED_ACCESS_TOKEN,
-        &scopes,
-        None,
-        &[],
-    ));
+    let sts = flatten(i.call("gcp.sts-exchange-request", |api, store| {
+        api.cloudauth_auth_gcp().call_sts_exchange_request(
+            store,
+            &StsExchangeParams {
+                audience: stand_in::GCP_PROVIDER_AUDIENCE.into(),
+                scopes: scopes.clone(),
+                subject_token: stand_in::SERVICE_ACCOUNT_TOKEN.into(),
+                subject_token_type: None,
+                impersonation: true,
+                options: None,
+                client_id: None,
+                client_secret: None,
+            },
+        )
+    }));
+    let impersonate = flatten(i.call("gcp.impersonation-request", |api, store| {
+        api.cloudauth_auth_gcp().call_impersonation_request(
+            store,
+            stand_in::GCP_SERVICE_ACCOUNT,
+            stand_in::FEDERATED_ACCESS_TOKEN,
+            &scopes,
+            None,
+            &[],
+        )
+    }));
     plan.flows.push(Flow {
         name: "Workload identity federation, impersonating a service account".into(),
         default: false,
@@ -386,17 +397,22 @@ fn generic_flow(i: &mut Instance, target: &str, t: &RegistryTarget, plan: &mut P
         (format!(r#"Bearer realm="https://{0}/token",service="{0}""#, t.registry), true)
     };
     let scope = format!("repository:{}:pull", repository(target, &t.registry));
-    let parsed = flatten(i.api.cloudauth_auth_oci().call_parse_challenge(&mut i.store, &challenge));
+    let parsed =
+        flatten(i.call("oci.parse-challenge", |api, store| {
+            api.cloudauth_auth_oci().call_parse_challenge(store, &challenge)
+        }));
     let request = match parsed {
         Ok(c) => match c.realm {
-            Some(realm) => flatten(i.api.cloudauth_auth_oci().call_token_request(
-                &mut i.store,
-                &realm,
-                c.service.as_deref(),
-                std::slice::from_ref(&scope),
-                Some("<registry-username>"),
-                Some("<registry-password>"),
-            )),
+            Some(realm) => flatten(i.call("oci.token-request", |api, store| {
+                api.cloudauth_auth_oci().call_token_request(
+                    store,
+                    &realm,
+                    c.service.as_deref(),
+                    std::slice::from_ref(&scope),
+                    Some("<registry-username>"),
+                    Some("<registry-password>"),
+                )
+            })),
             None => Err("the challenge has no realm".into()),
         },
         Err(e) => Err(format!("parse-challenge: {e}")),

@@ -158,3 +158,60 @@ fn missing_component_says_how_to_build_it() {
     assert!(!output.status.success());
     assert_contains(&String::from_utf8_lossy(&output.stderr), "cargo xtask build");
 }
+
+#[test]
+fn version_names_the_component_and_its_sha256() {
+    let output = host(&["--version"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let wasm = std::fs::read(component()).unwrap();
+    let sha: String = <sha2::Sha256 as sha2::Digest>::digest(&wasm).iter().map(|b| format!("{b:02x}")).collect();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], format!("cloudauth-host {}", env!("CARGO_PKG_VERSION")));
+    // The component's version is the version of the WIT package it exports.
+    let wit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit/cloudauth.wit")).unwrap();
+    let package = wit.lines().find_map(|l| l.strip_prefix("package ")).unwrap().trim_end_matches(';');
+    assert_eq!(lines[1], format!("component {package} sha256:{sha}"));
+    assert_eq!(lines[2].trim(), format!("({})", component().display()));
+    // `-V` is the same; a missing component fails with how to build it.
+    assert_eq!(String::from_utf8_lossy(&host(&["-V"]).stdout), stdout);
+    let missing = Command::new(env!("CARGO_BIN_EXE_cloudauth-host"))
+        .args(["--component", "/nonexistent/cloudauth.wasm", "--version"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert_contains(&String::from_utf8_lossy(&missing.stderr), "cargo xtask build");
+}
+
+#[test]
+fn linked_as_docker_credential_cloudauth_it_speaks_the_helper_protocol() {
+    let dir = std::env::temp_dir().join(format!("cloudauth-cli-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("docker-credential-cloudauth");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_cloudauth-host"), &link).unwrap();
+    let run = |action: &str| Command::new(&link).arg(action).env("CLOUDAUTH_WASM", component()).output().unwrap();
+    let list = run("list");
+    assert!(list.status.success());
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "{}");
+    let version = run("version");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("docker-credential-cloudauth {}", env!("CARGO_PKG_VERSION"))
+    );
+    // A registry cloudauth does not serve: the protocol's not-found answer.
+    let mut get = Command::new(&link)
+        .arg("get")
+        .env("CLOUDAUTH_WASM", component())
+        .env_remove("CLOUDAUTH_REGISTRY_USERNAME")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    get.stdin.take().unwrap().write_all(b"ghcr.io\n").unwrap();
+    let got = get.wait_with_output().unwrap();
+    assert!(!got.status.success());
+    assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), "credentials not found in native keychain");
+    std::fs::remove_dir_all(&dir).ok();
+}
