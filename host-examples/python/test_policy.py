@@ -64,3 +64,32 @@ def test_example_runs():
         [sys.executable, str(Path(__file__).with_name("policy_example.py"))], capture_output=True, text=True, check=True
     ).stdout
     assert f"{OWN}: allow" in out and f"{ADMIN}: deny" in out
+
+
+def test_the_schema_in_docs_agrees_with_the_component(ca):
+    """docs/policy.schema.json accepts exactly the documents of the
+    evaluate cases that the component reads (the string-only cases hold
+    duplicate keys or deep nesting, which JSON Schema cannot see)."""
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "docs" / "policy.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    cases = json.loads((root / "tests" / "cases" / "policy.evaluate.json").read_text())["cases"]
+    checked = 0
+    for case in cases:
+        rules = case["input"]["rules"]
+        if isinstance(rules, str):
+            try:
+                rules = json.loads(rules)
+            except (json.JSONDecodeError, RecursionError):
+                continue
+            if "duplicate" in case["id"]:
+                continue
+        component_reads = "error" not in case["expect"]
+        schema_accepts = validator.is_valid(rules)
+        assert schema_accepts == component_reads, case["id"]
+        checked += 1
+    assert checked >= 20
+    example = (root / "docs" / "policy.md").read_text().split("```json\n", 1)[1].split("```", 1)[0]
+    validator.validate(json.loads(example))
