@@ -180,8 +180,12 @@ impl Prepared {
     /// request; returns the explanation.
     fn dry_run(self, now: i64) -> Result<Explanation> {
         let (_, first) = self.begin(now)?;
-        if let Poll::Pending(Action::Send(outbound)) = &first {
-            self.check(outbound)?;
+        match (&first, &self.enforcement) {
+            (Poll::Pending(Action::Send(outbound)), _) => self.check(outbound)?,
+            // A flow done at once (static keys, an EKS token without lookup):
+            // its result is checked as `start` checks it.
+            (Poll::Ready(credentials), Some(e)) => e.check_credentials(credentials, now)?,
+            _ => {}
         }
         Ok(self.explanation)
     }
