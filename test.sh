@@ -45,6 +45,9 @@ python3 -m pytest -q host-examples/python
 step "JavaScript host (jco)"
 (cd host-examples/js && npm ci --no-audit --no-fund --loglevel=error && npm test)
 
+step "the CLI as a user installs it: cargo install, --version, docker-credential-cloudauth"
+bash host-examples/e2e/install.sh
+
 step "end to end: a real registry, skopeo, the credential-helper and kubelet protocols"
 CLOUDAUTH_HOST="$root/target/release/cloudauth-host" bash host-examples/e2e/run.sh
 

@@ -16,7 +16,9 @@
 #   - `cloudauth-host kubelet-credential-provider` answers a
 #     CredentialProviderRequest with credentials the registry accepts;
 #   - a wrong password, or a token realm on a host nobody trusted, fails
-#     with a clear message and a non-zero exit.
+#     with a clear message and a non-zero exit;
+#   - an ACR pull whose managed identity endpoint refuses says which step
+#     and which host failed.
 #
 # Self-contained and idempotent: installs docker-registry and skopeo with
 # apt-get if missing, builds what it needs, works in a temporary directory,
@@ -303,6 +305,39 @@ elif grep -q "trusted" untrusted.out && [ "$(grep -c '' token-server.log || true
   ok "untrusted realm refused before any request to it: $(cat untrusted.out)"
 else
   not_ok "untrusted realm: $(cat untrusted.out)"
+fi
+
+step "an identity endpoint that refuses: the error names the step and the host"
+# A new user's ACR pull on a machine whose managed identity endpoint says
+# 403. The endpoint is reached through HTTP_PROXY, which a small server
+# here answers as a refusing IMDS would.
+python3 - "$tmp/refusing.port" <<'PY' 2>/dev/null &
+import http.server, sys, time
+class Refuse(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"error":"forbidden","error_description":"Forbidden"}'
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Refuse)
+server.timeout = 1
+open(sys.argv[1], "w").write(str(server.server_address[1]))
+end = time.time() + 300
+while time.time() < end:
+    server.handle_request()
+PY
+pids+=($!)
+wait_for "the refusing identity endpoint" test -s refusing.port
+if echo myregistry.azurecr.io | HTTP_PROXY="http://127.0.0.1:$(cat refusing.port)" docker-credential-cloudauth get >imds.out 2>/dev/null; then
+  not_ok "get for ACR with a refusing IMDS succeeded"
+elif grep -q "step 1 of the flow, GET http://169.254.169.254/metadata/identity/oauth2/token, failed at host 169.254.169.254: http-status 403" imds.out; then
+  ok "ACR with a refusing IMDS: $(cat imds.out)"
+else
+  not_ok "ACR with a refusing IMDS: unclear: $(cat imds.out)"
 fi
 
 echo

@@ -65,11 +65,15 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error of `kind`, for [`Transport`](crate::Transport) and
+    /// [`IdentitySource`](crate::IdentitySource) implementations: the
+    /// message names the host or the file, never a secret. The session
+    /// driver adds the step.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error { kind, step: None, message: message.into(), component: None }
     }
 
-    /// An error the component returned.
+    /// An error the component returned (`describe` gives the message).
     pub fn component(error: ComponentError) -> Self {
         let kind = match &error {
             ComponentError::InvalidInput(_) => ErrorKind::InvalidInput,

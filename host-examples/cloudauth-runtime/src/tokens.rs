@@ -88,3 +88,49 @@ pub async fn read_token_file(file: &std::path::Path) -> Result<Secret<String>, S
     }
     Ok(Secret::new(token.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn the_token_file_option_wins_over_the_file_the_flow_names() {
+        let dir = std::env::temp_dir().join(format!("cloudauth-runtime-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (flow_file, option_file) = (dir.join("flow"), dir.join("option"));
+        std::fs::write(&flow_file, "flow-token\n").unwrap();
+        std::fs::write(&option_file, "option-token").unwrap();
+        let request = IdentityTokenRequest {
+            audience: "api://AzureADTokenExchange".into(),
+            service_account: None,
+            file: Some(flow_file.to_str().unwrap().into()),
+        };
+        assert_eq!(block_on(TokenFiles::default().token(&request)).unwrap().expose(), "flow-token");
+        let with_option = TokenFiles { token_file: Some(option_file), service_account_token: None };
+        assert_eq!(block_on(with_option.token(&request)).unwrap().expose(), "option-token");
+        let no_file = IdentityTokenRequest { file: None, ..request.clone() };
+        assert!(block_on(TokenFiles::default().token(&no_file)).unwrap_err().contains("--token-file"));
+        std::fs::write(&flow_file, " \n").unwrap();
+        assert!(block_on(TokenFiles::default().token(&request)).unwrap_err().contains("is empty"));
+        std::fs::write(&flow_file, "a".repeat(70 * 1024)).unwrap();
+        assert!(block_on(TokenFiles::default().token(&request)).unwrap_err().contains("larger than 64 KiB"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn service_account_tokens_come_only_from_the_caller() {
+        let request = IdentityTokenRequest {
+            audience: "sts.amazonaws.com".into(),
+            service_account: Some(("default".into(), "app".into())),
+            file: None,
+        };
+        let missing = block_on(TokenFiles::default().token(&request)).unwrap_err();
+        assert!(missing.contains("service account default/app"), "{missing}");
+        let given = TokenFiles { token_file: None, service_account_token: Some(Secret::new("pod-token".into())) };
+        assert_eq!(block_on(given.token(&request)).unwrap().expose(), "pod-token");
+    }
+}

@@ -211,7 +211,10 @@ fn transport_error(error: &(dyn std::error::Error + 'static)) -> Error {
     let mut messages = Vec::new();
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = current {
-        if let Some(ours) = e.downcast_ref::<connect::ConnectError>() {
+        // An io::Error's `source()` skips the error it wraps: look inside.
+        let inner =
+            e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|inner| inner as &dyn std::error::Error);
+        if let Some(ours) = inner.and_then(|i| i.downcast_ref::<connect::ConnectError>()).or_else(|| e.downcast_ref()) {
             return Error::new(ErrorKind::Transport, ours.0.clone());
         }
         let text = e.to_string();

@@ -51,3 +51,23 @@ pub fn read_pem_certificates(file: &Path) -> Result<Vec<CertificateDer<'static>>
     }
     Ok(certs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_files_must_hold_certificates() {
+        let dir = std::env::temp_dir().join(format!("cloudauth-runtime-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate").unwrap();
+        let with = |ca_file: Option<std::path::PathBuf>, extra: Vec<std::path::PathBuf>| {
+            client_config(&HttpConfig { ca_file, extra_ca_files: extra, ..HttpConfig::default() })
+        };
+        assert!(with(None, vec![empty.clone()]).unwrap_err().to_string().contains("no certificate in CA file"));
+        assert!(with(Some(dir.join("missing.pem")), vec![]).unwrap_err().to_string().contains("cannot read CA file"));
+        assert!(with(None, vec![]).is_ok());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
