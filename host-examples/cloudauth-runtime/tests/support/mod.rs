@@ -401,6 +401,7 @@ pub fn options(environment: &[(&str, &str)]) -> cloudauth_runtime::api::session:
         registry_password: None,
         trusted_realm_hosts: Vec::new(),
         skip_cache: false,
+        rules: None,
     }
 }
 
