@@ -19,6 +19,7 @@ pub mod jwt;
 pub mod kubernetes;
 pub mod local_endpoint;
 pub mod oci;
+pub mod policy;
 pub mod response;
 pub mod secret;
 pub mod session;

@@ -7,6 +7,7 @@ mod azure;
 mod gcp;
 mod kubernetes;
 mod oci;
+mod policy;
 mod resolve;
 mod session;
 mod sigv4;

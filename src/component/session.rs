@@ -104,6 +104,7 @@ impl From<wit::Options> for session::Options {
             registry_password: o.registry_password.map(Secret::new),
             trusted_realm_hosts: o.trusted_realm_hosts,
             skip_cache: o.skip_cache,
+            rules: o.rules,
         }
     }
 }

@@ -50,7 +50,7 @@ pub enum MetadataEndpoint {
 }
 
 impl MetadataEndpoint {
-    fn base(self) -> &'static str {
+    pub fn base(self) -> &'static str {
         match self {
             MetadataEndpoint::LinkLocal => "http://169.254.169.254/",
             MetadataEndpoint::Google => "http://metadata.google.internal/",
@@ -139,6 +139,12 @@ impl Guard {
             | TargetPlan::CodeCommit { .. } => {}
         }
         Ok(guard)
+    }
+
+    /// The allowed destinations: metadata endpoints, hosts for cloud
+    /// credentials, hosts for the registry password (for `policy.explain`).
+    pub fn destinations(&self) -> (&[MetadataEndpoint], &[Authority], &[Authority]) {
+        (&self.metadata, &self.cloud, &self.registry)
     }
 
     /// Checks one request; the error says why it may not go out.

@@ -34,6 +34,7 @@
 
 pub mod cache;
 pub mod cluster;
+pub mod explain;
 pub mod flow;
 pub mod git;
 pub mod guard;
@@ -51,9 +52,9 @@ use crate::error::{Error, Result};
 use crate::http::HttpResponse;
 use crate::secret::Secret;
 
+use explain::{Enforcement, Prepared};
 use flow::{Action, Flow, Poll};
 use guard::Guard;
-use plan::Plan;
 
 /// Longest identity token accepted (Kubernetes tokens are a few KiB).
 const MAX_IDENTITY_TOKEN: usize = 64 * 1024;
@@ -82,6 +83,8 @@ pub struct Session {
     cache_key: String,
     from_cache: bool,
     use_cache: bool,
+    /// The request's rules, checked at every later step.
+    enforcement: Option<Enforcement>,
 }
 
 impl fmt::Debug for Session {
@@ -105,30 +108,34 @@ impl Session {
     /// Starts a flow. An invalid or unsupported request fails here; so does
     /// a first request the routing guard refuses.
     pub fn start(request: SessionRequest) -> Result<Session> {
-        let plan = Plan::new(&request)?;
-        let guard = Guard::for_plan(&plan)?;
-        let cache_key = cache::key(&plan, &request);
+        // Planning, the allow-list, the cache key and the rules' decision:
+        // shared with `explain::explain`, so both fail at the same place.
+        let prepared = Prepared::new(&request, true)?;
         let use_cache = !request.options.skip_cache;
         let now = request.now;
-        if use_cache && let Some(credentials) = cache::lookup(&cache_key, now) {
+        if use_cache && let Some(credentials) = cache::lookup(&prepared.cache_key, now) {
+            if let Some(enforcement) = &prepared.enforcement {
+                enforcement.check_credentials(&credentials, now)?;
+            }
             return Ok(Session {
                 state: State::Done(credentials),
                 flow: None,
-                guard,
-                cache_key,
+                guard: prepared.guard,
+                cache_key: prepared.cache_key,
                 from_cache: true,
                 use_cache,
+                enforcement: prepared.enforcement,
             });
         }
-        let mut flow = flow::build(&plan)?;
-        let first = flow.begin(now)?;
+        let (flow, first) = prepared.begin(now)?;
         let mut session = Session {
             state: State::Failed(Error::invalid("not started")),
             flow: Some(flow),
-            guard,
-            cache_key,
+            guard: prepared.guard,
+            cache_key: prepared.cache_key,
             from_cache: false,
             use_cache,
+            enforcement: prepared.enforcement,
         };
         session.advance(Ok(first), now)?;
         Ok(session)
@@ -222,6 +229,9 @@ impl Session {
         let next = result.and_then(|poll| match poll {
             Poll::Pending(Action::Send(outbound)) => {
                 self.guard.check(&outbound)?;
+                if let Some(enforcement) = &self.enforcement {
+                    enforcement.check_request(&outbound.request)?;
+                }
                 Ok(State::SendHttp(outbound.request))
             }
             Poll::Pending(Action::FetchIdentityToken(request)) => Ok(State::FetchIdentityToken(request)),
@@ -229,6 +239,9 @@ impl Session {
             Poll::Ready(credentials) => {
                 if credentials.expires_at().is_some_and(|t| t <= now) {
                     return Err(Error::malformed("the service returned credentials that have already expired"));
+                }
+                if let Some(enforcement) = &self.enforcement {
+                    enforcement.check_credentials(&credentials, now)?;
                 }
                 if self.use_cache {
                     cache::store(&self.cache_key, &credentials, now);

@@ -100,6 +100,9 @@ pub struct Options {
     pub trusted_realm_hosts: Vec<String>,
     /// Neither use nor fill the credential cache.
     pub skip_cache: bool,
+    /// A rules document (`docs/policy.md`): `start` refuses a request it
+    /// denies, and every later request and the result are checked against it.
+    pub rules: Option<String>,
 }
 
 impl fmt::Debug for Options {
@@ -114,6 +117,7 @@ impl fmt::Debug for Options {
             .field("registry_password", &self.registry_password)
             .field("trusted_realm_hosts", &self.trusted_realm_hosts)
             .field("skip_cache", &self.skip_cache)
+            .field("rules (bytes)", &self.rules.as_ref().map(String::len))
             .finish()
     }
 }

@@ -252,6 +252,7 @@ fn fake_settings(provider: Provider, mode: IdentityMode) -> Setup {
         registry_password: None,
         trusted_realm_hosts: Vec::new(),
         skip_cache: false,
+        rules: None,
     };
     if mode == IdentityMode::ServiceAccount {
         let annotations: Vec<(String, String)> = match provider {

@@ -10,6 +10,8 @@
 //! with canned answers, step by step. With no command, the host plans and
 //! then demonstrates the built-in default target.
 
+mod admission;
+mod admission_server;
 mod canned;
 mod component;
 mod credential_helper;
@@ -58,6 +60,10 @@ real I/O (credentials from the process environment; see host-examples/e2e):
                      `docker-credential-cloudauth` through a symlink)
   kubelet-credential-provider
                      the kubelet image credential provider protocol
+  admission-webhook --rules FILE --tls-cert FILE --tls-key FILE [--listen ADDR]
+                     a Kubernetes validating admission webhook deciding
+                     Flux objects and Pods under a rules document
+                     (docs/policy.md)
 
 examples:
   cloudauth-host
@@ -193,6 +199,7 @@ fn main() -> ExitCode {
     match argv.get(1).map(String::as_str) {
         Some("credential-helper") => return credential_helper::main(argv.get(2..).unwrap_or_default()),
         Some("kubelet-credential-provider") => return kubelet::main(argv.get(2..).unwrap_or_default()),
+        Some("admission-webhook") => return admission_server::main(argv.get(2..).unwrap_or_default()),
         _ => {}
     }
     let command = match parse_args(std::env::args().skip(1)) {

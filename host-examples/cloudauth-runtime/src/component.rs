@@ -155,12 +155,14 @@ fn compile_cached(
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let file = dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()));
-    if file.is_file() {
+    // Read into memory rather than mapped: a file changed under a mapping
+    // (another process, a user) would crash this one.
+    if let Ok(cached) = std::fs::read(&file) {
         // SAFETY: the artifact was written by `precompile_component` of a
         // compatible engine into a directory only this user can write;
         // wasmtime checks its header, version and settings, and any
         // failure falls back to compiling.
-        match unsafe { Component::deserialize_file(engine, &file) } {
+        match unsafe { Component::deserialize(engine, &cached) } {
             Ok(component) => return Ok((component, true)),
             Err(e) => tracing::warn!(file = %file.display(), error = %e, "cached component unusable; compiling"),
         }

@@ -53,6 +53,8 @@ pub fn options_from_env(vars: &BTreeMap<String, String>) -> Result<Options, Erro
         registry_password: get("CLOUDAUTH_REGISTRY_PASSWORD"),
         trusted_realm_hosts,
         skip_cache: false,
+        // A rules document (docs/policy.md) the sessions enforce.
+        rules: get("CLOUDAUTH_RULES"),
     })
 }
 
@@ -122,6 +124,9 @@ mod tests {
         assert_eq!(options.registry_password.as_deref(), Some("wonderland"));
         assert_eq!(options.trusted_realm_hosts, vec!["auth.example.test", "login.example.test"]);
         assert_eq!(options.sts_endpoint, None);
+        assert_eq!(options.rules, None);
+        let ruled = options_from_env(&vars(&[("CLOUDAUTH_RULES", r#"{"version":1}"#)])).unwrap();
+        assert_eq!(ruled.rules.as_deref(), Some(r#"{"version":1}"#));
     }
 
     #[test]

@@ -60,10 +60,6 @@ impl Flights {
         Join::Lead(Leader { flights: self, key: key.to_owned(), sender: Some(sender) })
     }
 
-    pub fn running(&self) -> usize {
-        self.running.lock().map(|r| r.len()).unwrap_or(0)
-    }
-
     fn unregister(&self, key: &str) {
         let mut running = match self.running.lock() {
             Ok(running) => running,

@@ -60,7 +60,8 @@ async fn acr_flow_then_the_host_cache_then_a_new_flow_when_due() {
     let second = runtime.credentials(&request, &TokenFiles::default()).await.unwrap();
     assert_eq!(second.source, Source::Cache);
     assert_eq!(second.cache_key, first.cache_key);
-    assert_eq!(second.credentials, first.credentials);
+    let Credentials::Registry(again) = second.credentials.expose() else { panic!("registry credentials") };
+    assert_eq!(again.password, login.password);
     assert_eq!(server.seen().len(), 2, "no request for a cache hit");
     assert_eq!(runtime.cached(), 1);
 
@@ -128,9 +129,13 @@ async fn concurrent_identical_requests_share_one_flow() {
     assert_eq!(server.count("/v2/"), 2);
 
     // Different keys (another user) are different flows, concurrently.
-    let a = runtime
-        .credentials(&registry_request("registry.test", REGISTRY_USER, REGISTRY_PASSWORD), &TokenFiles::default());
-    let b = runtime.credentials(&registry_request("registry.test", "someone-else", "other"), &TokenFiles::default());
+    let (good, bad, tokens) = (
+        registry_request("registry.test", REGISTRY_USER, REGISTRY_PASSWORD),
+        registry_request("registry.test", "someone-else", "other"),
+        TokenFiles::default(),
+    );
+    let a = runtime.credentials(&good, &tokens);
+    let b = runtime.credentials(&bad, &tokens);
     let (a, b) = tokio::join!(a, b);
     assert!(a.is_ok());
     assert_eq!(b.unwrap_err().kind(), &ErrorKind::HttpStatus { status: 401, code: Some("UNAUTHORIZED".into()) });

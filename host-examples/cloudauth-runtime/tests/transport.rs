@@ -88,12 +88,13 @@ async fn the_size_limit_is_configurable() {
     let server = https(registry_handler(Duration::ZERO)).await;
     let clock = TestClock::new();
     let mut config = http_config(Some(&server), &["registry.test"]);
-    // The 401 of /v2/ fits; the token answer (about 60 bytes) does not.
+    // The registry's 401 answer (about 75 bytes) is over this limit.
     config.max_response_bytes = 50;
     let runtime = runtime(config, 1, &clock, RuntimeConfig::default());
     let error = runtime.credentials(&registry_request(), &TokenFiles::default()).await.unwrap_err();
     assert_eq!(error.kind(), &ErrorKind::TooLarge, "{error}");
-    assert_eq!(error.step().unwrap().number, 2, "{error}");
+    assert_eq!(error.step().unwrap().number, 1, "{error}");
+    assert!(error.to_string().ends_with("the answer is larger than the limit of 50 bytes"), "{error}");
 }
 
 #[tokio::test]

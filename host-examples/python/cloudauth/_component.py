@@ -115,12 +115,14 @@ def _is_tagged(ty: Any) -> bool:
     return False
 
 
-def _field(value: Any, name: str) -> Any:
+def _field(value: Any, name: str, optional: bool = False) -> Any:
     if not isinstance(value, dict):
         raise TypeError(f"expected a dict for a record, got {type(value).__name__}")
     for key in (name, name.replace("-", "_")):
         if key in value:
             return value[key]
+    if optional:  # an `option<T>` field left out reads as none (e.g. options.rules)
+        return None
     raise TypeError(f"record field {name!r} is missing")
 
 
@@ -129,7 +131,7 @@ def _lower(ty: wc.ValType, value: Any) -> Any:
     if isinstance(ty, wc.RecordType):
         record = wc.Record()
         for name, field_ty in ty.fields:
-            setattr(record, name, _lower(field_ty, _field(value, name)))
+            setattr(record, name, _lower(field_ty, _field(value, name, isinstance(field_ty, wc.OptionType))))
         return record
     if isinstance(ty, wc.ListType):
         if isinstance(ty.element, wc.U8):
@@ -172,7 +174,9 @@ def _lift(ty: Optional[wc.ValType], value: Any) -> Any:
         if _is_tagged(ty):
             case_ty = dict(cases)[value.tag]
             return Variant(value.tag, None if case_ty is None else _lift(case_ty, value.payload))
-        for name, case_ty in cases:  # untagged: the case is the one whose class matches
+        # Untagged: the case is the one whose class matches; a case without
+        # payload (its class set is `object`) only matches what no other does.
+        for name, case_ty in sorted(cases, key=lambda case: case[1] is None):
             if isinstance(value, tuple(_case_classes(case_ty))):
                 return Variant(name, None if case_ty is None else _lift(case_ty, value))
         raise TypeError(f"value {value!r} matches no case")
@@ -256,7 +260,7 @@ class Cloudauth:
     intended use.
     """
 
-    INTERFACES = ("types", "resolve", "azure", "sigv4", "aws", "gcp", "kubernetes", "oci", "session")
+    INTERFACES = ("types", "resolve", "azure", "sigv4", "aws", "gcp", "kubernetes", "oci", "session", "policy")
 
     def __init__(self, wasm: Optional["os.PathLike[str] | str"] = None, engine: Optional[wasmtime.Engine] = None):
         path = Path(wasm) if wasm is not None else default_wasm_path()

@@ -10,6 +10,7 @@ mod azure;
 mod gcp;
 mod kubernetes;
 mod oci;
+mod policy;
 mod registry;
 mod session;
 
@@ -54,6 +55,8 @@ const OPS: &[(&str, Run)] = &[
     ("registry.resolve", registry::resolve),
     ("registry.scope", registry::scope),
     ("session.request", session::request),
+    ("policy.explain", policy::explain),
+    ("policy.evaluate", policy::evaluate),
 ];
 
 /// The op's runner, if the op is known.

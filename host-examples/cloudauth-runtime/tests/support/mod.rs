@@ -401,6 +401,7 @@ pub fn options(environment: &[(&str, &str)]) -> cloudauth_runtime::api::session:
         registry_password: None,
         trusted_realm_hosts: Vec::new(),
         skip_cache: false,
+        rules: None,
     }
 }
 
@@ -422,7 +423,7 @@ pub fn registry_handler(delay: Duration) -> Handler {
             .header("WWW-Authenticate", &format!("Bearer realm=\"https://{host}/token\",service=\"{host}\""))
             .header("Docker-Distribution-API-Version", "registry/2.0")
             .after(delay),
-            "/token" if seen.header("authorization") == Some(&basic(REGISTRY_USER, REGISTRY_PASSWORD)) => {
+            "/token" if seen.header("authorization") == Some(basic(REGISTRY_USER, REGISTRY_PASSWORD).as_str()) => {
                 Reply::json(200, serde_json::json!({"token": REGISTRY_TOKEN, "expires_in": 300}))
             }
             "/token" => Reply::json(
