@@ -176,6 +176,7 @@ fn options() -> Options {
         registry_password: None,
         trusted_realm_hosts: Vec::new(),
         skip_cache: true,
+        rules: None,
     }
 }
 

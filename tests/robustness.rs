@@ -2362,6 +2362,7 @@ fn session_request_debug_hides_environment_secrets() {
         registry_username: Some("robot".into()),
         registry_password: Some(Secret::new(format!("{MARKER}-password"))),
         skip_cache: true,
+        rules: None,
         ..Options::default()
     };
     let request = SessionRequest {

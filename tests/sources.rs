@@ -37,6 +37,7 @@ fn options(env: &[(&str, &str)]) -> Options {
         registry_password: None,
         trusted_realm_hosts: Vec::new(),
         skip_cache: true,
+        rules: None,
     }
 }
 

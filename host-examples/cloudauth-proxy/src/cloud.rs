@@ -286,6 +286,7 @@ fn session_request(identity: &Identity, target: Target) -> CredentialRequest {
             registry_password: identity.registry_password.as_ref().map(|p| p.expose().to_owned()),
             trusted_realm_hosts: identity.trusted_realm_hosts.clone(),
             skip_cache: false,
+            rules: None,
         },
     }
 }

@@ -58,6 +58,7 @@ pub fn request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
             registry_password: None,
             trusted_realm_hosts: Vec::new(),
             skip_cache: true,
+            rules: None,
         },
         now,
     };
