@@ -33,7 +33,9 @@ pub fn process_env() -> BTreeMap<String, String> {
 pub fn options_from_env(vars: &BTreeMap<String, String>) -> Result<Options, Error> {
     let environment = vars
         .iter()
-        .filter(|(k, _)| ENVIRONMENT_PREFIXES.iter().any(|p| k.starts_with(p)) || ENVIRONMENT_NAMES.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            ENVIRONMENT_PREFIXES.iter().any(|p| k.starts_with(p)) || ENVIRONMENT_NAMES.contains(&k.as_str())
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let get = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
