@@ -81,9 +81,9 @@ pub fn registry_credentials(
 fn init_logging() {
     let Some(level) = std::env::var("CLOUDAUTH_LOG").ok().filter(|v| !v.is_empty()) else { return };
     let level = match level.as_str() {
-        "trace" => tracing::Level::TRACE,
-        "info" => tracing::Level::INFO,
-        _ => tracing::Level::DEBUG,
+        "trace" => tracing_subscriber::filter::LevelFilter::TRACE,
+        "info" => tracing_subscriber::filter::LevelFilter::INFO,
+        _ => tracing_subscriber::filter::LevelFilter::DEBUG,
     };
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
