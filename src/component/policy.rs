@@ -52,6 +52,7 @@ impl From<Contact> for wit::Contact {
                 Carries::Metadata => wit::Carries::Metadata,
                 Carries::CloudCredential => wit::Carries::CloudCredential,
                 Carries::RegistryPassword => wit::Carries::RegistryPassword,
+                Carries::LocalCredential => wit::Carries::LocalCredential,
             },
             optional: c.optional,
         }

@@ -318,6 +318,26 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
                 e.cloud = Some(cloud_name(*cloud).to_owned());
             }
         }
+        ProviderIdentity::Azure(AzureIdentity::ClientSecret { tenant_id, client_id, authority, .. }) => {
+            e.principals.push(principal(PrincipalKind::AzureClient, Some(client_id)));
+            e.azure_tenants.push(tenant_id.to_ascii_lowercase());
+            if let entra::Authority::Cloud(cloud) = authority {
+                e.cloud = Some(cloud_name(*cloud).to_owned());
+            }
+        }
+        ProviderIdentity::Azure(AzureIdentity::AppService { id, .. }) => {
+            let id = match id {
+                ManagedIdentity::SystemAssigned => None,
+                ManagedIdentity::ClientId(v) | ManagedIdentity::ObjectId(v) | ManagedIdentity::ResourceId(v) => {
+                    Some(v.as_str())
+                }
+            };
+            e.principals.push(principal(PrincipalKind::AzureManagedIdentity, id));
+            if id.is_none() {
+                e.run_time.push((Category::Principals, "the App Service's managed identity".into()));
+            }
+            e.run_time.push((Category::AzureTenants, "the managed identity's tenant".into()));
+        }
         ProviderIdentity::Azure(AzureIdentity::ManagedIdentity(id)) => {
             let id = match id {
                 ManagedIdentity::SystemAssigned => None,
@@ -350,6 +370,11 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
                     e.principals.push(principal(PrincipalKind::AwsInstanceRole, None));
                     e.run_time.push((Category::Principals, "the EC2 instance's role".into()));
                     e.run_time.push((Category::AwsAccounts, "the EC2 instance role's account".into()));
+                }
+                AwsIdentity::Container { .. } => {
+                    e.principals.push(principal(PrincipalKind::AwsInstanceRole, None));
+                    e.run_time.push((Category::Principals, "the container's (task or pod) role".into()));
+                    e.run_time.push((Category::AwsAccounts, "the container role's account".into()));
                 }
             }
         }
@@ -434,6 +459,13 @@ fn describe_target(e: &mut Explanation, request: &SessionRequest, plan: &Plan) {
                 e.cloud = Some(cloud_name(if custom { AzureCloud::Custom } else { AzureCloud::Public }).to_owned());
             }
         }
+        TargetPlan::CodeCommit { url } => {
+            if let Ok(repository) = crate::aws::codecommit::parse_url(url) {
+                e.target_hosts.push(repository.host);
+                e.cloud = partition::for_region(&repository.region).map(|p| p.id.to_owned());
+                e.region = Some(repository.region);
+            }
+        }
         TargetPlan::AzureDevOps => {
             if let Target::Git(url) = &request.target
                 && let Ok(host) = https_authority(url)
@@ -483,6 +515,11 @@ fn contacts(plan: &Plan, guard: &Guard) -> Vec<Contact> {
             out.push(Contact { host, scheme, carries, optional });
         }
     };
+    // The identity's own credential endpoint comes first: container
+    // credentials, App Service, or the CI token endpoint.
+    if let Some(local) = guard.local_endpoint() {
+        push(local.authority.to_string(), local.scheme, Carries::LocalCredential, false);
+    }
     for m in metadata {
         let host = m.base().trim_start_matches("http://").trim_end_matches('/').to_owned();
         push(host, "http", Carries::Metadata, false);

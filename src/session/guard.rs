@@ -147,6 +147,11 @@ impl Guard {
         (&self.metadata, &self.cloud, &self.registry)
     }
 
+    /// The host-local credential endpoint, if the identity uses one.
+    pub fn local_endpoint(&self) -> Option<&LocalEndpoint> {
+        self.local.as_ref()
+    }
+
     /// Checks one request; the error says why it may not go out.
     pub fn check(&self, outbound: &Outbound) -> Result<()> {
         let request = &outbound.request;

@@ -145,6 +145,7 @@ fn carries(c: Carries) -> &'static str {
         Carries::Metadata => "metadata",
         Carries::CloudCredential => "cloud-credential",
         Carries::RegistryPassword => "registry-password",
+        Carries::LocalCredential => "local-credential",
     }
 }
 
