@@ -615,6 +615,7 @@ fuzz_target!(|input: Input| {
                     format!("send {} {}", carries(r).unwrap_or("-"), r.url.split('?').next().unwrap_or(""))
                 }
                 Step::FetchIdentityToken(_) => "identity token".into(),
+                Step::ReadFile(path) => format!("read {path}"),
                 Step::Done(_) => "done".into(),
                 Step::Failed(e) => format!("failed: {}", e.to_string().chars().take(100).collect::<String>()),
             });
@@ -635,6 +636,8 @@ fuzz_target!(|input: Input| {
                 let token = input.identity_token.clone().unwrap_or_else(identity_token);
                 session.receive_identity_token(Secret::new(token), NOW)
             }
+            // No scenario configures a file source; a missing file is an answer.
+            Step::ReadFile(_) => session.receive_file(None, NOW),
             Step::Done(credentials) => {
                 if tracing() {
                     eprintln!("trace: scenario {}: {trace:?}", input.scenario % 10);
