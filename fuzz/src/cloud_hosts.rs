@@ -15,7 +15,7 @@ pub enum Cloud {
 const AZURE_SUFFIXES: &[&str] = &[".azurecr.io", ".azurecr.cn", ".azurecr.us"];
 
 /// The DNS suffixes of every AWS partition (botocore's `partitions.json`),
-/// and ECR's dual-stack `on.aws`.
+/// and ECR's dual-stack suffixes (AWS's ECR and ECS agent documentation).
 const AWS_SUFFIXES: &[&str] = &[
     ".amazonaws.com",
     ".amazonaws.com.cn",
@@ -25,9 +25,19 @@ const AWS_SUFFIXES: &[&str] = &[
     ".cloud.adc-e.uk",
     ".csp.hci.ic.gov",
     ".on.aws",
+    ".on.amazonwebservices.com.cn",
+    ".on.amazonwebservices.eu",
+    ".on.aws.ic.gov",
+    ".on.aws.scloud",
+    ".on.cloud-aws.adc-e.uk",
+    ".on.aws.hci.ic.gov",
 ];
 
-const ECR_PUBLIC: &str = "public.ecr.aws";
+/// ECR Public, and its dual-stack host.
+const ECR_PUBLIC: &[&str] = &["public.ecr.aws", "ecr-public.aws.com"];
+
+/// Artifact Registry on the S3NS sovereign cloud.
+const GAR_S3NS: &str = "docker.s3nsregistry.fr";
 
 /// `host[:port]` split (an IPv6 host in brackets); the port, if any, must
 /// be digits.
@@ -73,7 +83,7 @@ pub fn check_registry(cloud: Cloud, registry: &str, custom_suffix: Option<&str>)
             let mut labels = host.split('.');
             let account = labels.next().unwrap_or_default();
             let service = labels.next().unwrap_or_default();
-            host == ECR_PUBLIC
+            ECR_PUBLIC.contains(&host)
                 || (account.len() == 12
                     && account.bytes().all(|b| b.is_ascii_digit())
                     && service.starts_with("dkr")
@@ -81,6 +91,7 @@ pub fn check_registry(cloud: Cloud, registry: &str, custom_suffix: Option<&str>)
         }
         Cloud::Gcp => {
             host == "gcr.io"
+                || host == GAR_S3NS
                 || strictly_under(host, ".gcr.io")
                 || host
                     .strip_suffix("-docker.pkg.dev")
