@@ -308,6 +308,22 @@ fn principal(kind: PrincipalKind, id: Option<&str>) -> Principal {
     Principal { kind, id: id.map(str::to_owned) }
 }
 
+/// A managed identity (IMDS or App Service): its id when the host chose
+/// one, else known only at run time; the tenant always is.
+fn describe_managed_identity(e: &mut Explanation, id: &ManagedIdentity, default: &str) {
+    let id = match id {
+        ManagedIdentity::SystemAssigned => None,
+        ManagedIdentity::ClientId(v) | ManagedIdentity::ObjectId(v) | ManagedIdentity::ResourceId(v) => {
+            Some(v.as_str())
+        }
+    };
+    e.principals.push(principal(PrincipalKind::AzureManagedIdentity, id));
+    if id.is_none() {
+        e.run_time.push((Category::Principals, default.into()));
+    }
+    e.run_time.push((Category::AzureTenants, "the managed identity's tenant".into()));
+}
+
 fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
     match identity {
         ProviderIdentity::Azure(AzureIdentity::WorkloadIdentity { tenant_id, client_id, authority, .. }) => {
@@ -326,30 +342,10 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
             }
         }
         ProviderIdentity::Azure(AzureIdentity::AppService { id, .. }) => {
-            let id = match id {
-                ManagedIdentity::SystemAssigned => None,
-                ManagedIdentity::ClientId(v) | ManagedIdentity::ObjectId(v) | ManagedIdentity::ResourceId(v) => {
-                    Some(v.as_str())
-                }
-            };
-            e.principals.push(principal(PrincipalKind::AzureManagedIdentity, id));
-            if id.is_none() {
-                e.run_time.push((Category::Principals, "the App Service's managed identity".into()));
-            }
-            e.run_time.push((Category::AzureTenants, "the managed identity's tenant".into()));
+            describe_managed_identity(e, id, "the App Service's managed identity");
         }
         ProviderIdentity::Azure(AzureIdentity::ManagedIdentity(id)) => {
-            let id = match id {
-                ManagedIdentity::SystemAssigned => None,
-                ManagedIdentity::ClientId(v) | ManagedIdentity::ObjectId(v) | ManagedIdentity::ResourceId(v) => {
-                    Some(v.as_str())
-                }
-            };
-            e.principals.push(principal(PrincipalKind::AzureManagedIdentity, id));
-            if id.is_none() {
-                e.run_time.push((Category::Principals, "the instance's managed identity".into()));
-            }
-            e.run_time.push((Category::AzureTenants, "the managed identity's tenant".into()));
+            describe_managed_identity(e, id, "the instance's managed identity");
         }
         ProviderIdentity::Aws(aws) => {
             e.region = Some(aws.region.clone());
