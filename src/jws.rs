@@ -1,0 +1,112 @@
+//! Signing compact JWTs with RS256 (RFC 7515, RSASSA-PKCS1-v1_5 with
+//! SHA-256), for the grants whose assertion the client signs itself: a
+//! Google service-account key's JWT-bearer grant, an Azure client
+//! certificate's client assertion, a GitHub App's JWT.
+//!
+//! PKCS#1 v1.5 signatures are deterministic, so signing needs no
+//! randomness and the component still imports nothing. The private key is
+//! the host's own (from a file or an input it passed); it is parsed per
+//! signature and never printed.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+use crate::pem;
+use crate::secret::Secret;
+
+/// Smallest RSA key accepted: every issuer here requires 2048 bits.
+const MIN_BITS: u32 = 2048;
+/// Largest: 8192 bits keeps the cost of one signature bounded.
+const MAX_BITS: u32 = 8192;
+
+/// An RSA private key for RS256.
+pub struct RsaKey(SigningKey<Sha256>);
+
+impl std::fmt::Debug for RsaKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RsaKey(<redacted>)")
+    }
+}
+
+impl RsaKey {
+    /// The first private key in PEM text: PKCS#8 (`PRIVATE KEY`) or PKCS#1
+    /// (`RSA PRIVATE KEY`). `what` names the key in errors; the key itself
+    /// is never quoted.
+    pub fn from_pem(text: &str, what: &str) -> Result<RsaKey> {
+        let blocks = pem::blocks(text, what)?;
+        let bad = || Error::invalid(format!("{what} is not an RSA private key"));
+        let key = blocks.iter().find_map(|block| match block.label.as_str() {
+            "PRIVATE KEY" => Some(rsa::PrivateKey::from_pkcs8_der(&block.der).map_err(|_| bad())),
+            "RSA PRIVATE KEY" => Some(rsa::PrivateKey::from_pkcs1_der(&block.der).map_err(|_| bad())),
+            "ENCRYPTED PRIVATE KEY" => {
+                Some(Err(Error::unsupported(format!("{what} is an encrypted private key, which is not supported"))))
+            }
+            _ => None,
+        });
+        let key = key.ok_or_else(|| Error::invalid(format!("{what} holds no PEM private key")))??;
+        let bits = rsa::traits::PublicKeyParts::n_bits_precision(&key);
+        if !(MIN_BITS..=MAX_BITS).contains(&bits) {
+            return Err(Error::invalid(format!(
+                "{what} is a {bits}-bit RSA key; {MIN_BITS} to {MAX_BITS} bits are accepted"
+            )));
+        }
+        Ok(RsaKey(SigningKey::new(key)))
+    }
+
+    /// The compact JWS `base64url(header).base64url(claims).base64url(sig)`.
+    /// `header` is completed with `"alg":"RS256"` and `"typ":"JWT"` where it
+    /// lacks them; the members keep their order (serde_json's map is sorted).
+    pub fn sign_jwt(&self, header: &serde_json::Map<String, Value>, claims: &Value) -> Result<Secret> {
+        let mut header = header.clone();
+        header.entry("alg").or_insert_with(|| Value::from("RS256"));
+        header.entry("typ").or_insert_with(|| Value::from("JWT"));
+        let encode = |value: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default());
+        let mut jwt = encode(&Value::Object(header));
+        jwt.push('.');
+        jwt.push_str(&encode(claims));
+        let signature =
+            self.0.try_sign(jwt.as_bytes()).map_err(|_| Error::invalid("the RSA key could not sign the JWT"))?;
+        jwt.push('.');
+        jwt.push_str(&URL_SAFE_NO_PAD.encode(signature.to_bytes()));
+        Ok(Secret::new(jwt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 2048-bit test key, in both PEM forms (made with `openssl genpkey`).
+    pub const PKCS8: &str = include_str!("../tests/data/test-rsa-pkcs8.pem");
+    pub const PKCS1: &str = include_str!("../tests/data/test-rsa-pkcs1.pem");
+
+    #[test]
+    fn signs_as_openssl_does() {
+        // `printf %s <header.claims> | openssl dgst -sha256 -sign test-rsa-pkcs8.pem`, base64url.
+        let expected = "rS-UWUagKYIq-5MjnjY8sCCEv8050Hy4fp0sUq1fQefGlfGIG-M3oObN8VLyVLQ4AZXkEy__aT8qiLM_x2oullVldRyjMWnNQ5J6r9UEbA7OFBs29ddn0dhzglh02sLiaeZLYp8Ub_scVzCWev05xiCXdylaLtWyRTOXgRlRR_u_r3shUs8t9aubJYLuKQyujPRJIwNoaS7bTg1-KvXwDjjeHou7KrNm-f0IQoyBGJJuXiWLjeBI5-pYHnJxdXiptC4Y-Odw90qUp0pH5pbVfSXg2Yu1klPQWJBXb5B-73kRMK-UaV2B8mUOvl0-6rN9Mihjb2rpEK21wq9G5M-t4A";
+        for pem in [PKCS8, PKCS1] {
+            let key = RsaKey::from_pem(pem, "the key").unwrap();
+            let jwt = key.sign_jwt(&serde_json::Map::new(), &serde_json::json!({"iss": "test"})).unwrap();
+            assert_eq!(jwt.expose(), format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJ0ZXN0In0.{expected}"));
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_usable_key() {
+        let cert = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n";
+        assert_eq!(RsaKey::from_pem(cert, "the key").unwrap_err().kind(), "invalid-input");
+        let junk = "-----BEGIN PRIVATE KEY-----\nAQID\n-----END PRIVATE KEY-----\n";
+        let e = RsaKey::from_pem(junk, "the key").unwrap_err();
+        assert_eq!(e.to_string(), "invalid input: the key is not an RSA private key");
+        let enc = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAQID\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        assert_eq!(RsaKey::from_pem(enc, "the key").unwrap_err().kind(), "unsupported");
+        assert!(format!("{:?}", RsaKey::from_pem(PKCS8, "k").unwrap()).contains("redacted"));
+    }
+}
