@@ -132,7 +132,7 @@ fn token(c: &Captured) -> (String, i64) {
 
 fn scenarios() -> Vec<Scenario> {
     let subject = "/tmp/cloudauth-capture/gcp-ksa/token";
-    let flows: [(&'static str, usize, Option<&str>); 10] = [
+    let flows: [(&'static str, usize, Option<&str>); 11] = [
         ("service-account", 1, None),
         ("authorized-user", 1, None),
         ("impersonated-user", 2, None),
@@ -141,6 +141,7 @@ fn scenarios() -> Vec<Scenario> {
         ("external-file-json", 1, Some(subject)),
         ("external-file-impersonated", 2, Some(subject)),
         ("external-url", 2, None),
+        ("external-url-github-actions", 2, None),
         ("external-aws-env", 1, None),
         ("external-aws-imdsv2", 6, None),
     ];

@@ -202,6 +202,17 @@ cases += cases_for("external-file-json", "identity_pool.Credentials, file source
 cases += cases_for("external-file-impersonated", "identity_pool.Credentials with service_account_impersonation_url", file_source_impersonated, load, [TOKEN("ya29.sts"), IAM], subject_file=SUBJECT)
 cases += cases_for("external-url", "identity_pool.Credentials, url source with headers, JSON", url_source, load, [(200, json.dumps({"access_token": SUBJECT})), TOKEN("ya29.sts")])
 
+# What google-github-actions/auth writes for workload identity federation
+# on GitHub Actions: the runner's OIDC endpoint as a URL source.
+actions_source = dict(
+    file_source,
+    credential_source={
+        "url": "https://pipelinesghubeus1.actions.githubusercontent.com/abc/00000000-0000-0000-0000-000000000000/_apis/distributedtask/hubs/Actions/plans/1/jobs/2/idtoken?api-version=2.0&audience=https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/my-pool/providers/my-provider",
+        "headers": {"Authorization": "Bearer actions-request-token"},
+        "format": {"type": "json", "subject_token_field_name": "value"},
+    },
+)
+cases += cases_for("external-url-github-actions", "identity_pool.Credentials, the URL source google-github-actions/auth writes", actions_source, load, [(200, json.dumps({"count": 1, "value": SUBJECT})), TOKEN("ya29.sts")])
 cases += cases_for("external-aws-env", "aws.Credentials, credentials and region from the environment", aws_source, load, [TOKEN("ya29.sts")], extra_env=AWS_KEYS)
 cases += cases_for(
     "external-aws-imdsv2",
