@@ -178,7 +178,13 @@ impl Prepared {
         let enforcement = match (&request.options.rules, use_rules) {
             (Some(text), true) => {
                 let rules = Rules::parse(text)?;
-                let decision = policy::decide(&rules, &explanation.facts());
+                let mut facts = explanation.facts();
+                if !configure::files(&plan).is_empty() {
+                    // What is unknown now, the configuration files tell: the
+                    // session is decided again, on all facts, once they are read.
+                    facts.unknown.clear();
+                }
+                let decision = policy::decide(&rules, &facts);
                 if !decision.allowed {
                     return Err(Error::invalid(decision.denial()));
                 }

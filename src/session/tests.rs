@@ -169,3 +169,57 @@ fn eks_rest_config_lives_15_minutes_from_the_first_cluster_step() {
     assert!(config.bearer_token.expose().starts_with("k8s-aws-v1."));
     assert_eq!(config.expires_at, NOW + 10 + 900);
 }
+
+#[test]
+fn a_credentials_file_is_read_first_then_the_session_is_decided_again() {
+    let key = include_str!("../../tests/data/test-rsa-pkcs8.pem");
+    let file = serde_json::json!({
+        "type": "service_account", "private_key": key,
+        "client_email": "builder@my-project.iam.gserviceaccount.com",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    })
+    .to_string();
+    let with = |rules: Option<&str>| SessionRequest {
+        target: Target::AccessToken { provider: Provider::Gcp, scopes: vec![] },
+        identity: Identity::Controller,
+        options: Options {
+            environment: vec![("GOOGLE_APPLICATION_CREDENTIALS".into(), "/etc/gcp/key.json".into())],
+            skip_cache: true,
+            rules: rules.map(str::to_owned),
+            ..Options::default()
+        },
+        now: NOW,
+    };
+    // Before the file is read, its identity and hosts are run-time facts.
+    let e = explain::explain(&with(None)).unwrap();
+    assert!(
+        e.run_time.iter().any(|(c, what)| *c == crate::policy::Category::Hosts && what.contains("/etc/gcp/key.json"))
+    );
+    assert!(e.contacts.is_empty(), "{:?}", e.contacts);
+
+    let mut s = Session::start(with(None)).unwrap();
+    assert_eq!(s.next(), Step::ReadFile("/etc/gcp/key.json".into()));
+    // Out of order input leaves the session as it is.
+    assert!(s.receive_http(HttpResponse::new(200, "{}"), NOW).is_err());
+    s.receive_file(Some(file.clone().into_bytes()), NOW).unwrap();
+    match s.next() {
+        Step::SendHttp(r) => assert_eq!(r.url, "https://oauth2.googleapis.com/token"),
+        other => panic!("{other:?}"),
+    }
+
+    // Rules are decided again on the file's principal and hosts.
+    let only = |principal: &str| {
+        format!(
+            r#"{{"version":1,"allow":{{"providers":["gcp"],"principals":["{principal}"],"hosts":["oauth2.googleapis.com"]}}}}"#
+        )
+    };
+    let allowed = only("*@my-project.iam.gserviceaccount.com");
+    let mut s = Session::start(with(Some(&allowed))).unwrap();
+    s.receive_file(Some(file.clone().into_bytes()), NOW).unwrap();
+    assert!(matches!(s.next(), Step::SendHttp(_)));
+    let denied = only("*@other-project.iam.gserviceaccount.com");
+    let mut s = Session::start(with(Some(&denied))).unwrap();
+    let e = s.receive_file(Some(file.into_bytes()), NOW).unwrap_err();
+    assert!(e.to_string().contains("builder@my-project.iam.gserviceaccount.com"), "{e}");
+    assert!(matches!(s.next(), Step::Failed(_)));
+}
