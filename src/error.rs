@@ -48,6 +48,14 @@ impl Error {
         Error::MalformedResponse(capped(msg.into()))
     }
 
+    /// The message without the kind's prefix.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::InvalidInput(m) | Error::Unsupported(m) | Error::MalformedResponse(m) => m,
+            Error::HttpStatus { message, .. } => message,
+        }
+    }
+
     /// The short kind name used by the WIT variant and the conformance cases.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -130,6 +130,30 @@ pub fn parse_https_base(url: &str) -> Result<Authority> {
     Authority::parse(rest)
 }
 
+/// The authority of an `https://` URL, port 443 folded away. Userinfo,
+/// backslashes and anything that is not a plain host are refused, so the
+/// host checked is the host a client connects to.
+pub fn https_authority(url: &str) -> Result<Authority> {
+    let rest = url
+        .strip_prefix("https://")
+        .ok_or_else(|| Error::invalid(format!("{} is not an https:// URL", without_query(url))))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or_default();
+    if authority.contains(['@', '\\', '%']) {
+        return Err(Error::invalid(format!("{} has userinfo or escapes in its authority", without_query(url))));
+    }
+    let parsed = Authority::parse(authority)?;
+    if parsed.port() == Some(443) {
+        return Authority::parse(parsed.host());
+    }
+    Ok(parsed)
+}
+
+/// A URL for an error message: no query (it may hold a signature), cut.
+fn without_query(url: &str) -> String {
+    crate::error::excerpt(url.split(['?', '#']).next().unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,9 +68,16 @@ impl RsaKey {
         header.entry("alg").or_insert_with(|| Value::from("RS256"));
         header.entry("typ").or_insert_with(|| Value::from("JWT"));
         let encode = |value: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default());
-        let mut jwt = encode(&Value::Object(header));
+        self.sign_parts(&encode(&Value::Object(header)), &encode(claims))
+    }
+
+    /// Signs `header.claims`, both already base64url: for issuers whose
+    /// exact JSON text matters (google-auth writes Python's `json.dumps`).
+    pub fn sign_parts(&self, header: &str, claims: &str) -> Result<Secret> {
+        let mut jwt = String::with_capacity(header.len() + claims.len() + 350);
+        jwt.push_str(header);
         jwt.push('.');
-        jwt.push_str(&encode(claims));
+        jwt.push_str(claims);
         let signature =
             self.0.try_sign(jwt.as_bytes()).map_err(|_| Error::invalid("the RSA key could not sign the JWT"))?;
         jwt.push('.');

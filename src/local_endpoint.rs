@@ -81,6 +81,21 @@ pub fn is_loopback(host: &str) -> bool {
     host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// A loopback address, or a link-local one (`169.254.0.0/16`, `[fe80::/10]`,
+/// `[fd00:ec2::/32]`): where metadata and credential agents listen.
+pub fn is_link_local_or_loopback(host: &str) -> bool {
+    if is_loopback(host) {
+        return true;
+    }
+    if let Some(ip) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return ip.parse::<Ipv6Addr>().is_ok_and(|ip| {
+            let s = ip.segments();
+            (s[0] & 0xffc0) == 0xfe80 || (s[0] == 0xfd00 && s[1] == 0x0ec2)
+        });
+    }
+    host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_link_local())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

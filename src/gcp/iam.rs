@@ -33,6 +33,20 @@ pub fn impersonation_request(
     lifetime_seconds: Option<u32>,
     delegates: &[String],
 ) -> Result<HttpRequest> {
+    let delegates = if delegates.is_empty() { None } else { Some(delegates) };
+    impersonation_request_with(service_account, access_token, scopes, lifetime_seconds, delegates)
+}
+
+/// As [`impersonation_request`], with `delegates` `None` written as `null`
+/// and `Some([])` as `[]`: google-auth passes a credentials file's list on
+/// as it is.
+pub fn impersonation_request_with(
+    service_account: &str,
+    access_token: &Secret,
+    scopes: &[String],
+    lifetime_seconds: Option<u32>,
+    delegates: Option<&[String]>,
+) -> Result<HttpRequest> {
     check_service_account(service_account)?;
     check_non_empty("access token", access_token.expose())?;
     check_scopes(scopes)?;
@@ -40,13 +54,12 @@ pub fn impersonation_request(
     if !(1..=MAX_LIFETIME).contains(&lifetime) {
         return Err(Error::invalid(format!("lifetime of {lifetime} s is outside 1..={MAX_LIFETIME}")));
     }
-    delegates.iter().try_for_each(|d| check_non_empty("delegate", d))?;
+    delegates.unwrap_or_default().iter().try_for_each(|d| check_non_empty("delegate", d))?;
 
     let mut body = String::from("{\"delegates\": ");
-    if delegates.is_empty() {
-        body.push_str("null");
-    } else {
-        python_json::write_str_list(&mut body, delegates);
+    match delegates {
+        None => body.push_str("null"),
+        Some(delegates) => python_json::write_str_list(&mut body, delegates),
     }
     body.push_str(", \"scope\": ");
     python_json::write_str_list(&mut body, scopes);

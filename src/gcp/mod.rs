@@ -5,6 +5,7 @@
 //! account may look like. Both end up in URLs (the metadata server's query,
 //! the IAM Credentials path), so they are checked strictly.
 
+pub mod adc;
 pub mod audience;
 pub mod iam;
 pub mod metadata;

@@ -49,6 +49,12 @@ pub struct ExchangeParams<'a> {
 /// Builds the token-exchange request. The form fields come in google-auth's
 /// order; empty optional fields are left out, as google-auth does.
 pub fn exchange_request(params: &ExchangeParams<'_>) -> Result<HttpRequest> {
+    exchange_request_at(TOKEN_URL, params)
+}
+
+/// As [`exchange_request`], to the `token_url` of a credentials file
+/// (checked to be `https://` by its reader and by the routing guard).
+pub fn exchange_request_at(token_url: &str, params: &ExchangeParams<'_>) -> Result<HttpRequest> {
     check_non_empty("audience", params.audience)?;
     check_non_empty("subject token", params.subject_token.expose())?;
     let subject_token_type = params.subject_token_type.unwrap_or(JWT_TOKEN_TYPE);
@@ -78,7 +84,7 @@ pub fn exchange_request(params: &ExchangeParams<'_>) -> Result<HttpRequest> {
     if let Some(options) = &options {
         form.push(("options", options));
     }
-    let request = HttpRequest::post(TOKEN_URL).form(&form)?;
+    let request = HttpRequest::post(token_url).form(&form)?;
     match authorization {
         Some(value) => request.header("Authorization", value),
         None => Ok(request),

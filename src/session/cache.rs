@@ -136,7 +136,8 @@ fn access_token_parts(plan: &Plan, request: &SessionRequest, scopes: &[String], 
         let controller = match &plan.identity {
             ProviderIdentity::Azure(id) => id.describe(),
             ProviderIdentity::Aws(id) => id.describe(),
-            ProviderIdentity::Gcp(_) | ProviderIdentity::Generic(_) => None,
+            ProviderIdentity::Gcp(id) => id.describe(),
+            ProviderIdentity::Generic(_) => None,
         };
         if let Some(controller) = controller {
             parts.push(format!("controllerIdentity={controller}"));

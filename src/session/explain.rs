@@ -21,6 +21,7 @@ use crate::target::{self, Provider};
 
 use super::cache;
 use super::cluster::ClusterKind;
+use super::configure;
 use super::flow::{self, Action, Carries, Flow, Outbound, Poll};
 use super::guard::{Guard, https_authority};
 use super::identity::{
@@ -159,8 +160,20 @@ impl Prepared {
     /// `use_rules`) decides the request's rules: a denial fails here.
     pub(super) fn new(request: &SessionRequest, use_rules: bool) -> Result<Prepared> {
         let plan = Plan::new(request)?;
-        let guard = Guard::for_plan(&plan)?;
         let cache_key = cache::key(&plan, request);
+        Prepared::from_plan(request, plan, cache_key, use_rules)
+    }
+
+    /// As [`Prepared::new`], for a plan already made: a plan completed by
+    /// its configuration files is decided again (its identity and hosts are
+    /// only known now), keeping the key the session started with.
+    pub(super) fn from_plan(
+        request: &SessionRequest,
+        plan: Plan,
+        cache_key: String,
+        use_rules: bool,
+    ) -> Result<Prepared> {
+        let guard = Guard::for_plan(&plan)?;
         let explanation = describe(request, &plan, &guard, cache_key.clone());
         let enforcement = match (&request.options.rules, use_rules) {
             (Some(text), true) => {
@@ -179,6 +192,10 @@ impl Prepared {
     /// Builds the flow and begins it, as `start` does, checking a first
     /// request; returns the explanation.
     fn dry_run(self, now: i64) -> Result<Explanation> {
+        if !configure::files(&self.plan).is_empty() {
+            // Nothing is sent before the configuration files are read.
+            return Ok(self.explanation);
+        }
         let (_, first) = self.begin(now)?;
         match (&first, &self.enforcement) {
             (Poll::Pending(Action::Send(outbound)), _) => self.check(outbound)?,
@@ -379,6 +396,13 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
             e.run_time.push((Category::Principals, "the instance's service account".into()));
             e.run_time.push((Category::GcpProjects, "the instance's project".into()));
         }
+        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path }) => {
+            e.principals.push(principal(PrincipalKind::GcpServiceAccount, None));
+            e.run_time.push((Category::Principals, format!("the identity in the credentials file {path}")));
+            e.run_time.push((Category::Hosts, format!("the endpoints the credentials file {path} names")));
+            e.run_time.push((Category::GcpProjects, format!("the project of the credentials file {path}")));
+        }
+        ProviderIdentity::Gcp(GcpIdentity::File { credentials, .. }) => describe_credentials_file(e, credentials),
         ProviderIdentity::Gcp(GcpIdentity::WorkloadIdentity { audience, impersonate, .. }) => {
             match audience {
                 GcpAudience::Federation(audience) => {
@@ -409,6 +433,35 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
             e.run_time.push((Category::Principals, "the host's own service account".into()));
         }
         ProviderIdentity::Generic(_) => {}
+    }
+}
+
+/// A Google credentials file, read: its base identity, then the account
+/// it impersonates.
+fn describe_credentials_file(e: &mut Explanation, credentials: &crate::gcp::adc::Credentials) {
+    use crate::gcp::adc::Base;
+    let service_account = |e: &mut Explanation, email: &str| {
+        e.principals.push(principal(PrincipalKind::GcpServiceAccount, Some(email)));
+        if let Some(project) = email.split_once('@').and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com")) {
+            e.gcp_projects.push(project.to_owned());
+        }
+    };
+    match &credentials.base {
+        Base::ServiceAccount(key) => service_account(e, &key.client_email),
+        Base::AuthorizedUser(_) => {
+            e.run_time.push((Category::Principals, "the Google user of the refresh token".into()))
+        }
+        Base::ExternalAccount(account) => {
+            let provider = account.audience.strip_prefix("//iam.googleapis.com/").unwrap_or(&account.audience);
+            e.principals.push(principal(PrincipalKind::GcpWorkloadIdentityProvider, Some(provider)));
+            if let Some(number) = provider.strip_prefix("projects/").and_then(|r| r.split('/').next()) {
+                e.gcp_projects.push(number.to_owned());
+            }
+        }
+    }
+    if let Some(imp) = &credentials.impersonation {
+        service_account(e, &imp.service_account);
+        e.lifetime = Some(i64::from(imp.lifetime.unwrap_or(crate::gcp::iam::DEFAULT_LIFETIME)));
     }
 }
 

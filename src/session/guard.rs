@@ -25,6 +25,7 @@ use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::azure::cloud;
 use crate::error::{Error, Result};
 use crate::host::Authority;
+pub use crate::host::https_authority;
 use crate::http::HttpRequest;
 use crate::local_endpoint::LocalEndpoint;
 
@@ -102,6 +103,12 @@ impl Guard {
                 }
             },
             ProviderIdentity::Gcp(GcpIdentity::Metadata) => guard.metadata.push(MetadataEndpoint::Google),
+            // Nothing is sent before the file is read; then the file's own endpoints.
+            ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { .. }) => {}
+            ProviderIdentity::Gcp(GcpIdentity::File { credentials, .. }) => {
+                guard.cloud.extend(credentials.cloud_hosts()?);
+                guard.local = credentials.source_endpoint().cloned();
+            }
             ProviderIdentity::Gcp(GcpIdentity::WorkloadIdentity { audience, impersonate, .. }) => {
                 guard.cloud.push(Authority::parse(GOOGLE_STS)?);
                 if impersonate.is_some() {
@@ -197,25 +204,6 @@ impl Guard {
             refuse(format!("{host} is not an allowed destination for {:?}", outbound.carries))
         }
     }
-}
-
-/// The authority of an `https://` URL, port 443 folded away. Userinfo,
-/// backslashes and anything that is not a plain host are refused, so the
-/// host checked is the host a client connects to.
-pub fn https_authority(url: &str) -> Result<Authority> {
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| Error::invalid(format!("{} is not an https:// URL", redacted(url))))?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = rest.get(..end).unwrap_or_default();
-    if authority.contains(['@', '\\', '%']) {
-        return Err(Error::invalid(format!("{} has userinfo or escapes in its authority", redacted(url))));
-    }
-    let parsed = Authority::parse(authority)?;
-    if parsed.port() == Some(443) {
-        return Authority::parse(parsed.host());
-    }
-    Ok(parsed)
 }
 
 /// What secret a request carries, if any.

@@ -660,6 +660,12 @@ pub enum GcpIdentity {
     /// STS exchange of a service-account token, then impersonation of
     /// `impersonate` when set (else the federated token is used directly).
     WorkloadIdentity { audience: GcpAudience, impersonate: Option<String>, token: TokenSource },
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, not read yet: the session reads
+    /// the file before any request and replaces this with [`GcpIdentity::File`]
+    /// (`super::configure`).
+    CredentialsFile { path: String },
+    /// A credentials file, read and parsed.
+    File { path: String, credentials: Box<crate::gcp::adc::Credentials> },
 }
 
 const GCP_SA_KEY: &str = "iam.gke.io/gcp-service-account";
@@ -673,12 +679,13 @@ impl GcpIdentity {
     /// else the service account's workload identity.
     pub fn plan(identity: &Identity, options: &Options) -> Result<Self> {
         let object = object_level(identity, options, |sa| Ok((gcp_audience(sa)?, gcp_service_account(sa)?)))?;
-        if object.is_none() && options.env("GOOGLE_APPLICATION_CREDENTIALS")?.is_some() {
-            // Application default credentials would read that file before
-            // asking the metadata server: refuse rather than silently differ.
-            return Err(Error::unsupported(
-                "GOOGLE_APPLICATION_CREDENTIALS (a credentials file) is not supported; the metadata server is used at controller level",
-            ));
+        if object.is_none()
+            && let Some(path) = options.env("GOOGLE_APPLICATION_CREDENTIALS")?
+        {
+            // Application default credentials read the file before asking
+            // the metadata server (an empty variable counts as unset, as in
+            // google-auth).
+            return Ok(GcpIdentity::CredentialsFile { path: path.to_owned() });
         }
         Ok(match object {
             Some((sa, (audience, impersonate))) => {
@@ -694,6 +701,17 @@ impl GcpIdentity {
         match self {
             GcpIdentity::WorkloadIdentity { impersonate: Some(email), .. } => email.clone(),
             _ => String::new(),
+        }
+    }
+
+    /// The controller identity the cache key names: the credentials file
+    /// (its path: the file is only read on a cache miss).
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            GcpIdentity::CredentialsFile { path } | GcpIdentity::File { path, .. } => {
+                Some(format!("gcp-credentials-file:{path}"))
+            }
+            _ => None,
         }
     }
 
@@ -960,7 +978,10 @@ mod tests {
             assert!(err.to_string().contains("AWS_CONTAINER"), "{err}");
         }
         let adc = env(&[("GOOGLE_APPLICATION_CREDENTIALS", "/var/run/gcp/creds.json")]);
-        assert_eq!(GcpIdentity::plan(&Identity::Controller, &adc).unwrap_err().kind(), "unsupported");
+        assert_eq!(
+            GcpIdentity::plan(&Identity::Controller, &adc).unwrap(),
+            GcpIdentity::CredentialsFile { path: "/var/run/gcp/creds.json".into() }
+        );
         // Object-level identities do not read them.
         assert!(GcpIdentity::plan(&sa(&[]), &adc).is_ok());
     }

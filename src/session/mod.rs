@@ -34,6 +34,7 @@
 
 pub mod cache;
 pub mod cluster;
+pub mod configure;
 pub mod explain;
 pub mod flow;
 pub mod git;
@@ -85,6 +86,16 @@ pub struct Session {
     use_cache: bool,
     /// The request's rules, checked at every later step.
     enforcement: Option<Enforcement>,
+    /// A plan waiting for its configuration files (`configure`).
+    configuring: Option<Configuring>,
+}
+
+/// A plan waiting for its configuration files, and those read so far.
+struct Configuring {
+    request: SessionRequest,
+    plan: plan::Plan,
+    wanted: Vec<String>,
+    read: Vec<(String, Option<Secret>)>,
 }
 
 impl fmt::Debug for Session {
@@ -125,6 +136,22 @@ impl Session {
                 from_cache: true,
                 use_cache,
                 enforcement: prepared.enforcement,
+                configuring: None,
+            });
+        }
+        let files = configure::files(&prepared.plan);
+        if let Some(first) = files.first() {
+            // The guard made so far allows nothing the files decide; the
+            // session is prepared again once they are read.
+            return Ok(Session {
+                state: State::ReadFile(first.clone()),
+                flow: None,
+                guard: prepared.guard,
+                cache_key: prepared.cache_key,
+                from_cache: false,
+                use_cache,
+                enforcement: prepared.enforcement,
+                configuring: Some(Configuring { request, plan: prepared.plan, wanted: files, read: Vec::new() }),
             });
         }
         let (flow, first) = prepared.begin(now)?;
@@ -136,6 +163,7 @@ impl Session {
             from_cache: false,
             use_cache,
             enforcement: prepared.enforcement,
+            configuring: None,
         };
         session.advance(Ok(first), now)?;
         Ok(session)
@@ -195,11 +223,33 @@ impl Session {
                 .map(|t| Some(Secret::new(t)))
                 .map_err(|_| Error::invalid(format!("the file {path} is not UTF-8 text"))),
         };
-        let result = text.and_then(|text| match self.flow.as_mut() {
-            Some(flow) => flow.on_file(text.as_ref(), now),
-            None => Err(Error::invalid("the session has no flow")),
-        });
+        let result = text.and_then(|text| self.on_file(path, text, now));
         self.advance(result, now)
+    }
+
+    /// A file for the flow, or a configuration file: when the last one is
+    /// read, the plan is completed and prepared again (guard, rules), and
+    /// its flow begins.
+    fn on_file(&mut self, path: String, text: Option<Secret>, now: i64) -> Result<Poll<Credentials>> {
+        let Some(mut configuring) = self.configuring.take() else {
+            return match self.flow.as_mut() {
+                Some(flow) => flow.on_file(text.as_ref(), now),
+                None => Err(Error::invalid("the session has no flow")),
+            };
+        };
+        configuring.read.push((path, text));
+        if let Some(next) = configuring.wanted.get(configuring.read.len()) {
+            let next = next.clone();
+            self.configuring = Some(configuring);
+            return Ok(Poll::Pending(Action::ReadFile(next)));
+        }
+        let plan = configure::configure(configuring.plan, configuring.read)?;
+        let prepared = Prepared::from_plan(&configuring.request, plan, self.cache_key.clone(), true)?;
+        let (flow, first) = prepared.begin(now)?;
+        self.guard = prepared.guard;
+        self.enforcement = prepared.enforcement;
+        self.flow = Some(flow);
+        Ok(first)
     }
 
     /// The cache key of this flow (hex SHA-256).

@@ -310,6 +310,13 @@ impl Machine for GkeFlow {
             (Some(_), None) => Err(unexpected("GKE", "an HTTP response")),
         }
     }
+
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<Credentials>> {
+        if self.awaiting_cluster.is_some() {
+            return Err(unexpected("GKE", "a file"));
+        }
+        self.token.on_file(contents, now)?.then(|t| self.with_token(t))
+    }
 }
 
 // ---------------------------------------------------------------- generic

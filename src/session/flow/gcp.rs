@@ -13,6 +13,7 @@ use crate::secret::Secret;
 use super::super::identity::{GcpAudience, GcpIdentity};
 use super::super::outcome::Credentials;
 use super::super::plan::TargetPlan;
+use super::gcp_file::FileToken;
 use super::{Action, Carries, Machine, Poll, send, unexpected};
 
 /// The subject token type of a Kubernetes service-account token.
@@ -85,6 +86,8 @@ pub struct GcpToken {
     identity: GcpIdentity,
     scopes: Vec<String>,
     state: TokenState,
+    /// The machine of a credentials file, which drives the whole token.
+    file: Option<FileToken>,
 }
 
 enum TokenState {
@@ -115,7 +118,13 @@ enum TokenState {
 
 impl GcpToken {
     pub fn new(identity: GcpIdentity, scopes: Vec<String>) -> Self {
-        GcpToken { identity, scopes, state: TokenState::Start }
+        let file = match &identity {
+            GcpIdentity::File { path, credentials } => {
+                Some(FileToken::new(path.clone(), (**credentials).clone(), scopes.clone()))
+            }
+            _ => None,
+        };
+        GcpToken { identity, scopes, state: TokenState::Start, file }
     }
 
     /// Asks for the service-account token with `token_audience`.
@@ -131,7 +140,7 @@ impl GcpToken {
     fn impersonated(&self) -> Option<&str> {
         match &self.identity {
             GcpIdentity::WorkloadIdentity { impersonate, .. } => impersonate.as_deref(),
-            GcpIdentity::Metadata => None,
+            _ => None,
         }
     }
 }
@@ -139,7 +148,10 @@ impl GcpToken {
 impl Machine for GcpToken {
     type Output = AccessToken;
 
-    fn begin(&mut self, _now: i64) -> Result<Poll<AccessToken>> {
+    fn begin(&mut self, now: i64) -> Result<Poll<AccessToken>> {
+        if let Some(file) = &mut self.file {
+            return file.begin(now);
+        }
         if !matches!(self.state, TokenState::Start) {
             return Err(unexpected("Google token", "a second start"));
         }
@@ -157,10 +169,24 @@ impl Machine for GcpToken {
                 let audience = audience.clone();
                 self.fetch_token(&audience, audience.clone())
             }
+            GcpIdentity::CredentialsFile { path } => {
+                Err(Error::invalid(format!("the GOOGLE_APPLICATION_CREDENTIALS file {path} has not been read")))
+            }
+            GcpIdentity::File { .. } => Err(unexpected("Google token", "a credentials file without its machine")),
         }
     }
 
-    fn on_identity_token(&mut self, token: &Secret, _now: i64) -> Result<Poll<AccessToken>> {
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<AccessToken>> {
+        match &mut self.file {
+            Some(file) => file.on_file(contents, now),
+            None => Err(unexpected("Google token", "a file")),
+        }
+    }
+
+    fn on_identity_token(&mut self, token: &Secret, now: i64) -> Result<Poll<AccessToken>> {
+        if let Some(file) = &mut self.file {
+            return file.on_identity_token(token, now);
+        }
         let TokenState::AwaitingServiceAccountToken { sts_audience } = &self.state else {
             return Err(unexpected("Google token", "an identity token"));
         };
@@ -179,6 +205,9 @@ impl Machine for GcpToken {
     }
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<AccessToken>> {
+        if let Some(file) = &mut self.file {
+            return file.on_http(response, now);
+        }
         match std::mem::replace(&mut self.state, TokenState::Finished) {
             TokenState::AwaitingMetadataToken => Ok(Poll::Ready(metadata::parse_token(response, now)?)),
             TokenState::AwaitingProjectId => {
@@ -263,6 +292,10 @@ impl Machine for GcpFlow {
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {
         self.token.on_http(response, now)?.then(|t| self.with_token(t))
+    }
+
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<Credentials>> {
+        self.token.on_file(contents, now)?.then(|t| self.with_token(t))
     }
 }
 

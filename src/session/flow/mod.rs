@@ -17,6 +17,7 @@ pub mod azure;
 pub mod cluster;
 mod ec2_metadata;
 pub mod gcp;
+pub mod gcp_file;
 pub mod generic;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,45 @@
+//! Configuration a plan waits for: credential files that name the identity
+//! and the endpoints it talks to (`GOOGLE_APPLICATION_CREDENTIALS`; AWS
+//! shared `config` and `credentials` files).
+//!
+//! The routing guard is computed from the plan alone, and such a file
+//! decides part of the plan, so the session reads these files first (its
+//! `read-file` steps, before any request), then [`configure`] turns the plan
+//! and the contents into the complete plan, and only then are the guard and
+//! the flow made from it. Files a flow reads on every run (token files) are
+//! not configuration: flows ask for those themselves.
+
+use crate::error::{Error, Result, quoted};
+use crate::gcp::adc;
+use crate::secret::Secret;
+
+use super::identity::GcpIdentity;
+use super::plan::{Plan, ProviderIdentity};
+
+/// The files the plan waits for, in the order they are read.
+pub fn files(plan: &Plan) -> Vec<String> {
+    match &plan.identity {
+        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path }) => vec![path.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// The complete plan, given the contents of every file [`files`] named
+/// (None: the file does not exist).
+pub fn configure(mut plan: Plan, contents: Vec<(String, Option<Secret>)>) -> Result<Plan> {
+    let identity = match (&plan.identity, contents.as_slice()) {
+        (ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path }), [(read, text)]) if read == path => {
+            let Some(text) = text else {
+                return Err(Error::invalid(format!(
+                    "the GOOGLE_APPLICATION_CREDENTIALS file {} does not exist",
+                    quoted(path)
+                )));
+            };
+            let credentials = adc::Credentials::parse(path, text.expose())?;
+            ProviderIdentity::Gcp(GcpIdentity::File { path: path.clone(), credentials: Box::new(credentials) })
+        }
+        _ => return Err(Error::invalid("the files handed over are not the ones the plan waits for")),
+    };
+    plan.identity = identity;
+    Ok(plan)
+}
