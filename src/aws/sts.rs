@@ -95,6 +95,9 @@ pub struct AssumeRoleParams<'a> {
     pub duration_seconds: Option<u32>,
     pub external_id: Option<&'a str>,
     pub endpoint: EndpointOptions,
+    /// A configured STS endpoint (`https://host`) in place of the resolved
+    /// one; the signature is still scoped to the resolved signing region.
+    pub endpoint_url: Option<&'a str>,
 }
 
 /// The AssumeRole request to the region's STS endpoint, signed with SigV4
@@ -135,7 +138,8 @@ pub fn assume_role_request(params: &AssumeRoleParams<'_>, now: i64) -> Result<Ht
     if let Some(id) = params.external_id {
         form.push(("ExternalId", id));
     }
-    let request = HttpRequest::post(format!("{}/", endpoint.url)).form_with_content_type(&form, FORM_CONTENT_TYPE)?;
+    let base = params.endpoint_url.unwrap_or(&endpoint.url);
+    let request = HttpRequest::post(format!("{base}/")).form_with_content_type(&form, FORM_CONTENT_TYPE)?;
     let signing = SigningParams {
         credentials: params.credentials,
         region: &endpoint.signing_region,
@@ -417,6 +421,7 @@ mod tests {
             duration_seconds: Some(900),
             external_id: None,
             endpoint: EndpointOptions::default(),
+            endpoint_url: None,
         };
         let req = assume_role_request(&params, 1_705_320_000).unwrap();
         assert_eq!((req.method, req.url.as_str()), ("POST", "https://sts.us-west-2.amazonaws.com/"));
@@ -463,6 +468,7 @@ mod tests {
             duration_seconds: Some(3600),
             external_id: Some("ext-id:1234"),
             endpoint: EndpointOptions::default(),
+            endpoint_url: None,
         };
         let req = assume_role_request(&full, 1_705_320_000).unwrap();
         assert_eq!(
@@ -503,6 +509,7 @@ mod tests {
             duration_seconds: None,
             external_id: None,
             endpoint: EndpointOptions::default(),
+            endpoint_url: None,
         };
         let ours = assume_role_request(&params, 1_705_320_000).unwrap();
         let identity = aws_credential_types::Credentials::new(
@@ -534,6 +541,33 @@ mod tests {
     }
 
     #[test]
+    fn assume_role_to_a_configured_endpoint() {
+        let keys = AwsCredentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: None,
+            expires_at: None,
+        };
+        let params = AssumeRoleParams {
+            region: "us-east-1",
+            role_arn: ROLE,
+            role_session_name: "s1",
+            credentials: &keys,
+            duration_seconds: None,
+            external_id: None,
+            endpoint: EndpointOptions::default(),
+            endpoint_url: Some("https://vpce-1a2b.sts.us-east-1.vpce.amazonaws.com"),
+        };
+        let req = assume_role_request(&params, 1_705_320_000).unwrap();
+        assert_eq!(req.url, "https://vpce-1a2b.sts.us-east-1.vpce.amazonaws.com/");
+        // The host signed is the one the request goes to.
+        let resolved =
+            assume_role_request(&AssumeRoleParams { endpoint_url: None, ..params.clone() }, 1_705_320_000).unwrap();
+        assert_ne!(req.header_value("Authorization"), resolved.header_value("Authorization"));
+        assert!(req.header_value("Authorization").unwrap().contains("/us-east-1/sts/aws4_request"));
+    }
+
+    #[test]
     fn assume_role_inputs_are_checked() {
         let keys = AwsCredentials {
             access_key_id: "AKID".into(),
@@ -549,6 +583,7 @@ mod tests {
             duration_seconds: None,
             external_id: None,
             endpoint: EndpointOptions::default(),
+            endpoint_url: None,
         };
         let long = "x".repeat(1225);
         for p in [
