@@ -101,9 +101,10 @@ pub struct AssumeRoleParams<'a> {
 }
 
 /// The AssumeRole request to the region's STS endpoint, signed with SigV4
-/// at `now` by `params.credentials`. The body is botocore's: the action and
-/// version, then the members in the model's order (`RoleArn`,
-/// `RoleSessionName`, `DurationSeconds`, `ExternalId`).
+/// at `now` by `params.credentials`. The body is the one botocore's
+/// assume-role credential provider sends for a profile: the action and
+/// version, then `RoleSessionName`, `ExternalId`, `DurationSeconds`,
+/// `RoleArn` (its query serializer keeps the provider's order).
 pub fn assume_role_request(params: &AssumeRoleParams<'_>, now: i64) -> Result<HttpRequest> {
     check_role_arn(params.role_arn)?;
     check_session_name(params.role_session_name)?;
@@ -126,18 +127,15 @@ pub fn assume_role_request(params: &AssumeRoleParams<'_>, now: i64) -> Result<Ht
     }
     let endpoint = endpoint::resolve(Service::Sts, params.region, params.endpoint)?;
     let duration = params.duration_seconds.map(|d| d.to_string());
-    let mut form: Vec<(&str, &str)> = vec![
-        ("Action", "AssumeRole"),
-        ("Version", API_VERSION),
-        ("RoleArn", params.role_arn),
-        ("RoleSessionName", params.role_session_name),
-    ];
-    if let Some(d) = &duration {
-        form.push(("DurationSeconds", d));
-    }
+    let mut form: Vec<(&str, &str)> =
+        vec![("Action", "AssumeRole"), ("Version", API_VERSION), ("RoleSessionName", params.role_session_name)];
     if let Some(id) = params.external_id {
         form.push(("ExternalId", id));
     }
+    if let Some(d) = &duration {
+        form.push(("DurationSeconds", d));
+    }
+    form.push(("RoleArn", params.role_arn));
     let base = params.endpoint_url.unwrap_or(&endpoint.url);
     let request = HttpRequest::post(format!("{base}/")).form_with_content_type(&form, FORM_CONTENT_TYPE)?;
     let signing = SigningParams {
@@ -403,7 +401,7 @@ mod tests {
     }
 
     /// botocore 1.43.11's signed AssumeRole for the same input, clock fixed
-    /// at 1705320000 (`tests/data/botocore_sts_assume_role.py`): body,
+    /// at 1705320000 (`tests/cases/capture/botocore_sts_assume_role.py`): body,
     /// headers and signature byte for byte.
     #[test]
     fn assume_role_matches_botocore() {
@@ -427,7 +425,7 @@ mod tests {
         assert_eq!((req.method, req.url.as_str()), ("POST", "https://sts.us-west-2.amazonaws.com/"));
         assert_eq!(
             String::from_utf8(req.body.clone()).unwrap(),
-            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy&RoleSessionName=aws-go-sdk-1705320000000000000&DurationSeconds=900"
+            "Action=AssumeRole&Version=2011-06-15&RoleSessionName=aws-go-sdk-1705320000000000000&DurationSeconds=900&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy"
         );
         assert_eq!(
             headers(&req),
@@ -436,7 +434,7 @@ mod tests {
                 ("X-Amz-Date", "20240115T120000Z"),
                 (
                     "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240115/us-west-2/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=fc04341a8ce9e8fa75816a23119bd07474ffb50126783bcdd4ac47b767957d47"
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240115/us-west-2/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=27029e6051c17313bf70c1312cb790677ba1758d9ef6e9e82a6a2fedef581dd0"
                 )
             ]
         );
@@ -450,7 +448,7 @@ mod tests {
         assert_eq!(
             req.header_value("Authorization"),
             Some(
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240115/cn-north-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=57e336d2212ed4a1f416970a01a06221da4513d7b8f02a78abdfda1b2773d80e"
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240115/cn-north-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=b135f80a786932a581eb7d1801876b2d9d7d4fddd55b268952bdf4b4f926ff2a"
             )
         );
 
@@ -473,7 +471,7 @@ mod tests {
         let req = assume_role_request(&full, 1_705_320_000).unwrap();
         assert_eq!(
             String::from_utf8(req.body.clone()).unwrap(),
-            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A210987654321%3Arole%2Fpath%2Fecr-reader&RoleSessionName=cloudauth-test&DurationSeconds=3600&ExternalId=ext-id%3A1234"
+            "Action=AssumeRole&Version=2011-06-15&RoleSessionName=cloudauth-test&ExternalId=ext-id%3A1234&DurationSeconds=3600&RoleArn=arn%3Aaws%3Aiam%3A%3A210987654321%3Arole%2Fpath%2Fecr-reader"
         );
         assert_eq!(
             headers(&req),
@@ -483,7 +481,7 @@ mod tests {
                 ("X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLETOKEN//+="),
                 (
                     "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLESOURCE/20240115/eu-west-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=e32d29094bf5b1b10ecd7da6e519646c6ad45c0596ef8ac82c493a84a9ff9b01"
+                    "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLESOURCE/20240115/eu-west-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=af51b9c3f5cbb8dc9e89c61c8d1f18296cf986275b558b2bac21dd068270f9ea"
                 )
             ]
         );

@@ -15,9 +15,12 @@ def capture(region, role_arn, session_name, key, secret, token, duration, extern
         return AWSResponse(request.url, 400, {}, None)
     client.meta.events.register('before-send', before_send)
     fixed = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).replace(tzinfo=None)
-    params = {'RoleArn': role_arn, 'RoleSessionName': session_name}
-    if duration is not None: params['DurationSeconds'] = duration
+    # The order botocore's assume-role credential provider builds them in
+    # (its query serializer keeps the input order).
+    params = {'RoleSessionName': session_name}
     if external_id is not None: params['ExternalId'] = external_id
+    if duration is not None: params['DurationSeconds'] = duration
+    params['RoleArn'] = role_arn
     with mock.patch.object(botocore.auth, 'get_current_datetime', return_value=fixed):
         try:
             client.assume_role(**params)
