@@ -165,6 +165,7 @@ cases = [
     case("assume-role-then-ecr", "assume role provider, then ECR GetAuthorizationToken signed with the role's credentials", CONFIG_TEXT, STATIC_CREDS, "deploy", 1, registry=REGISTRY),
     case("assume-role-chain-first", "source_profile chain: the inner role first", CONFIG_TEXT, STATIC_CREDS, "chained", 0, registry=REGISTRY),
     case("assume-role-chain-second", "source_profile chain: the outer role, signed by the inner role's credentials", CONFIG_TEXT, STATIC_CREDS, "chained", 1, registry=REGISTRY),
+    case("assume-role-chain-then-ecr", "source_profile chain, then ECR GetAuthorizationToken signed with the outer role's credentials", CONFIG_TEXT, STATIC_CREDS, "chained", 2, registry=REGISTRY),
     case("web-identity-token-file-profile", "role_arn + web_identity_token_file in a profile: AssumeRoleWithWebIdentity with the file's token", CONFIG_TEXT, STATIC_CREDS, "irsa", 0, registry=REGISTRY, token=True),
     case("region-and-fips-from-profile", "the profile's region and use_fips_endpoint choose the STS endpoint (no AWS_REGION)", CONFIG_TEXT, STATIC_CREDS, "fips", 0, service_region="us-east-1"),
 ]
