@@ -232,3 +232,131 @@ pub fn assume_role_request(
         now,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::endpoint::EndpointOptions;
+    use crate::http::HttpRequest;
+    use crate::session::flow::{Carries, Outbound};
+    use crate::session::guard::Guard;
+    use crate::session::plan::{Plan, ProviderIdentity, TargetPlan};
+    use crate::session::request::Identity;
+
+    const KEYS: &str = "[src]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMIEXAMPLEKEY\n";
+    const ROLE: &str = "[profile r]\nrole_arn = arn:aws:iam::210987654321:role/reader\nsource_profile = src\nregion = eu-west-1\nuse_fips_endpoint = true\n";
+
+    fn options(vars: &[(&str, &str)]) -> Options {
+        let mut all = vec![("AWS_CONFIG_FILE", "/c"), ("AWS_SHARED_CREDENTIALS_FILE", "/k")];
+        all.extend_from_slice(vars);
+        Options { environment: all.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(), ..Options::default() }
+    }
+
+    fn configured(region: Option<&str>, vars: &[(&str, &str)], config: &str) -> Result<AwsPlan> {
+        let plan = AwsPlan::plan(&Identity::Controller, &options(vars), region, 1_705_320_000)?;
+        assert!(matches!(plan.identity, AwsIdentity::SharedConfig(_)), "{plan:?}");
+        let contents = vec![("/c".to_owned(), Some(Secret::new(config))), ("/k".to_owned(), Some(Secret::new(KEYS)))];
+        configure(plan, &contents)
+    }
+
+    fn sts_url(plan: &AwsPlan) -> String {
+        let AwsIdentity::Profile(profile) = &plan.identity else { panic!("{plan:?}") };
+        let keys = AwsCredentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: None,
+            expires_at: None,
+        };
+        assume_role_request(plan, &profile.roles[0], &keys, 1_705_320_000).unwrap().url
+    }
+
+    #[test]
+    fn region_precedence_target_env_profile() {
+        let p = |region, vars: &[(&str, &str)]| configured(region, vars, ROLE).unwrap();
+        assert_eq!(sts_url(&p(None, &[("AWS_PROFILE", "r")])), "https://sts-fips.eu-west-1.amazonaws.com/");
+        assert_eq!(
+            sts_url(&p(None, &[("AWS_PROFILE", "r"), ("AWS_REGION", "us-east-2")])),
+            "https://sts-fips.us-east-2.amazonaws.com/"
+        );
+        assert_eq!(
+            sts_url(&p(Some("ap-south-1"), &[("AWS_PROFILE", "r")])),
+            "https://sts-fips.ap-south-1.amazonaws.com/"
+        );
+    }
+
+    #[test]
+    fn environment_flags_win_over_the_profile() {
+        let plan = configured(None, &[("AWS_PROFILE", "r"), ("AWS_USE_FIPS_ENDPOINT", "false")], ROLE).unwrap();
+        assert_eq!(sts_url(&plan), "https://sts.eu-west-1.amazonaws.com/");
+        let dual = ROLE.replace("use_fips_endpoint = true", "use_dualstack_endpoint = true");
+        let plan = configured(None, &[("AWS_PROFILE", "r")], &dual).unwrap();
+        assert_eq!(plan.sts, StsEndpoint::Resolved(EndpointOptions { dualstack: true, ..EndpointOptions::default() }));
+        assert_eq!(sts_url(&plan), "https://sts.eu-west-1.api.aws/");
+        // A configured sts-endpoint still wins, and is what gets signed.
+        let mut explicit = options(&[("AWS_PROFILE", "r")]);
+        explicit.sts_endpoint = Some("https://sts.amazonaws.com".into());
+        let plan = AwsPlan::plan(&Identity::Controller, &explicit, None, 0).unwrap();
+        let contents = vec![("/c".to_owned(), Some(Secret::new(ROLE))), ("/k".to_owned(), Some(Secret::new(KEYS)))];
+        assert_eq!(sts_url(&configure(plan, &contents).unwrap()), "https://sts.amazonaws.com/");
+    }
+
+    #[test]
+    fn the_guard_follows_the_profile() {
+        let aws = configured(None, &[("AWS_PROFILE", "r")], ROLE).unwrap();
+        let plan = Plan { target: TargetPlan::AccessToken { scopes: vec![] }, identity: ProviderIdentity::Aws(aws) };
+        let guard = Guard::for_plan(&plan).unwrap();
+        let signed = |url: &str| Outbound {
+            request: HttpRequest::post(url).header("Authorization", "AWS4-HMAC-SHA256 x").unwrap(),
+            carries: Carries::CloudCredential,
+        };
+        guard.check(&signed("https://sts-fips.eu-west-1.amazonaws.com/")).unwrap();
+        for refused in
+            ["https://sts.eu-west-1.amazonaws.com/", "https://sts.us-east-1.amazonaws.com/", "http://169.254.169.254/"]
+        {
+            assert!(guard.check(&signed(refused)).is_err(), "{refused}");
+        }
+        // Before the files are read, nothing may be sent.
+        let pending = AwsPlan::plan(&Identity::Controller, &options(&[("AWS_PROFILE", "r")]), None, 0).unwrap();
+        let plan =
+            Plan { target: TargetPlan::AccessToken { scopes: vec![] }, identity: ProviderIdentity::Aws(pending) };
+        let guard = Guard::for_plan(&plan).unwrap();
+        assert!(guard.check(&signed("https://sts-fips.eu-west-1.amazonaws.com/")).is_err());
+        // A role over the rest of the chain: IMDS and STS.
+        let imds_role = "[default]\nrole_arn = arn:aws:iam::210987654321:role/reader\n";
+        let aws = configured(Some("us-east-1"), &[], imds_role).unwrap();
+        let AwsIdentity::Profile(profile) = &aws.identity else { panic!("{aws:?}") };
+        assert_eq!(profile.base, AwsIdentity::InstanceMetadata);
+        let plan = Plan { target: TargetPlan::AccessToken { scopes: vec![] }, identity: ProviderIdentity::Aws(aws) };
+        let guard = Guard::for_plan(&plan).unwrap();
+        guard.check(&signed("https://sts.us-east-1.amazonaws.com/")).unwrap();
+        let metadata = Outbound {
+            request: HttpRequest::get("http://169.254.169.254/latest/api/token"),
+            carries: Carries::Metadata,
+        };
+        guard.check(&metadata).unwrap();
+    }
+
+    #[test]
+    fn profiles_without_roles_become_the_base_identity() {
+        let keys_only = configured(Some("us-east-1"), &[("AWS_PROFILE", "src")], "").unwrap();
+        assert!(matches!(keys_only.identity, AwsIdentity::StaticKeys(ref c) if c.access_key_id == "AKIDEXAMPLE"));
+        // Only a region: the chain goes on (IMDS), in the profile's region.
+        let region_only = configured(None, &[], "[default]\nregion = ca-central-1\n").unwrap();
+        assert_eq!(
+            (region_only.identity, region_only.region.as_str()),
+            (AwsIdentity::InstanceMetadata, "ca-central-1")
+        );
+        // No region anywhere: Flux's controller error, or one naming the profile.
+        let err = configured(None, &[], "").unwrap_err();
+        assert_eq!(err.message(), super::super::identity::ERR_NO_CONTROLLER_REGION);
+        let err = configured(None, &[], "[default]\n").unwrap_err();
+        assert!(err.message().starts_with("no AWS region") && err.message().contains("\"default\""), "{err}");
+        // The default session name is the Go SDK's.
+        let plan = configured(None, &[("AWS_PROFILE", "r")], ROLE).unwrap();
+        let AwsIdentity::Profile(profile) = &plan.identity else { panic!() };
+        assert_eq!(profile.roles[0].session_name, "aws-go-sdk-1705320000000000000");
+        assert_eq!(profile.roles[0].duration_seconds, 900);
+        assert_eq!(profile.role_arn(), Some("arn:aws:iam::210987654321:role/reader"));
+        assert_eq!(plan.describe().as_deref(), Some("aws-profile:r@/c,/k"));
+    }
+}
