@@ -432,7 +432,7 @@ fn load(profiles: &BTreeMap<String, Merged>, name: &str, seen: &mut Vec<String>)
         config.web_identity_token_file = None;
         config.credentials = None;
         config.sso.clear();
-        let cycle = seen.iter().any(|s| *s == source);
+        let cycle = seen.contains(&source);
         let linked = if profiles.contains_key(&source) {
             load(profiles, &source, seen)?
         } else {
