@@ -43,8 +43,10 @@ echo "size: $(stat -c %s "$wasm") bytes, imports: 0"
 # Every cloud over real HTTP on loopback: slow (servers, skopeo) and mostly
 # waiting, so it runs beside the Rust, Python and JavaScript tests below.
 step "end to end, every cloud on loopback (in the background; its output follows at the end)"
-# Its own copies: the tests below rebuild the component and the binaries.
-cargo build --release -p cloudauth-host -p cloudauth-proxy
+# The binaries come from the one build of every target the tests below use
+# (`--bins --tests`): built apart, wasmtime would be compiled twice, once per
+# feature set. The e2e gets its own copies: the tests rebuild the component.
+cargo build --workspace --release --bins --tests
 mkdir -p target/clouds-e2e
 cp target/cloudauth.wasm target/release/cloudauth-host target/release/cloudauth-proxy target/clouds-e2e/
 CLOUDAUTH_WASM="$root/target/clouds-e2e/cloudauth.wasm" CLOUDAUTH_HOST="$root/target/clouds-e2e/cloudauth-host" \

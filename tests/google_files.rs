@@ -132,7 +132,7 @@ fn token(c: &Captured) -> (String, i64) {
 
 fn scenarios() -> Vec<Scenario> {
     let subject = "/tmp/cloudauth-capture/gcp-ksa/token";
-    let flows: [(&'static str, usize, Option<&str>); 8] = [
+    let flows: [(&'static str, usize, Option<&str>); 11] = [
         ("service-account", 1, None),
         ("authorized-user", 1, None),
         ("impersonated-user", 2, None),
@@ -141,14 +141,21 @@ fn scenarios() -> Vec<Scenario> {
         ("external-file-json", 1, Some(subject)),
         ("external-file-impersonated", 2, Some(subject)),
         ("external-url", 2, None),
+        ("external-url-github-actions", 2, None),
+        ("external-aws-env", 1, None),
+        ("external-aws-imdsv2", 6, None),
     ];
     let mut out = Vec::new();
     for (name, requests, subject) in flows {
         let c = captured(name, requests);
         let (token, expires_at) = token(&c);
+        let mut session = request(scopes());
+        let env = case(&format!("{name}-request-1"))["input"]["environment"].clone();
+        session.options.environment =
+            env.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
         out.push(Scenario {
             name,
-            request: request(scopes()),
+            request: session,
             exchanges: exchanges(&c, subject),
             outcome: Outcome::Done(Credentials::AccessToken(AccessToken { token: token.clone(), expires_at })),
             now: NOW,

@@ -91,6 +91,8 @@ pub enum SubjectTokenSource {
     File { path: String, format: TokenFormat },
     /// A `GET` to a URL with the file's headers.
     Url { endpoint: LocalEndpoint, headers: Vec<(String, String)>, format: TokenFormat },
+    /// A signed AWS `GetCallerIdentity` request.
+    Aws(AwsSource),
 }
 
 /// How the subject token is read from the file or the response.
@@ -119,14 +121,14 @@ pub struct Credentials {
 
 impl Credentials {
     /// Parses a credentials file; `path` names it in errors.
-    pub fn parse(path: &str, text: &str) -> Result<Credentials> {
+    pub fn parse(path: &str, text: &str, aws: &AwsEnvironment) -> Result<Credentials> {
         let what = format!("the GOOGLE_APPLICATION_CREDENTIALS file {}", quoted(path));
         let value: Value =
             serde_json::from_str(text).map_err(|_| Error::invalid(format!("{what} is not valid JSON")))?;
         let Value::Object(info) = value else {
             return Err(Error::invalid(format!("{what} is not a JSON object")));
         };
-        let file = File { what: &what, info: &info };
+        let file = File { what: &what, info: &info, aws };
         file.credentials(true)
     }
 
@@ -153,6 +155,12 @@ impl Credentials {
         }
     }
 
+    /// Whether an AWS source reads EC2 instance metadata (plain HTTP to
+    /// `169.254.169.254`, carrying nothing secret).
+    pub fn reads_instance_metadata(&self) -> bool {
+        matches!(&self.base, Base::ExternalAccount(ExternalAccount { source: SubjectTokenSource::Aws(_), .. }))
+    }
+
     /// Who the credentials are, for the cache key and `policy.explain`: the
     /// impersonated or key's service account, the client, or the audience.
     pub fn principal(&self) -> String {
@@ -175,6 +183,7 @@ fn https_host(url: &str) -> Result<Authority> {
 struct File<'a> {
     what: &'a str,
     info: &'a Map<String, Value>,
+    aws: &'a AwsEnvironment,
 }
 
 impl File<'_> {
@@ -297,11 +306,11 @@ impl File<'_> {
     }
 
     fn subject_token_source(&self, source: &Map<String, Value>) -> Result<SubjectTokenSource> {
-        let nested = File { what: self.what, info: source };
+        let nested = File { what: self.what, info: source, aws: self.aws };
         let format = match source.get("format") {
             None | Some(Value::Null) => TokenFormat::Text,
             Some(Value::Object(f)) => {
-                let f = File { what: self.what, info: f };
+                let f = File { what: self.what, info: f, aws: self.aws };
                 match f.opt("type")?.unwrap_or("text") {
                     "text" => TokenFormat::Text,
                     "json" => TokenFormat::Json(f.required("subject_token_field_name")?.to_owned()),
@@ -321,10 +330,8 @@ impl File<'_> {
             )));
         }
         if source.contains_key("environment_id") {
-            return Err(Error::unsupported(format!(
-                "{}: an AWS credential_source (environment_id) is not supported yet",
-                self.what
-            )));
+            let field = |name: &str| nested.opt(name).map(|v| v.map(str::to_owned));
+            return Ok(SubjectTokenSource::Aws(AwsSource::parse(self.what, self.aws, field)?));
         }
         if source.contains_key("certificate") {
             return Err(Error::unsupported(format!("{}: an X.509 credential_source is not supported", self.what)));
@@ -373,7 +380,7 @@ impl File<'_> {
         let source = match self.info.get("source_credentials") {
             Some(Value::Object(source)) => {
                 let what = format!("{} (source_credentials)", self.what);
-                File { what: &what, info: source }.credentials(false)?
+                File { what: &what, info: source, aws: self.aws }.credentials(false)?
             }
             _ => return Err(self.bad("source_credentials is missing or not an object")),
         };
@@ -486,6 +493,10 @@ pub fn subject_token_response(response: &HttpResponse, format: &TokenFormat, url
     let text = std::str::from_utf8(body).map_err(|_| Error::malformed("the subject token response is not UTF-8"))?;
     subject_token(text, format, url).map_err(|e| Error::malformed(e.message()))
 }
+
+mod aws_source;
+
+pub use aws_source::{AwsEnvironment, AwsSource, region_of_zone};
 
 #[cfg(test)]
 mod tests;

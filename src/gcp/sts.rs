@@ -105,6 +105,12 @@ fn encode_options(text: &str) -> Result<Option<String>> {
     Ok(Some(percent_encoding::utf8_percent_encode(&json, PYTHON_QUOTE).to_string()))
 }
 
+/// `urllib.parse.quote(text)`, as google-auth quotes what it sends in a
+/// form field that STS decodes once more (options, AWS subject tokens).
+pub fn python_quote(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PYTHON_QUOTE).to_string()
+}
+
 /// What `urllib.parse.quote` escapes with its default `safe='/'`: all but
 /// letters, digits and `_.-~/`.
 const PYTHON_QUOTE: &percent_encoding::AsciiSet =

@@ -20,7 +20,7 @@ use super::plan::{Plan, ProviderIdentity};
 /// The files the plan waits for, in the order they are read.
 pub fn files(plan: &Plan) -> Vec<String> {
     match &plan.identity {
-        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path }) => vec![path.clone()],
+        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, .. }) => vec![path.clone()],
         ProviderIdentity::Aws(aws) => match &aws.identity {
             AwsIdentity::SharedConfig(pending) => pending.files(),
             _ => Vec::new(),
@@ -33,14 +33,14 @@ pub fn files(plan: &Plan) -> Vec<String> {
 /// (None: the file does not exist).
 pub fn configure(mut plan: Plan, contents: Vec<(String, Option<Secret>)>) -> Result<Plan> {
     let identity = match (&plan.identity, contents.as_slice()) {
-        (ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path }), [(read, text)]) if read == path => {
+        (ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, aws }), [(read, text)]) if read == path => {
             let Some(text) = text else {
                 return Err(Error::invalid(format!(
                     "the GOOGLE_APPLICATION_CREDENTIALS file {} does not exist",
                     quoted(path)
                 )));
             };
-            let credentials = adc::Credentials::parse(path, text.expose())?;
+            let credentials = adc::Credentials::parse(path, text.expose(), aws)?;
             ProviderIdentity::Gcp(GcpIdentity::File { path: path.clone(), credentials: Box::new(credentials) })
         }
         (ProviderIdentity::Aws(aws), _) if matches!(aws.identity, AwsIdentity::SharedConfig(_)) => {

@@ -375,7 +375,7 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
             e.run_time.push((Category::Principals, "the instance's service account".into()));
             e.run_time.push((Category::GcpProjects, "the instance's project".into()));
         }
-        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path }) => {
+        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, .. }) => {
             e.principals.push(principal(PrincipalKind::GcpServiceAccount, None));
             e.run_time.push((Category::Principals, format!("the identity in the credentials file {path}")));
             e.run_time.push((Category::Hosts, format!("the endpoints the credentials file {path} names")));

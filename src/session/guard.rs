@@ -96,6 +96,9 @@ impl Guard {
             ProviderIdentity::Gcp(GcpIdentity::File { credentials, .. }) => {
                 guard.cloud.extend(credentials.cloud_hosts()?);
                 guard.local = credentials.source_endpoint().cloned();
+                if credentials.reads_instance_metadata() {
+                    guard.metadata.push(MetadataEndpoint::LinkLocal);
+                }
             }
             ProviderIdentity::Gcp(GcpIdentity::WorkloadIdentity { audience, impersonate, .. }) => {
                 guard.cloud.push(Authority::parse(GOOGLE_STS)?);

@@ -698,7 +698,7 @@ pub enum GcpIdentity {
     /// `GOOGLE_APPLICATION_CREDENTIALS`, not read yet: the session reads
     /// the file before any request and replaces this with [`GcpIdentity::File`]
     /// (`super::configure`).
-    CredentialsFile { path: String },
+    CredentialsFile { path: String, aws: crate::gcp::adc::AwsEnvironment },
     /// A credentials file, read and parsed.
     File { path: String, credentials: Box<crate::gcp::adc::Credentials> },
 }
@@ -720,7 +720,7 @@ impl GcpIdentity {
             // Application default credentials read the file before asking
             // the metadata server (an empty variable counts as unset, as in
             // google-auth).
-            return Ok(GcpIdentity::CredentialsFile { path: path.to_owned() });
+            return Ok(GcpIdentity::CredentialsFile { path: path.to_owned(), aws: gcp_aws_environment(options)? });
         }
         Ok(match object {
             Some((sa, (audience, impersonate))) => {
@@ -743,7 +743,7 @@ impl GcpIdentity {
     /// (its path: the file is only read on a cache miss).
     pub fn describe(&self) -> Option<String> {
         match self {
-            GcpIdentity::CredentialsFile { path } | GcpIdentity::File { path, .. } => {
+            GcpIdentity::CredentialsFile { path, .. } | GcpIdentity::File { path, .. } => {
                 Some(format!("gcp-credentials-file:{path}"))
             }
             _ => None,
@@ -759,6 +759,25 @@ impl GcpIdentity {
             _ => "gke-workload-identity-pool".to_owned(),
         }
     }
+}
+
+/// What an AWS credential source of a Google credentials file takes from
+/// the environment, as google-auth reads it.
+fn gcp_aws_environment(options: &Options) -> Result<crate::gcp::adc::AwsEnvironment> {
+    let region = match options.env("AWS_REGION")? {
+        Some(r) => Some(r),
+        None => options.env("AWS_DEFAULT_REGION")?,
+    };
+    let credentials = match (options.env("AWS_ACCESS_KEY_ID")?, options.env("AWS_SECRET_ACCESS_KEY")?) {
+        (Some(id), Some(secret)) => Some(AwsCredentials {
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: options.env("AWS_SESSION_TOKEN")?.map(Secret::new),
+            expires_at: None,
+        }),
+        _ => None,
+    };
+    Ok(crate::gcp::adc::AwsEnvironment { region: region.map(str::to_owned), credentials })
 }
 
 fn gcp_service_account(sa: &ServiceAccount) -> Result<Option<String>, String> {
@@ -1015,7 +1034,7 @@ mod tests {
         let adc = env(&[("GOOGLE_APPLICATION_CREDENTIALS", "/var/run/gcp/creds.json")]);
         assert_eq!(
             GcpIdentity::plan(&Identity::Controller, &adc).unwrap(),
-            GcpIdentity::CredentialsFile { path: "/var/run/gcp/creds.json".into() }
+            GcpIdentity::CredentialsFile { path: "/var/run/gcp/creds.json".into(), aws: Default::default() }
         );
         // Object-level identities do not read them.
         assert!(GcpIdentity::plan(&sa(&[]), &adc).is_ok());

@@ -17,6 +17,14 @@ Written from Google's documentation:
   ``subject_token``, ``subject_token_type``; answers ``access_token``,
   ``issued_token_type``, ``token_type``, ``expires_in``; errors are
   ``400 {"error": "invalid_grant", "error_description": ...}``.
+* OAuth 2.0 token endpoint for service-account keys (``POST
+  https://oauth2.googleapis.com/token``, "Using OAuth 2.0 for Server to
+  Server Applications"): ``grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer``
+  and ``assertion``, a JWT signed RS256 with the key whose public half the
+  service account holds; its claims ``iss`` (the account), ``scope``,
+  ``aud`` (the token URI), ``exp`` and ``iat`` (at most one hour apart);
+  answers ``{"access_token", "expires_in", "token_type": "Bearer"}``;
+  errors are ``400 {"error": "invalid_grant", "error_description": ...}``.
 * Artifact Registry ("Configure authentication to Artifact Registry for
   Docker", access-token method): the user ``oauth2accesstoken`` with a
   Google access token as password; ``/v2/`` challenges with
@@ -24,6 +32,12 @@ Written from Google's documentation:
 """
 
 import argparse
+import base64
+import json
+import time
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from common import Handler, RegistryFront, Tokens, add_common_arguments, issuer, run_forever, serve
 
@@ -84,6 +98,43 @@ class Sts(Handler):
                          "expires_in": 3600})
 
 
+class OAuth2(Handler):
+    name = "google-oauth2"
+
+    def error(self, description):
+        self.log(400, description)
+        self.reply(400, {"error": "invalid_grant", "error_description": description})
+
+    def do_POST(self):
+        s = self.server
+        if self.path.split("?")[0] != "/token":
+            return self.reply(404, {"error": "not_found"})
+        form = self.form()
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return self.error("Invalid grant_type.")
+        parts = form.get("assertion", "").split(".")
+        if len(parts) != 3:
+            return self.error("Invalid JWT.")
+        pad = lambda p: base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))
+        try:
+            header, claims = json.loads(pad(parts[0])), json.loads(pad(parts[1]))
+            s.public_key.verify(pad(parts[2]), f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except Exception:
+            return self.error("Invalid JWT Signature.")
+        now = time.time()
+        if header.get("alg") != "RS256" or claims.get("iss") != s.service_account:
+            return self.error("Invalid issuer or algorithm.")
+        if claims.get("aud") != "https://oauth2.googleapis.com/token":
+            return self.error("Invalid audience.")
+        if not (claims.get("iat", 0) - 300 <= now < claims.get("exp", 0)) or claims["exp"] - claims["iat"] > 3600:
+            return self.error("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.")
+        if CLOUD_PLATFORM not in claims.get("scope", "").split(" "):
+            return self.error("Invalid scope.")
+        token = s.google_tokens.issue(s.service_account, 3599)
+        self.log(200, f"token for {s.service_account} (key {header.get('kid')})")
+        self.reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+
 class Gar(Handler):
     name = "gar"
 
@@ -125,6 +176,9 @@ def main():
     parser.add_argument("--service-account", required=True, help="the VM's default service account")
     parser.add_argument("--audience", required=True, help="the workload identity provider STS accepts")
     parser.add_argument("--subject-token-file", required=True, help="the Kubernetes token STS accepts")
+    parser.add_argument("--oauth2-listen", required=True)
+    parser.add_argument("--key-service-account", required=True, help="the account of the service-account key")
+    parser.add_argument("--key-public", required=True, help="PEM public key of that account's key")
     args = parser.parse_args()
 
     with open(args.subject_token_file) as f:
@@ -134,6 +188,10 @@ def main():
           google_tokens=google_tokens, service_account=args.service_account)
     serve(Sts, args.sts_listen, args.tls_cert, args.tls_key, args.max_seconds,
           google_tokens=google_tokens, audience=args.audience, subject_token=subject_token)
+    with open(args.key_public, "rb") as f:
+        public_key = serialization.load_pem_public_key(f.read())
+    serve(OAuth2, args.oauth2_listen, args.tls_cert, args.tls_key, args.max_seconds,
+          google_tokens=google_tokens, service_account=args.key_service_account, public_key=public_key)
     front = RegistryFront(args.backend, args.ca_file, f"https://{args.registry}/v2/token", args.registry)
     serve(Gar, args.gar_listen, args.tls_cert, args.tls_key, args.max_seconds,
           registry=args.registry, google_tokens=google_tokens, issuer=issuer(args), front=front)

@@ -78,6 +78,7 @@ override_names \
   "127.0.0.30 metadata.google.internal" \
   "127.0.0.31 sts.googleapis.com" \
   "127.0.0.32 us-docker.pkg.dev" \
+  "127.0.0.33 oauth2.googleapis.com" \
   "127.0.0.40 sts.amazonaws.com sts.us-east-1.amazonaws.com api.ecr.us-east-1.amazonaws.com eks.us-east-1.amazonaws.com s3.us-east-1.amazonaws.com iam.amazonaws.com" \
   "127.0.0.41 123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
@@ -120,6 +121,14 @@ echo "eyJhbGciOiJSUzI1NiJ9.$(printf '{"iss":"https://oidc.example.test","sub":"s
 tenant=72f988bf-86f1-41af-91ab-2d7cd011db47
 client=6c3a9d5f-1b2e-4f7a-9c8d-0e1f2a3b4c5d
 gcp_provider="projects/123456789/locations/global/workloadIdentityPools/pool/providers/k8s"
+# A service-account key file (GOOGLE_APPLICATION_CREDENTIALS) whose public
+# half the fake OAuth 2.0 endpoint checks the assertion's signature with.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out gcp-key.pem 2>/dev/null
+openssl pkey -in gcp-key.pem -pubout -out gcp-key.pub
+python3 -c 'import json, sys; print(json.dumps({"type": "service_account", "project_id": "my-project",
+  "private_key_id": "e2e-key-1", "private_key": open(sys.argv[1]).read(),
+  "client_email": "builder@my-project.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token"}))' \
+  gcp-key.pem >gcp-sa.json
 timeout 900 python3 "$here/azure.py" "${common[@]}" --ready-file azure.ready \
   --entra-listen 127.0.0.20:443 --acr-listen 127.0.0.21:443 --registry myreg.azurecr.io \
   --tenant "$tenant" --client-id "$client" --assertion-file azure-token 2>azure.log &
@@ -127,7 +136,9 @@ pids+=($!)
 timeout 900 python3 "$here/google.py" "${common[@]}" --ready-file google.ready \
   --metadata-listen 127.0.0.30:80 --sts-listen 127.0.0.31:443 --gar-listen 127.0.0.32:443 --registry us-docker.pkg.dev \
   --service-account "puller@my-project.iam.gserviceaccount.com" --audience "//iam.googleapis.com/$gcp_provider" \
-  --subject-token-file gcp-token 2>google.log &
+  --subject-token-file gcp-token \
+  --oauth2-listen 127.0.0.33:443 --key-service-account "builder@my-project.iam.gserviceaccount.com" \
+  --key-public gcp-key.pub 2>google.log &
 pids+=($!)
 timeout 900 python3 "$here/aws.py" "${common[@]}" --ready-file aws.ready \
   --moto-listen 127.0.0.40:443 --moto-endpoint https://sts.amazonaws.com --ecr-listen 127.0.0.41:443 \
@@ -299,6 +310,19 @@ for cloud in generic acr gar ecr; do
     not_ok "$cloud: pull through the mirror failed: $(tail -3 "mirror-$cloud.err")"
   fi
 done
+
+step "gar: a service-account key file (GOOGLE_APPLICATION_CREDENTIALS), the assertion signed in the component"
+rm -rf pulled-helper-gar-key
+if env GOOGLE_APPLICATION_CREDENTIALS="$tmp/gcp-sa.json" skopeo --registries-conf "$empty_conf" copy --quiet \
+  --authfile helper-gar.json "docker://${image[gar]}" "oci:$tmp/pulled-helper-gar-key:v1" 2>helper-gar-key.err; then
+  if grep -q "token for builder@my-project.iam.gserviceaccount.com (key e2e-key-1)" google.log; then
+    ok "gar: skopeo pulled through docker-credential-cloudauth with a service-account key (RS256 verified by the token endpoint)"
+  else
+    not_ok "gar: the pull with the key file did not use the key's grant"
+  fi
+else
+  not_ok "gar: pull with GOOGLE_APPLICATION_CREDENTIALS failed: $(tail -3 helper-gar-key.err)"
+fi
 
 step "the registry's Authorization never reaches the blob store"
 stats=$(curl -s https://blobs.example.test/stats)

@@ -4,7 +4,7 @@ const KEY: &str = include_str!("../../../tests/data/test-rsa-pkcs8.pem");
 const PATH: &str = "/etc/gcp/key.json";
 
 fn parse(json: serde_json::Value) -> Result<Credentials> {
-    Credentials::parse(PATH, &json.to_string())
+    Credentials::parse(PATH, &json.to_string(), &AwsEnvironment::default())
 }
 
 fn service_account() -> serde_json::Value {
@@ -99,9 +99,23 @@ fn refuses_what_cannot_be_used_naming_the_file() {
         ),
         (external(serde_json::json!({"executable": {"command": "/bin/x"}})), "unsupported", "executable"),
         (
-            external(serde_json::json!({"environment_id": "aws1", "region_url": "http://169.254.169.254"})),
+            external(
+                serde_json::json!({"environment_id": "aws2", "regional_cred_verification_url": "https://sts.{region}.amazonaws.com"}),
+            ),
             "unsupported",
-            "AWS",
+            "aws2",
+        ),
+        (
+            external(
+                serde_json::json!({"environment_id": "aws1", "regional_cred_verification_url": "https://sts.{region}.amazonaws.com", "url": "http://evil.example/creds"}),
+            ),
+            "invalid-input",
+            "not an EC2 metadata URL",
+        ),
+        (
+            external(serde_json::json!({"environment_id": "aws1"})),
+            "invalid-input",
+            "regional_cred_verification_url is missing",
         ),
         (
             external(serde_json::json!({"file": "/a", "url": "https://b/"})),
@@ -135,7 +149,9 @@ fn refuses_what_cannot_be_used_naming_the_file() {
     wrong_url["service_account_impersonation_url"] = "https://evil.example/x:generateAccessToken".into();
     wrong_url["source_credentials"] = service_account();
     assert!(parse(wrong_url).unwrap_err().to_string().contains("service_account_impersonation_url"));
-    assert!(Credentials::parse(PATH, "{").unwrap_err().to_string().contains("not valid JSON"));
+    assert!(
+        Credentials::parse(PATH, "{", &AwsEnvironment::default()).unwrap_err().to_string().contains("not valid JSON")
+    );
 }
 
 #[test]

@@ -169,7 +169,7 @@ impl Machine for GcpToken {
                 let audience = audience.clone();
                 self.fetch_token(&audience, audience.clone())
             }
-            GcpIdentity::CredentialsFile { path } => {
+            GcpIdentity::CredentialsFile { path, .. } => {
                 Err(Error::invalid(format!("the GOOGLE_APPLICATION_CREDENTIALS file {path} has not been read")))
             }
             GcpIdentity::File { .. } => Err(unexpected("Google token", "a credentials file without its machine")),

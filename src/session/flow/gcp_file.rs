@@ -5,12 +5,15 @@
 //! impersonation when the file asks for it.
 
 use crate::credentials::AccessToken;
+use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
-use crate::gcp::adc::{self, Base, Credentials, SubjectTokenSource, TokenFormat};
+use crate::gcp::adc::{self, AwsSource, Base, Credentials, ExternalAccount, SubjectTokenSource, TokenFormat};
 use crate::gcp::{iam, sts};
 use crate::http::HttpResponse;
+use crate::response::{ErrorFormat, success_body};
 use crate::secret::Secret;
 
+use super::ec2_metadata;
 use super::{Action, Carries, Machine, Poll, send, unexpected};
 
 pub struct FileToken {
@@ -22,6 +25,8 @@ pub struct FileToken {
 
 enum State {
     Start,
+    /// Building an AWS subject token (`aws_source`).
+    Aws(AwsProgress),
     /// A grant's token response (service account or authorized user).
     AwaitingGrant,
     /// The subject token file.
@@ -31,6 +36,27 @@ enum State {
     AwaitingSts,
     AwaitingImpersonation,
     Finished,
+}
+
+/// How far an AWS subject token is: what is known, and what the pending
+/// metadata request will tell.
+struct AwsProgress {
+    region: Option<String>,
+    credentials: Option<AwsCredentials>,
+    token: Option<Secret>,
+    role: Option<String>,
+    awaiting: AwsAwaiting,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AwsAwaiting {
+    /// An IMDSv2 session token, then the region.
+    TokenForRegion,
+    Region,
+    /// An IMDSv2 session token, then the role.
+    TokenForCredentials,
+    Role,
+    Credentials,
 }
 
 impl FileToken {
@@ -90,10 +116,75 @@ impl FileToken {
         Ok(send(request, Carries::CloudCredential))
     }
 
+    fn aws_source(&self) -> Result<&AwsSource> {
+        match &self.credentials.base {
+            Base::ExternalAccount(ExternalAccount { source: SubjectTokenSource::Aws(source), .. }) => Ok(source),
+            _ => Err(unexpected("credentials file", "an AWS metadata answer")),
+        }
+    }
+
+    /// The next metadata request, or the subject token when region and
+    /// credentials are known. google-auth takes a new IMDSv2 session token
+    /// for the region and another for the credentials.
+    fn aws_next(&mut self, mut p: AwsProgress, now: i64) -> Result<Poll<AccessToken>> {
+        let source = self.aws_source()?.clone();
+        let (request, awaiting) = match (&p.region, &p.credentials, p.awaiting) {
+            (None, _, AwsAwaiting::Region) if p.token.is_none() && source.imdsv2_url.is_some() => {
+                (source.token_request()?, AwsAwaiting::TokenForRegion)
+            }
+            (None, _, _) => (Some(source.region_request(p.token.as_ref())?), AwsAwaiting::Region),
+            (Some(_), None, AwsAwaiting::Region) if source.imdsv2_url.is_some() => {
+                (source.token_request()?, AwsAwaiting::TokenForCredentials)
+            }
+            (Some(_), None, AwsAwaiting::Region | AwsAwaiting::TokenForCredentials) => {
+                (Some(source.role_request(p.token.as_ref())?), AwsAwaiting::Role)
+            }
+            (Some(_), None, _) => {
+                let role = p.role.as_deref().ok_or_else(|| unexpected("credentials file", "no role"))?;
+                (Some(source.credentials_request(role, p.token.as_ref())?), AwsAwaiting::Credentials)
+            }
+            (Some(region), Some(credentials), _) => {
+                let Base::ExternalAccount(account) = &self.credentials.base else {
+                    return Err(unexpected("credentials file", "an AWS subject token"));
+                };
+                let subject = source.subject_token(region, credentials, &account.audience, now)?;
+                return self.exchange(&subject);
+            }
+        };
+        let request = request.ok_or_else(|| unexpected("credentials file", "an IMDSv2 step without its URL"))?;
+        p.awaiting = awaiting;
+        self.state = State::Aws(p);
+        Ok(send(request, Carries::Metadata))
+    }
+
+    /// A metadata answer for the AWS source.
+    fn aws_answer(&mut self, mut p: AwsProgress, response: &HttpResponse, now: i64) -> Result<Poll<AccessToken>> {
+        match p.awaiting {
+            AwsAwaiting::TokenForRegion | AwsAwaiting::TokenForCredentials => {
+                p.token = Some(ec2_metadata::parse_token(response)?);
+                if p.awaiting == AwsAwaiting::TokenForRegion {
+                    p.awaiting = AwsAwaiting::Region;
+                }
+            }
+            AwsAwaiting::Region => {
+                let body = success_body(response, ErrorFormat::AwsJson)?;
+                let zone =
+                    std::str::from_utf8(body).map_err(|_| Error::malformed("the availability zone is not UTF-8"))?;
+                p.region = Some(adc::region_of_zone(zone)?);
+                // The credentials get a session token of their own.
+                p.token = None;
+            }
+            AwsAwaiting::Role => p.role = Some(ec2_metadata::parse_role(response)?),
+            AwsAwaiting::Credentials => p.credentials = Some(ec2_metadata::parse_credentials(response)?),
+        }
+        self.aws_next(p, now)
+    }
+
     fn source_format(&self) -> Option<&TokenFormat> {
         match &self.credentials.base {
             Base::ExternalAccount(account) => match &account.source {
                 SubjectTokenSource::File { format, .. } | SubjectTokenSource::Url { format, .. } => Some(format),
+                SubjectTokenSource::Aws(_) => None,
             },
             _ => None,
         }
@@ -128,6 +219,16 @@ impl Machine for FileToken {
                     let request = adc::subject_token_request(endpoint, headers)?;
                     self.state = State::AwaitingSubjectUrl;
                     Ok(send(request, Carries::LocalCredential))
+                }
+                SubjectTokenSource::Aws(source) => {
+                    let progress = AwsProgress {
+                        region: source.environment.region.clone(),
+                        credentials: source.environment.credentials.clone(),
+                        token: None,
+                        role: None,
+                        awaiting: AwsAwaiting::Region,
+                    };
+                    self.aws_next(progress, now)
                 }
             },
         }
@@ -172,6 +273,7 @@ impl Machine for FileToken {
                 self.with_base(token)
             }
             State::AwaitingImpersonation => Ok(Poll::Ready(iam::parse_impersonation(response)?)),
+            State::Aws(progress) => self.aws_answer(progress, response, now),
             other => {
                 self.state = other;
                 Err(unexpected("credentials file", "an HTTP response"))

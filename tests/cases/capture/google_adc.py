@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 import google.auth
 import google.auth._helpers
-from google.auth import identity_pool, impersonated_credentials
+from google.auth import aws, identity_pool, impersonated_credentials
 
 NOW = 1705320000
 FIXED = datetime.datetime.fromtimestamp(NOW, datetime.timezone.utc).replace(tzinfo=None)
@@ -54,7 +54,8 @@ class Transport:
 def expected(sent):
     method, url, headers, body = sent
     request = {"method": method, "url": url}
-    kept = {k: v for k, v in headers.items() if k.lower() != "x-goog-api-client"}
+    # google-auth passes the IMDSv2 session token on as the bytes it read.
+    kept = {k: v.decode() if isinstance(v, bytes) else v for k, v in headers.items() if k.lower() != "x-goog-api-client"}
     if kept:
         request["headers"] = kept
     if body:
@@ -71,6 +72,11 @@ def expected(sent):
 
 def cases_for(name, source, file_info, make, answers, extra_env=None, subject_file=None):
     """One case per request the SDK sent: the answers before it, then it."""
+    import os
+
+    for key in AWS_ENV:
+        os.environ.pop(key, None)
+    os.environ.update(extra_env or {})
     transport = Transport(answers)
     if subject_file is not None:
         with_subject_file(subject_file)
@@ -96,6 +102,8 @@ def cases_for(name, source, file_info, make, answers, extra_env=None, subject_fi
 
 
 def load(info):
+    if info["type"] == "external_account" and "environment_id" in info["credential_source"]:
+        return aws.Credentials.from_info(info, scopes=SCOPES)
     if info["type"] == "external_account":
         # As google.auth.default builds it, without its project-id lookup.
         return identity_pool.Credentials.from_info(info, scopes=SCOPES)
@@ -158,6 +166,32 @@ url_source = dict(
     },
 )
 
+AWS_ENV = ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+aws_source = {
+    "type": "external_account",
+    "audience": AUDIENCE,
+    "subject_token_type": "urn:ietf:params:aws:token-type:aws4_request",
+    "token_url": "https://sts.googleapis.com/v1/token",
+    "credential_source": {
+        "environment_id": "aws1",
+        "region_url": "http://169.254.169.254/latest/meta-data/placement/availability-zone",
+        "url": "http://169.254.169.254/latest/meta-data/iam/security-credentials",
+        "regional_cred_verification_url": "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15",
+        "imdsv2_session_token_url": "http://169.254.169.254/latest/api/token",
+    },
+}
+AWS_KEYS = {
+    "AWS_REGION": "us-east-2",
+    "AWS_ACCESS_KEY_ID": "ASIARD4OQDT6A77FR3CL",
+    "AWS_SECRET_ACCESS_KEY": "Y8AfSaucF37G4PpvfguKZ3/l7Id4uocLXxX0+VTx",
+    "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEIz//////////wEaCXVzLWVhc3QtMiJGMEQCIH7MHX/Oy",
+}
+IMDS_CREDS = json.dumps({
+    "Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIARD4OQDT6A77FR3CL",
+    "SecretAccessKey": "Y8AfSaucF37G4PpvfguKZ3/l7Id4uocLXxX0+VTx", "Token": "IQoJb3JpZ2luX2VjEIz//////////wEaCXVzLWVhc3QtMiJGMEQCIH7MHX/Oy",
+    "Expiration": "2024-01-15T18:00:00Z", "LastUpdated": "2024-01-15T12:00:00Z",
+})
+
 cases = []
 cases += cases_for("service-account", "service_account.Credentials (JWT-bearer grant)", service_account, load, [TOKEN("ya29.sa")])
 cases += cases_for("authorized-user", "oauth2.credentials.Credentials (refresh grant)", authorized_user, load, [TOKEN("ya29.user")])
@@ -168,5 +202,31 @@ cases += cases_for("external-file-json", "identity_pool.Credentials, file source
 cases += cases_for("external-file-impersonated", "identity_pool.Credentials with service_account_impersonation_url", file_source_impersonated, load, [TOKEN("ya29.sts"), IAM], subject_file=SUBJECT)
 cases += cases_for("external-url", "identity_pool.Credentials, url source with headers, JSON", url_source, load, [(200, json.dumps({"access_token": SUBJECT})), TOKEN("ya29.sts")])
 
+# What google-github-actions/auth writes for workload identity federation
+# on GitHub Actions: the runner's OIDC endpoint as a URL source.
+actions_source = dict(
+    file_source,
+    credential_source={
+        "url": "https://pipelinesghubeus1.actions.githubusercontent.com/abc/00000000-0000-0000-0000-000000000000/_apis/distributedtask/hubs/Actions/plans/1/jobs/2/idtoken?api-version=2.0&audience=https://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/my-pool/providers/my-provider",
+        "headers": {"Authorization": "Bearer actions-request-token"},
+        "format": {"type": "json", "subject_token_field_name": "value"},
+    },
+)
+cases += cases_for("external-url-github-actions", "identity_pool.Credentials, the URL source google-github-actions/auth writes", actions_source, load, [(200, json.dumps({"count": 1, "value": SUBJECT})), TOKEN("ya29.sts")])
+cases += cases_for("external-aws-env", "aws.Credentials, credentials and region from the environment", aws_source, load, [TOKEN("ya29.sts")], extra_env=AWS_KEYS)
+cases += cases_for(
+    "external-aws-imdsv2",
+    "aws.Credentials, IMDSv2: a session token for the region, another for the role and its credentials",
+    aws_source,
+    load,
+    [
+        (200, "AQAEAExampleSessionToken1=="),
+        (200, "us-east-2b"),
+        (200, "AQAEAExampleSessionToken2=="),
+        (200, "gcp-federation-role"),
+        (200, IMDS_CREDS),
+        TOKEN("ya29.sts"),
+    ],
+)
 json.dump({"op": "session.request", "cases": cases}, sys.stdout, indent=1)
 print()
