@@ -6,6 +6,8 @@ pub mod container;
 pub mod ecr;
 pub mod eks;
 pub mod endpoint;
+pub mod ini;
 pub mod partition;
+pub mod shared_config;
 pub mod sigv4;
 pub mod sts;

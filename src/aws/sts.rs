@@ -1,13 +1,18 @@
 //! STS AssumeRoleWithWebIdentity (IRSA-style workload identity): a
-//! Kubernetes service-account token traded for temporary AWS credentials.
+//! Kubernetes service-account token traded for temporary AWS credentials;
+//! and AssumeRole (a shared config profile's `role_arn`): credentials
+//! traded for a role's.
 //!
-//! The request is an unsigned query-protocol POST (the web identity token is
-//! the credential), built as botocore builds it. The response is XML and is
-//! parsed as XML: the credentials are read from their exact place in the
-//! document, never searched for in the text.
+//! AssumeRoleWithWebIdentity is an unsigned query-protocol POST (the web
+//! identity token is the credential); AssumeRole is the same kind of POST
+//! signed with SigV4 by the credentials it starts from. Both are built as
+//! botocore builds them. The response is XML and is parsed as XML: the
+//! credentials are read from their exact place in the document, never
+//! searched for in the text.
 
 use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::aws::partition;
+use crate::aws::sigv4::{self, SigningParams};
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result, quoted};
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
@@ -80,15 +85,90 @@ pub fn web_identity_request(params: &WebIdentityParams<'_>) -> Result<HttpReques
     HttpRequest::post(format!("{}/", endpoint.url)).form_with_content_type(&form, FORM_CONTENT_TYPE)
 }
 
-/// Parses the XML response into temporary credentials.
+/// AssumeRole parameters: the role, and the credentials that sign the call.
+#[derive(Clone, Debug)]
+pub struct AssumeRoleParams<'a> {
+    pub region: &'a str,
+    pub role_arn: &'a str,
+    pub role_session_name: &'a str,
+    pub credentials: &'a AwsCredentials,
+    pub duration_seconds: Option<u32>,
+    pub external_id: Option<&'a str>,
+    pub endpoint: EndpointOptions,
+    /// A configured STS endpoint (`https://host`) in place of the resolved
+    /// one; the signature is still scoped to the resolved signing region.
+    pub endpoint_url: Option<&'a str>,
+}
+
+/// The AssumeRole request to the region's STS endpoint, signed with SigV4
+/// at `now` by `params.credentials`. The body is the one botocore's
+/// assume-role credential provider sends for a profile: the action and
+/// version, then `RoleSessionName`, `ExternalId`, `DurationSeconds`,
+/// `RoleArn` (its query serializer keeps the provider's order).
+pub fn assume_role_request(params: &AssumeRoleParams<'_>, now: i64) -> Result<HttpRequest> {
+    check_role_arn(params.role_arn)?;
+    check_session_name(params.role_session_name)?;
+    if let Some(d) = params.duration_seconds
+        && !(MIN_DURATION..=MAX_DURATION).contains(&d)
+    {
+        return Err(Error::invalid(format!("duration of {d} s is outside {MIN_DURATION}..={MAX_DURATION}")));
+    }
+    if let Some(id) = params.external_id
+        && !(2..=1224).contains(&id.len())
+    {
+        // STS: 2 to 1224 of [\w+=,.@:/-]; the value is not secret, but is
+        // not quoted either: it may be long.
+        return Err(Error::invalid("external id must be 2 to 1224 characters"));
+    }
+    if let Some(id) = params.external_id
+        && !id.bytes().all(|b| is_iam_name_byte(b) || b == b':' || b == b'/')
+    {
+        return Err(Error::invalid("external id may only contain letters, digits and _+=,.@:/-"));
+    }
+    let endpoint = endpoint::resolve(Service::Sts, params.region, params.endpoint)?;
+    let duration = params.duration_seconds.map(|d| d.to_string());
+    let mut form: Vec<(&str, &str)> =
+        vec![("Action", "AssumeRole"), ("Version", API_VERSION), ("RoleSessionName", params.role_session_name)];
+    if let Some(id) = params.external_id {
+        form.push(("ExternalId", id));
+    }
+    if let Some(d) = &duration {
+        form.push(("DurationSeconds", d));
+    }
+    form.push(("RoleArn", params.role_arn));
+    let base = params.endpoint_url.unwrap_or(&endpoint.url);
+    let request = HttpRequest::post(format!("{base}/")).form_with_content_type(&form, FORM_CONTENT_TYPE)?;
+    let signing = SigningParams {
+        credentials: params.credentials,
+        region: &endpoint.signing_region,
+        service: "sts",
+        now,
+        normalize_path: true,
+        sign_body_header: false,
+        unsigned_headers: &[],
+    };
+    Ok(sigv4::sign(&request, &signing)?.request)
+}
+
+/// Parses the AssumeRoleWithWebIdentity XML response into temporary credentials.
 pub fn parse_web_identity(response: &HttpResponse) -> Result<AwsCredentials> {
+    parse_credentials(response, "AssumeRoleWithWebIdentity")
+}
+
+/// Parses the AssumeRole XML response into temporary credentials.
+pub fn parse_assume_role(response: &HttpResponse) -> Result<AwsCredentials> {
+    parse_credentials(response, "AssumeRole")
+}
+
+/// `<{action}Response><{action}Result><Credentials>...`.
+fn parse_credentials(response: &HttpResponse, action: &str) -> Result<AwsCredentials> {
     let body = success_body(response, ErrorFormat::AwsQueryXml)?;
     let doc = parse_xml(body, "STS response")?;
     let root = doc.root();
-    if root.name() != "AssumeRoleWithWebIdentityResponse" {
-        return Err(Error::malformed("STS response is not an AssumeRoleWithWebIdentityResponse"));
+    if root.name() != format!("{action}Response") {
+        return Err(Error::malformed(format!("STS response is not an {action}Response")));
     }
-    let credentials = child(root, "AssumeRoleWithWebIdentityResult").and_then(|result| child(result, "Credentials"))?;
+    let credentials = child(root, &format!("{action}Result")).and_then(|result| child(result, "Credentials"))?;
     let field = |name: &str| -> Result<String> {
         let text = child(credentials, name)?.text().trim();
         if text.is_empty() {
@@ -314,6 +394,256 @@ mod tests {
         }
         let edge = WebIdentityParams { duration_seconds: Some(43_200), role_session_name: "ab", ..base.clone() };
         assert!(web_identity_request(&edge).is_ok());
+    }
+
+    fn headers(req: &HttpRequest) -> Vec<(&str, &str)> {
+        req.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+
+    /// botocore 1.43.11's signed AssumeRole for the same input, clock fixed
+    /// at 1705320000 (`tests/cases/capture/botocore_sts_assume_role.py`): body,
+    /// headers and signature byte for byte.
+    #[test]
+    fn assume_role_matches_botocore() {
+        let keys = AwsCredentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+            session_token: None,
+            expires_at: None,
+        };
+        let params = AssumeRoleParams {
+            region: "us-west-2",
+            role_arn: "arn:aws:iam::123456789012:role/deploy",
+            role_session_name: "aws-go-sdk-1705320000000000000",
+            credentials: &keys,
+            duration_seconds: Some(900),
+            external_id: None,
+            endpoint: EndpointOptions::default(),
+            endpoint_url: None,
+        };
+        let req = assume_role_request(&params, 1_705_320_000).unwrap();
+        assert_eq!((req.method, req.url.as_str()), ("POST", "https://sts.us-west-2.amazonaws.com/"));
+        assert_eq!(
+            String::from_utf8(req.body.clone()).unwrap(),
+            "Action=AssumeRole&Version=2011-06-15&RoleSessionName=aws-go-sdk-1705320000000000000&DurationSeconds=900&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdeploy"
+        );
+        assert_eq!(
+            headers(&req),
+            [
+                ("Content-Type", FORM_CONTENT_TYPE),
+                ("X-Amz-Date", "20240115T120000Z"),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240115/us-west-2/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=27029e6051c17313bf70c1312cb790677ba1758d9ef6e9e82a6a2fedef581dd0"
+                )
+            ]
+        );
+        let cn = AssumeRoleParams {
+            region: "cn-north-1",
+            role_arn: "arn:aws-cn:iam::123456789012:role/r",
+            ..params.clone()
+        };
+        let req = assume_role_request(&cn, 1_705_320_000).unwrap();
+        assert_eq!(req.url, "https://sts.cn-north-1.amazonaws.com.cn/");
+        assert_eq!(
+            req.header_value("Authorization"),
+            Some(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240115/cn-north-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=b135f80a786932a581eb7d1801876b2d9d7d4fddd55b268952bdf4b4f926ff2a"
+            )
+        );
+
+        let temporary = AwsCredentials {
+            access_key_id: "ASIAEXAMPLESOURCE".into(),
+            secret_access_key: Secret::new("source/secret+key"),
+            session_token: Some(Secret::new("FwoGZXIvYXdzEXAMPLETOKEN//+=")),
+            expires_at: Some(4_102_444_800),
+        };
+        let full = AssumeRoleParams {
+            region: "eu-west-1",
+            role_arn: "arn:aws:iam::210987654321:role/path/ecr-reader",
+            role_session_name: "cloudauth-test",
+            credentials: &temporary,
+            duration_seconds: Some(3600),
+            external_id: Some("ext-id:1234"),
+            endpoint: EndpointOptions::default(),
+            endpoint_url: None,
+        };
+        let req = assume_role_request(&full, 1_705_320_000).unwrap();
+        assert_eq!(
+            String::from_utf8(req.body.clone()).unwrap(),
+            "Action=AssumeRole&Version=2011-06-15&RoleSessionName=cloudauth-test&ExternalId=ext-id%3A1234&DurationSeconds=3600&RoleArn=arn%3Aaws%3Aiam%3A%3A210987654321%3Arole%2Fpath%2Fecr-reader"
+        );
+        assert_eq!(
+            headers(&req),
+            [
+                ("Content-Type", FORM_CONTENT_TYPE),
+                ("X-Amz-Date", "20240115T120000Z"),
+                ("X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLETOKEN//+="),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLESOURCE/20240115/eu-west-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=af51b9c3f5cbb8dc9e89c61c8d1f18296cf986275b558b2bac21dd068270f9ea"
+                )
+            ]
+        );
+        assert!(!format!("{full:?}").contains("source/secret"));
+    }
+
+    /// The same request signed by the `aws-sigv4` crate (AWS's Rust SDK
+    /// signer) has the same Authorization header.
+    #[test]
+    fn assume_role_signature_matches_aws_sigv4() {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let keys = AwsCredentials {
+            access_key_id: "ASIAEXAMPLESOURCE".into(),
+            secret_access_key: Secret::new("source/secret+key"),
+            session_token: Some(Secret::new("FwoGZXIvYXdzEXAMPLETOKEN//+=")),
+            expires_at: None,
+        };
+        let params = AssumeRoleParams {
+            region: "ap-southeast-2",
+            role_arn: "arn:aws:iam::123456789012:role/r",
+            role_session_name: "s1",
+            credentials: &keys,
+            duration_seconds: None,
+            external_id: None,
+            endpoint: EndpointOptions::default(),
+            endpoint_url: None,
+        };
+        let ours = assume_role_request(&params, 1_705_320_000).unwrap();
+        let identity = aws_credential_types::Credentials::new(
+            "ASIAEXAMPLESOURCE",
+            "source/secret+key",
+            Some("FwoGZXIvYXdzEXAMPLETOKEN//+=".into()),
+            None,
+            "test",
+        )
+        .into();
+        let settings = SigningSettings::default();
+        let signing = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("ap-southeast-2")
+            .name("sts")
+            .time(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_705_320_000))
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let headers = [("content-type", FORM_CONTENT_TYPE), ("host", "sts.ap-southeast-2.amazonaws.com")];
+        let signable =
+            SignableRequest::new("POST", ours.url.as_str(), headers.into_iter(), SignableBody::Bytes(&ours.body))
+                .unwrap();
+        let (instructions, _) = sign(signable, &signing).unwrap().into_parts();
+        let theirs: Vec<(&str, &str)> = instructions.headers().collect();
+        let authorization = theirs.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization")).unwrap().1;
+        assert_eq!(ours.header_value("Authorization"), Some(authorization));
+    }
+
+    #[test]
+    fn assume_role_to_a_configured_endpoint() {
+        let keys = AwsCredentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: None,
+            expires_at: None,
+        };
+        let params = AssumeRoleParams {
+            region: "us-east-1",
+            role_arn: ROLE,
+            role_session_name: "s1",
+            credentials: &keys,
+            duration_seconds: None,
+            external_id: None,
+            endpoint: EndpointOptions::default(),
+            endpoint_url: Some("https://vpce-1a2b.sts.us-east-1.vpce.amazonaws.com"),
+        };
+        let req = assume_role_request(&params, 1_705_320_000).unwrap();
+        assert_eq!(req.url, "https://vpce-1a2b.sts.us-east-1.vpce.amazonaws.com/");
+        // The host signed is the one the request goes to.
+        let resolved =
+            assume_role_request(&AssumeRoleParams { endpoint_url: None, ..params.clone() }, 1_705_320_000).unwrap();
+        assert_ne!(req.header_value("Authorization"), resolved.header_value("Authorization"));
+        assert!(req.header_value("Authorization").unwrap().contains("/us-east-1/sts/aws4_request"));
+    }
+
+    #[test]
+    fn assume_role_inputs_are_checked() {
+        let keys = AwsCredentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: Secret::new("SECRETVALUE"),
+            session_token: None,
+            expires_at: None,
+        };
+        let base = AssumeRoleParams {
+            region: "us-east-1",
+            role_arn: ROLE,
+            role_session_name: "s1",
+            credentials: &keys,
+            duration_seconds: None,
+            external_id: None,
+            endpoint: EndpointOptions::default(),
+            endpoint_url: None,
+        };
+        let long = "x".repeat(1225);
+        for p in [
+            AssumeRoleParams { role_arn: "not-an-arn", ..base.clone() },
+            AssumeRoleParams { role_session_name: "a b", ..base.clone() },
+            AssumeRoleParams { duration_seconds: Some(899), ..base.clone() },
+            AssumeRoleParams { duration_seconds: Some(43_201), ..base.clone() },
+            AssumeRoleParams { external_id: Some("x"), ..base.clone() },
+            AssumeRoleParams { external_id: Some(&long), ..base.clone() },
+            AssumeRoleParams { external_id: Some("a b\r\nc"), ..base.clone() },
+            AssumeRoleParams { region: "evil.example/", ..base.clone() },
+        ] {
+            let err = assume_role_request(&p, 0).unwrap_err();
+            assert_eq!(err.kind(), "invalid-input", "{p:?}");
+            assert!(!err.to_string().contains("SECRETVALUE"));
+        }
+    }
+
+    const ASSUME_ROLE_RESPONSE: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <SourceIdentity>DevUser123</SourceIdentity>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/demo/John</Arn>
+      <AssumedRoleId>ARO123EXAMPLE123:John</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>
+      <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>
+      <SessionToken>AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW</SessionToken>
+      <Expiration>2100-01-01T00:00:00Z</Expiration>
+    </Credentials>
+    <PackedPolicySize>8</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"#;
+
+    /// The STS API reference's AssumeRole example response.
+    #[test]
+    fn parses_assume_role() {
+        let c = parse_assume_role(&resp(200, ASSUME_ROLE_RESPONSE)).unwrap();
+        assert_eq!(c.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+        assert_eq!(c.expires_at, Some(4_102_444_800));
+        assert!(c.session_token.as_ref().is_some_and(|t| t.expose().starts_with("AQoDYXdz")));
+        for bad in [
+            ASSUME_ROLE_RESPONSE.replace("AssumeRoleResponse", "AssumeRoleWithWebIdentityResponse"),
+            ASSUME_ROLE_RESPONSE.replace("<AssumeRoleResult>", "<Other>").replace("</AssumeRoleResult>", "</Other>"),
+            ASSUME_ROLE_RESPONSE[..200].to_owned(),
+            ASSUME_ROLE_RESPONSE.replace("2100-01-01T00:00:00Z", "later"),
+        ] {
+            let err = parse_assume_role(&resp(200, &bad)).unwrap_err();
+            assert_eq!(err.kind(), "malformed-response", "{bad}");
+            assert!(!err.to_string().contains("wJalr"), "{err}");
+        }
+        // A web identity response is not an AssumeRole one, and back.
+        assert!(parse_web_identity(&resp(200, ASSUME_ROLE_RESPONSE)).is_err());
+        let denied = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized</Message></Error></ErrorResponse>";
+        match parse_assume_role(&resp(403, denied)).unwrap_err() {
+            Error::HttpStatus { status, code, .. } => {
+                assert_eq!((status, code.as_deref()), (403, Some("AccessDenied")))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     const RESPONSE: &str = r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">

@@ -13,13 +13,18 @@ use crate::error::{Error, Result, quoted};
 use crate::gcp::adc;
 use crate::secret::Secret;
 
-use super::identity::GcpIdentity;
+use super::aws_profile;
+use super::identity::{AwsIdentity, GcpIdentity};
 use super::plan::{Plan, ProviderIdentity};
 
 /// The files the plan waits for, in the order they are read.
 pub fn files(plan: &Plan) -> Vec<String> {
     match &plan.identity {
         ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, .. }) => vec![path.clone()],
+        ProviderIdentity::Aws(aws) => match &aws.identity {
+            AwsIdentity::SharedConfig(pending) => pending.files(),
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }
@@ -37,6 +42,9 @@ pub fn configure(mut plan: Plan, contents: Vec<(String, Option<Secret>)>) -> Res
             };
             let credentials = adc::Credentials::parse(path, text.expose(), aws)?;
             ProviderIdentity::Gcp(GcpIdentity::File { path: path.clone(), credentials: Box::new(credentials) })
+        }
+        (ProviderIdentity::Aws(aws), _) if matches!(aws.identity, AwsIdentity::SharedConfig(_)) => {
+            ProviderIdentity::Aws(aws_profile::configure(aws.clone(), &contents)?)
         }
         _ => return Err(Error::invalid("the files handed over are not the ones the plan waits for")),
     };

@@ -371,31 +371,10 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
             describe_managed_identity(e, id, "the instance's managed identity");
         }
         ProviderIdentity::Aws(aws) => {
-            e.region = Some(aws.region.clone());
+            // A plan still waiting for its shared files has no region yet.
+            e.region = (!aws.region.is_empty()).then(|| aws.region.clone());
             e.cloud = partition::for_region(&aws.region).map(|p| p.id.to_owned());
-            match &aws.identity {
-                AwsIdentity::StaticKeys(keys) => {
-                    e.principals.push(principal(PrincipalKind::AwsAccessKey, Some(&keys.access_key_id)));
-                    e.run_time.push((Category::AwsAccounts, "the access key's account".into()));
-                }
-                AwsIdentity::WebIdentity { role_arn, .. } => {
-                    e.principals.push(principal(PrincipalKind::AwsRole, Some(role_arn)));
-                    if let Some(account) = role_arn.split(':').nth(4) {
-                        e.aws_accounts.push(account.to_owned());
-                    }
-                    e.audiences.push(AWS_AUDIENCE.to_owned());
-                }
-                AwsIdentity::InstanceMetadata => {
-                    e.principals.push(principal(PrincipalKind::AwsInstanceRole, None));
-                    e.run_time.push((Category::Principals, "the EC2 instance's role".into()));
-                    e.run_time.push((Category::AwsAccounts, "the EC2 instance role's account".into()));
-                }
-                AwsIdentity::Container { .. } => {
-                    e.principals.push(principal(PrincipalKind::AwsInstanceRole, None));
-                    e.run_time.push((Category::Principals, "the container's (task or pod) role".into()));
-                    e.run_time.push((Category::AwsAccounts, "the container role's account".into()));
-                }
-            }
+            describe_aws_identity(e, &aws.identity);
         }
         ProviderIdentity::Gcp(GcpIdentity::Metadata) => {
             e.principals.push(principal(PrincipalKind::GcpServiceAccount, None));
@@ -468,6 +447,52 @@ fn describe_credentials_file(e: &mut Explanation, credentials: &crate::gcp::adc:
     if let Some(imp) = &credentials.impersonation {
         service_account(e, &imp.service_account);
         e.lifetime = Some(i64::from(imp.lifetime.unwrap_or(crate::gcp::iam::DEFAULT_LIFETIME)));
+    }
+}
+
+fn describe_aws_identity(e: &mut Explanation, identity: &AwsIdentity) {
+    match identity {
+        AwsIdentity::StaticKeys(keys) => {
+            e.principals.push(principal(PrincipalKind::AwsAccessKey, Some(&keys.access_key_id)));
+            e.run_time.push((Category::AwsAccounts, "the access key's account".into()));
+        }
+        AwsIdentity::WebIdentity { role_arn, .. } => {
+            e.principals.push(principal(PrincipalKind::AwsRole, Some(role_arn)));
+            if let Some(account) = role_arn.split(':').nth(4) {
+                e.aws_accounts.push(account.to_owned());
+            }
+            e.audiences.push(AWS_AUDIENCE.to_owned());
+        }
+        AwsIdentity::InstanceMetadata => {
+            e.principals.push(principal(PrincipalKind::AwsInstanceRole, None));
+            e.run_time.push((Category::Principals, "the EC2 instance's role".into()));
+            e.run_time.push((Category::AwsAccounts, "the EC2 instance role's account".into()));
+        }
+        AwsIdentity::Container { .. } => {
+            e.principals.push(principal(PrincipalKind::AwsInstanceRole, None));
+            e.run_time.push((Category::Principals, "the container's (task or pod) role".into()));
+            e.run_time.push((Category::AwsAccounts, "the container role's account".into()));
+        }
+        AwsIdentity::SharedConfig(pending) => {
+            let profile = &pending.location.profile;
+            let files = pending.files().join(", ");
+            e.run_time.push((Category::Principals, format!("the identity of AWS profile {profile} in {files}")));
+            e.run_time.push((Category::AwsAccounts, format!("the account of AWS profile {profile}")));
+            e.run_time
+                .push((Category::Hosts, format!("the STS endpoint of AWS profile {profile}, if it assumes a role")));
+        }
+        AwsIdentity::Profile(profile) => {
+            // The credentials carry the last role; every role's account is involved.
+            if let AwsIdentity::WebIdentity { .. } = profile.base {
+                e.audiences.push(AWS_AUDIENCE.to_owned());
+            }
+            for role in &profile.roles {
+                if let Some(account) = role.role_arn.split(':').nth(4) {
+                    e.aws_accounts.push(account.to_owned());
+                }
+            }
+            e.principals.push(principal(PrincipalKind::AwsRole, profile.role_arn()));
+        }
     }
 }
 

@@ -31,7 +31,7 @@ use crate::local_endpoint::LocalEndpoint;
 
 use super::cluster::ClusterKind;
 use super::flow::{Carries, Outbound};
-use super::identity::{AwsIdentity, AzureIdentity, GcpAudience, GcpIdentity, StsEndpoint};
+use super::identity::{AwsIdentity, AwsPlan, AzureIdentity, GcpAudience, GcpIdentity, StsEndpoint};
 use super::plan::{Plan, ProviderIdentity, TargetPlan};
 
 /// Google STS.
@@ -89,19 +89,7 @@ impl Guard {
             ProviderIdentity::Azure(AzureIdentity::ManagedIdentity(_)) => {
                 guard.metadata.push(MetadataEndpoint::LinkLocal);
             }
-            ProviderIdentity::Aws(aws) => match (&aws.identity, &aws.sts) {
-                (AwsIdentity::StaticKeys(_), _) => {}
-                (AwsIdentity::InstanceMetadata, _) => guard.metadata.push(MetadataEndpoint::LinkLocal),
-                (AwsIdentity::Container { endpoint, .. }, _) => guard.local = Some(endpoint.clone()),
-                (AwsIdentity::WebIdentity { token, .. }, StsEndpoint::Explicit(url)) => {
-                    guard.local = token.endpoint().cloned();
-                    guard.cloud.push(https_authority(url)?)
-                }
-                (AwsIdentity::WebIdentity { token, .. }, StsEndpoint::Resolved(options)) => {
-                    guard.local = token.endpoint().cloned();
-                    guard.cloud.push(https_authority(&endpoint::resolve(Service::Sts, &aws.region, *options)?.url)?);
-                }
-            },
+            ProviderIdentity::Aws(aws) => guard.aws_identity(&aws.identity, aws)?,
             ProviderIdentity::Gcp(GcpIdentity::Metadata) => guard.metadata.push(MetadataEndpoint::Google),
             // Nothing is sent before the file is read; then the file's own endpoints.
             ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { .. }) => {}
@@ -206,6 +194,40 @@ impl Guard {
         } else {
             refuse(format!("{host} is not an allowed destination for {:?}", outbound.carries))
         }
+    }
+}
+
+impl Guard {
+    /// The hosts an AWS identity talks to (a profile's: its base's, and STS
+    /// for its roles).
+    fn aws_identity(&mut self, identity: &AwsIdentity, aws: &AwsPlan) -> Result<()> {
+        match identity {
+            AwsIdentity::StaticKeys(_) => {}
+            AwsIdentity::InstanceMetadata => self.metadata.push(MetadataEndpoint::LinkLocal),
+            AwsIdentity::Container { endpoint, .. } => self.local = Some(endpoint.clone()),
+            AwsIdentity::WebIdentity { token, .. } => {
+                self.local = token.endpoint().cloned();
+                self.cloud.push(aws_sts_host(aws)?);
+            }
+            // Nothing is sent before the shared files are read.
+            AwsIdentity::SharedConfig(_) => {}
+            AwsIdentity::Profile(profile) => {
+                self.aws_identity(&profile.base, aws)?;
+                let sts = aws_sts_host(aws)?;
+                if !self.cloud.contains(&sts) {
+                    self.cloud.push(sts);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The STS host of an AWS plan: the configured endpoint, or the region's.
+fn aws_sts_host(aws: &AwsPlan) -> Result<Authority> {
+    match &aws.sts {
+        StsEndpoint::Explicit(url) => https_authority(url),
+        StsEndpoint::Resolved(options) => https_authority(&endpoint::resolve(Service::Sts, &aws.region, *options)?.url),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::http::HttpRequest;
 use crate::local_endpoint::LocalEndpoint;
 use crate::secret::Secret;
 
+use super::aws_profile::{PendingProfile, ProfileIdentity};
 use super::flow::{Action, Carries, Outbound};
 use super::outcome::IdentityTokenRequest;
 use super::request::{Identity, Options, ServiceAccount};
@@ -372,6 +373,13 @@ pub enum AwsIdentity {
     /// Container credentials (ECS, EKS Pod Identity): a GET to the
     /// endpoint with the authorization token, if any.
     Container { endpoint: container::Endpoint, token: ContainerToken },
+    /// The shared `config` / `credentials` files, not read yet: the session
+    /// reads them before any request (`super::configure`) and replaces this
+    /// with what the profile says.
+    SharedConfig(Box<PendingProfile>),
+    /// A shared config profile that assumes roles: its base credentials,
+    /// then `AssumeRole` for each role.
+    Profile(Box<ProfileIdentity>),
 }
 
 /// Where the container credentials' authorization token comes from.
@@ -397,7 +405,7 @@ pub enum StsEndpoint {
 impl StsEndpoint {
     /// The options the STS request is built with: an explicit endpoint
     /// replaces the resolved address afterwards, so it resolves plainly.
-    fn request_options(&self) -> EndpointOptions {
+    pub fn request_options(&self) -> EndpointOptions {
         match self {
             StsEndpoint::Resolved(options) => *options,
             StsEndpoint::Explicit(_) => EndpointOptions::default(),
@@ -418,7 +426,7 @@ const ROLE_ARN_KEY: &str = "eks.amazonaws.com/role-arn";
 const ROLE_ARN_PATTERN: &str = r"^arn:aws[\w-]*:iam::[0-9]{1,30}:role/(.{1,200})$";
 const STS_ENDPOINT_PATTERN: &str = r"^https://(.+\.)?sts(-fips)?(\.[^.]+)?(\.vpce)?\.amazonaws\.com$";
 
-const ERR_NO_CONTROLLER_REGION: &str = "AWS_REGION environment variable is not set in the Flux controller. if you have properly configured IAM Roles for Service Accounts (IRSA) or EKS Pod Identity, please delete/replace the controller pod so the EKS admission controllers can inject this environment variable, or set it manually if the cluster is not EKS";
+pub(super) const ERR_NO_CONTROLLER_REGION: &str = "AWS_REGION environment variable is not set in the Flux controller. if you have properly configured IAM Roles for Service Accounts (IRSA) or EKS Pod Identity, please delete/replace the controller pod so the EKS admission controllers can inject this environment variable, or set it manually if the cluster is not EKS";
 const ERR_NO_OBJECT_REGION: &str =
     "an AWS region is required for authenticating with a service account. please configure one in the object spec";
 
@@ -436,16 +444,22 @@ impl AwsPlan {
         let sts = sts_endpoint(options)?;
         let object = object_level(identity, options, |sa| role_arn(sa.annotation(ROLE_ARN_KEY).unwrap_or_default()))?;
         let region = match (region, options.env("AWS_REGION")?) {
-            (Some(r), _) | (None, Some(r)) => r.to_owned(),
+            (Some(r), _) | (None, Some(r)) => Some(r.to_owned()),
             (None, None) if object.is_some() => return Err(Error::invalid(ERR_NO_OBJECT_REGION)),
-            (None, None) => return Err(Error::invalid(ERR_NO_CONTROLLER_REGION)),
+            (None, None) => None,
         };
-        let identity = match object {
-            Some((sa, role_arn)) => {
+        let identity = match (object, &region) {
+            (Some((sa, role_arn)), Some(region)) => {
                 let session_name = format!("{}.{}.{region}.fluxcd.io", sa.name, sa.namespace);
                 AwsIdentity::WebIdentity { role_arn, session_name, token: TokenSource::of(sa) }
             }
-            None => controller_aws_identity(options, now)?,
+            _ => controller_aws_identity(options, now)?,
+        };
+        let region = match region {
+            Some(region) => region,
+            // The profile may name it: `aws_profile::configure` decides.
+            None if matches!(identity, AwsIdentity::SharedConfig(_)) => String::new(),
+            None => return Err(Error::invalid(ERR_NO_CONTROLLER_REGION)),
         };
         if let AwsIdentity::WebIdentity { role_arn, session_name, .. } = &identity {
             // STS's own checks (IAM role ARN, session name of 2 to 64
@@ -480,10 +494,23 @@ impl AwsPlan {
         Ok(request)
     }
 
+    /// True when the credentials come from STS calls (web identity or
+    /// roles), which need the region's STS endpoint.
+    pub fn makes_sts_calls(&self) -> bool {
+        matches!(self.identity, AwsIdentity::WebIdentity { .. } | AwsIdentity::Profile(_))
+    }
+
+    /// The endpoint options STS requests are built with.
+    pub fn sts_options(&self) -> EndpointOptions {
+        self.sts.request_options()
+    }
+
     /// The identity part of the cache key, when the identity is not the
     /// default one (IMDS).
     pub fn describe(&self) -> Option<String> {
         match &self.identity {
+            AwsIdentity::SharedConfig(pending) => Some(pending.describe()),
+            AwsIdentity::Profile(profile) => Some(profile.key.clone()),
             AwsIdentity::StaticKeys(c) => Some(format!("accessKeyID={}", c.access_key_id)),
             // The role alone, as Flux keys it: the session name does not change
             // what the credentials can do, and the SDK's default one carries
@@ -543,10 +570,7 @@ fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
             let session_name = match options.env("AWS_ROLE_SESSION_NAME")? {
                 Some(name) => name.to_owned(),
                 // The Go SDK's default: `aws-go-sdk-` and the time in nanoseconds.
-                None => {
-                    let nanos = now.checked_mul(1_000_000_000).ok_or_else(|| Error::invalid("now is out of range"))?;
-                    format!("aws-go-sdk-{nanos}")
-                }
+                None => default_session_name(now)?,
             };
             Ok(AwsIdentity::WebIdentity { role_arn, session_name, token })
         }
@@ -554,8 +578,19 @@ fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
             "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE (or an Actions OIDC token, ACTIONS_ID_TOKEN_REQUEST_URL) is not",
         )),
         (None, Some(_)) => Err(Error::invalid("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")),
-        (None, None) => Ok(container_identity(options)?.unwrap_or(AwsIdentity::InstanceMetadata)),
+        (None, None) => match PendingProfile::plan(options, now)? {
+            // The shared files come next in the chain.
+            Some(pending) => Ok(AwsIdentity::SharedConfig(Box::new(pending))),
+            None => Ok(container_identity(options)?.unwrap_or(AwsIdentity::InstanceMetadata)),
+        },
     }
+}
+
+/// The Go SDK's default role session name: `aws-go-sdk-` and the time in
+/// nanoseconds.
+pub(super) fn default_session_name(now: i64) -> Result<String> {
+    let nanos = now.checked_mul(1_000_000_000).ok_or_else(|| Error::invalid("now is out of range"))?;
+    Ok(format!("aws-go-sdk-{nanos}"))
 }
 
 /// Container credentials, as the SDKs and Tools reference guide orders
@@ -563,7 +598,7 @@ fn controller_aws_identity(options: &Options, now: i64) -> Result<AwsIdentity> {
 /// else `AWS_CONTAINER_CREDENTIALS_FULL_URI` (an allowed host only); the
 /// token from `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, else
 /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`. None when neither URI is set.
-fn container_identity(options: &Options) -> Result<Option<AwsIdentity>> {
+pub(super) fn container_identity(options: &Options) -> Result<Option<AwsIdentity>> {
     let endpoint = match (
         options.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")?,
         options.env("AWS_CONTAINER_CREDENTIALS_FULL_URI")?,

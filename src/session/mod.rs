@@ -32,6 +32,7 @@
 //! provider), [`guard`] (routing safety), [`cache`] (the credential cache and
 //! its keys), [`git`] (which Git URLs get credentials).
 
+pub mod aws_profile;
 pub mod cache;
 pub mod cluster;
 pub mod configure;

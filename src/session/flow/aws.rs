@@ -11,6 +11,7 @@ use crate::http::HttpResponse;
 use crate::secret::Secret;
 use crate::target::AwsRegistry;
 
+use super::super::aws_profile;
 use super::super::check_identity_token;
 use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan, ContainerToken};
 use super::super::outcome::{Credentials, GitCredentials};
@@ -41,6 +42,12 @@ enum CredentialsState {
     AwaitingContainerTokenFile,
     /// Waiting for the container credentials endpoint.
     AwaitingContainerCredentials,
+    /// A shared config profile: getting its base credentials.
+    ProfileBase(Box<AwsCredentialsMachine>),
+    /// Waiting for the AssumeRole response of the profile's role `index`.
+    AwaitingAssumeRole {
+        index: usize,
+    },
     Finished,
 }
 
@@ -50,10 +57,42 @@ impl AwsCredentialsMachine {
     }
 }
 
+impl AwsCredentialsMachine {
+    /// A profile's base credentials: pending, or ready for the first role.
+    fn after_base(&mut self, poll: Poll<AwsCredentials>, now: i64) -> Result<Poll<AwsCredentials>> {
+        match poll {
+            Poll::Pending(action) => Ok(Poll::Pending(action)),
+            Poll::Ready(credentials) => self.assume_role(0, credentials, now),
+        }
+    }
+
+    /// Assumes the profile's role `index` with `credentials`, or, past the
+    /// last role, is done with them.
+    fn assume_role(&mut self, index: usize, credentials: AwsCredentials, now: i64) -> Result<Poll<AwsCredentials>> {
+        let AwsIdentity::Profile(profile) = &self.plan.identity else {
+            return Err(unexpected("AWS credentials", "a role to assume"));
+        };
+        let Some(role) = profile.roles.get(index) else {
+            self.state = CredentialsState::Finished;
+            return Ok(Poll::Ready(credentials));
+        };
+        // Credentials that expired on the way cannot sign the next call.
+        if credentials.expires_at.is_some_and(|t| t <= now) {
+            return Err(Error::malformed(format!(
+                "the credentials for assuming {} had already expired",
+                role.role_arn
+            )));
+        }
+        let request = aws_profile::assume_role_request(&self.plan, role, &credentials, now)?;
+        self.state = CredentialsState::AwaitingAssumeRole { index };
+        Ok(send(request, Carries::CloudCredential))
+    }
+}
+
 impl Machine for AwsCredentialsMachine {
     type Output = AwsCredentials;
 
-    fn begin(&mut self, _now: i64) -> Result<Poll<AwsCredentials>> {
+    fn begin(&mut self, now: i64) -> Result<Poll<AwsCredentials>> {
         if !matches!(self.state, CredentialsState::Start) {
             return Err(unexpected("AWS credentials", "a second start"));
         }
@@ -84,10 +123,24 @@ impl Machine for AwsCredentialsMachine {
                 self.state = CredentialsState::AwaitingContainerCredentials;
                 Ok(send(request, Carries::LocalCredential))
             }
+            AwsIdentity::SharedConfig(_) => {
+                Err(Error::invalid("the AWS shared config files have not been read (the session reads them first)"))
+            }
+            AwsIdentity::Profile(profile) => {
+                let mut base =
+                    AwsCredentialsMachine::new(AwsPlan { identity: profile.base.clone(), ..self.plan.clone() });
+                let poll = base.begin(now)?;
+                self.state = CredentialsState::ProfileBase(Box::new(base));
+                self.after_base(poll, now)
+            }
         }
     }
 
-    fn on_file(&mut self, contents: Option<&Secret>, _now: i64) -> Result<Poll<AwsCredentials>> {
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<AwsCredentials>> {
+        if let CredentialsState::ProfileBase(base) = &mut self.state {
+            let poll = base.on_file(contents, now)?;
+            return self.after_base(poll, now);
+        }
         let (
             CredentialsState::AwaitingContainerTokenFile,
             AwsIdentity::Container { endpoint, token: ContainerToken::File(path) },
@@ -106,7 +159,11 @@ impl Machine for AwsCredentialsMachine {
         Ok(send(request, Carries::LocalCredential))
     }
 
-    fn on_identity_token(&mut self, token: &Secret, _now: i64) -> Result<Poll<AwsCredentials>> {
+    fn on_identity_token(&mut self, token: &Secret, now: i64) -> Result<Poll<AwsCredentials>> {
+        if let CredentialsState::ProfileBase(base) = &mut self.state {
+            let poll = base.on_identity_token(token, now)?;
+            return self.after_base(poll, now);
+        }
         if !matches!(self.state, CredentialsState::AwaitingWebIdentityToken) {
             return Err(unexpected("AWS credentials", "an identity token"));
         }
@@ -116,7 +173,15 @@ impl Machine for AwsCredentialsMachine {
     }
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<AwsCredentials>> {
+        if let CredentialsState::ProfileBase(base) = &mut self.state {
+            let poll = base.on_http(response, now)?;
+            return self.after_base(poll, now);
+        }
         match std::mem::replace(&mut self.state, CredentialsState::Finished) {
+            CredentialsState::AwaitingAssumeRole { index } => {
+                let credentials = sts::parse_assume_role(response)?;
+                self.assume_role(index + 1, credentials, now)
+            }
             // The web identity token from an Actions CI.
             CredentialsState::AwaitingWebIdentityToken => {
                 self.state = CredentialsState::AwaitingWebIdentityToken;
