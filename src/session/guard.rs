@@ -81,7 +81,9 @@ impl Guard {
                 guard.local = token.endpoint().cloned();
                 guard.cloud.push(https_authority(&authority.base_url()?)?);
             }
-            ProviderIdentity::Azure(AzureIdentity::ClientSecret { authority, .. }) => {
+            ProviderIdentity::Azure(
+                AzureIdentity::ClientSecret { authority, .. } | AzureIdentity::ClientCertificate { authority, .. },
+            ) => {
                 guard.cloud.push(https_authority(&authority.base_url()?)?);
             }
             ProviderIdentity::Azure(AzureIdentity::AppService { endpoint, .. }) => guard.local = Some(endpoint.clone()),
@@ -132,6 +134,8 @@ impl Guard {
                 _ => {}
             },
             TargetPlan::Cluster(_) => {}
+            // The app JWT and the installation token go to the API host only.
+            TargetPlan::GitHubApp(app) => guard.cloud.push(app.api.clone()),
             // CodeCommit credentials are signed here; no request goes to CodeCommit.
             TargetPlan::Gar
             | TargetPlan::AccessToken { .. }
