@@ -1,7 +1,8 @@
 //! The sources whose assertion the component signs, over real HTTPS on
 //! 127.0.0.1: an Azure client certificate (the runtime reads the PEM file
 //! for the session's `read-file` step) and a GitHub App (the key passed in
-//! the `github-app` target, the installation looked up by owner).
+//! the `github-app` target, the installation looked up by owner, on a
+//! GitHub Enterprise Server base URL).
 //!
 //! The fakes follow the services' documents: Entra's token endpoint takes a
 //! `jwt-bearer` client assertion whose header names the certificate by
@@ -110,7 +111,9 @@ fn github_handler() -> Handler {
                 serde_json::json!({"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"}),
             );
         }
-        match (seen.method.as_str(), seen.path()) {
+        // GitHub Enterprise Server serves the API under /api/v3.
+        let path = seen.path().strip_prefix("/api/v3").unwrap_or_default();
+        match (seen.method.as_str(), path) {
             ("GET", "/orgs/octocat/installation") => Reply::json(
                 404,
                 serde_json::json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
@@ -132,15 +135,16 @@ fn github_handler() -> Handler {
 async fn github_app_installation_token_by_owner_then_the_cache() {
     let server = https(github_handler()).await;
     let clock = TestClock::new();
-    let runtime = runtime(http_config(Some(&server), &["api.github.com"]), 1, &clock, RuntimeConfig::default());
+    // GitHub Enterprise Server on `localhost` (a name the test certificate holds).
+    let runtime = runtime(http_config(Some(&server), &["localhost"]), 1, &clock, RuntimeConfig::default());
     let request = CredentialRequest {
         target: Target::GithubApp(GithubApp {
-            url: "https://github.com/octocat/hello-world.git".into(),
+            url: "https://localhost/octocat/hello-world.git".into(),
             app_id: APP_ID.into(),
             installation_id: None,
             installation_owner: Some("octocat".into()),
             private_key: std::fs::read_to_string(data("test-rsa-pkcs1.pem")).unwrap(),
-            base_url: None,
+            base_url: Some("https://localhost/api/v3".into()),
         }),
         identity: Identity::Controller,
         options: options(&[]),
@@ -153,9 +157,9 @@ async fn github_app_installation_token_by_owner_then_the_cache() {
     assert_eq!(
         paths,
         [
-            "GET /orgs/octocat/installation".to_owned(),
-            "GET /users/octocat/installation".to_owned(),
-            format!("POST /app/installations/{INSTALLATION}/access_tokens"),
+            "GET /api/v3/orgs/octocat/installation".to_owned(),
+            "GET /api/v3/users/octocat/installation".to_owned(),
+            format!("POST /api/v3/app/installations/{INSTALLATION}/access_tokens"),
         ]
     );
     clock.advance(60);
