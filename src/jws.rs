@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::DecodePrivateKey;
+use rsa::pkcs8::EncodePublicKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::Value;
 use sha2::Sha256;
@@ -58,6 +59,18 @@ impl RsaKey {
             )));
         }
         Ok(RsaKey(SigningKey::new(key)))
+    }
+
+    /// The public key's SubjectPublicKeyInfo (DER): a certificate for this
+    /// key holds exactly these bytes, which is how the certificate that
+    /// goes with the key is found without an X.509 parser.
+    pub fn public_key_spki_der(&self) -> Result<Vec<u8>> {
+        let private: &rsa::PrivateKey = self.0.as_ref();
+        private
+            .as_public_key()
+            .to_public_key_der()
+            .map(|doc| doc.as_bytes().to_vec())
+            .map_err(|_| Error::invalid("the RSA public key could not be encoded"))
     }
 
     /// The compact JWS `base64url(header).base64url(claims).base64url(sig)`.

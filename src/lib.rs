@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod credentials;
 pub mod error;
 pub mod gcp;
+pub mod github_app;
 pub mod host;
 pub mod http;
 pub mod jws;

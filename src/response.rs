@@ -27,6 +27,8 @@ pub enum ErrorFormat {
     Distribution,
     /// Azure Resource Manager: `{"error": {"code": "ResourceNotFound", "message": ...}}`.
     AzureResourceManager,
+    /// The GitHub REST API: `{"message": "Bad credentials", "documentation_url": ...}` (no code).
+    GitHub,
 }
 
 /// Checks the status and body size; returns the body of a 2xx response.
@@ -107,6 +109,7 @@ fn json_error(json: &Value, format: ErrorFormat) -> (Option<String>, Option<Stri
             (code, message)
         }
         ErrorFormat::KubernetesStatus => (str_at(json, "reason"), str_at(json, "message")),
+        ErrorFormat::GitHub => (None, str_at(json, "message")),
         ErrorFormat::AzureResourceManager => match json.get("error") {
             Some(err) => (str_at(err, "code"), str_at(err, "message")),
             None => (None, None),

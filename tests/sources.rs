@@ -408,15 +408,163 @@ fn azure_sources_fail_at_each_step() {
     }
 }
 
+// ---------------------------------------------------------------- Azure client certificates
+
+/// A case of this repository's own case files (`tests/cases`).
+fn own_case(file: &str, id: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases").join(file);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    doc["cases"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap_or_else(|| panic!("no {id}"))
+}
+
+const CERT_CASES: &str = "session.request.azure-client-certificate.json";
+
+/// A scenario from a certificate case: the file, then the Entra request the
+/// case expects (its assertion signed by openssl from the documented format).
+fn certificate_scenario(name: &'static str, id: &str) -> Scenario {
+    let c = own_case(CERT_CASES, id);
+    let env: Vec<(String, String)> = c["input"]["environment"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let path = c["input"]["environment"]["AZURE_CLIENT_CERTIFICATE_PATH"].as_str().unwrap();
+    let pem = c["input"]["answers"][0]["file"].as_str().unwrap();
+    let (entra, token, expires_at) = entra_reply();
+    scenario(
+        name,
+        access_token(Provider::Azure, &[ARM_SCOPE], &env),
+        vec![
+            Exchange::file(path, Some(pem), Some("invalid-input")),
+            Exchange::http(c["expect"]["request"].clone(), entra, Some("{}")),
+        ],
+        Outcome::Done(Credentials::AccessToken(support::api::types::AccessToken { token, expires_at })),
+    )
+}
+
+fn certificate_scenarios() -> Vec<Scenario> {
+    vec![
+        certificate_scenario("azure-client-certificate", "azure-client-certificate-pem"),
+        certificate_scenario("azure-client-certificate-chain", "azure-client-certificate-chain-authority-host"),
+    ]
+}
+
+#[test]
+fn azure_client_certificate_flow() {
+    for s in certificate_scenarios() {
+        s.run();
+    }
+}
+
+#[test]
+fn azure_client_certificate_fails_at_each_step() {
+    for s in certificate_scenarios() {
+        s.run_failures();
+    }
+}
+
+fn data(name: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
+}
+
+#[test]
+fn azure_client_certificate_bad_files_name_the_variable() {
+    let path = "/var/run/secrets/azure/client-certificate.pem";
+    let env = [("AZURE_TENANT_ID", TENANT), ("AZURE_CLIENT_ID", CLIENT), ("AZURE_CLIENT_CERTIFICATE_PATH", path)];
+    let key = data("test-rsa-pkcs8.pem");
+    let cert = data("test-client-cert.pem");
+    let other = format!("{}{key}", data("test-ca-cert.pem"));
+    let truncated = key[..key.len() / 2].to_owned();
+    let encrypted = data("test-client-cert-encrypted-key.pem");
+    let legacy = format!(
+        "{cert}-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAQID\n-----END RSA PRIVATE KEY-----\n"
+    );
+    for (contents, want) in [
+        (None, "invalid-input"),
+        (Some(key.as_str()), "invalid-input"),
+        (Some(cert.as_str()), "invalid-input"),
+        (Some(other.as_str()), "invalid-input"),
+        (Some(truncated.as_str()), "invalid-input"),
+        (Some("not pem"), "invalid-input"),
+        (Some(encrypted.as_str()), "unsupported"),
+        (Some(legacy.as_str()), "unsupported"),
+    ] {
+        let mut host = Host::new();
+        let s = host.start(&access_token(Provider::Azure, &[ARM_SCOPE], &env)).unwrap();
+        let err = host.file(s, contents, NOW).expect_err("a bad certificate file");
+        assert_eq!(kind(&err), want, "{}", message(&err));
+        assert!(message(&err).contains(&format!("AZURE_CLIENT_CERTIFICATE_PATH {path}")), "{}", message(&err));
+        assert!(!message(&err).contains("MII"), "{}", message(&err));
+    }
+}
+
+/// The assertion the component sends verifies with openssl against the
+/// certificate's public key, and its `x5t#S256` is the certificate's
+/// SHA-256 fingerprint as `openssl x509 -fingerprint -sha256` prints it.
+#[test]
+fn azure_client_assertion_verifies_with_openssl() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let c = own_case(CERT_CASES, "azure-client-certificate-pem");
+    let path = "/var/run/secrets/azure/client-certificate.pem";
+    let env = [("AZURE_TENANT_ID", TENANT), ("AZURE_CLIENT_ID", CLIENT), ("AZURE_CLIENT_CERTIFICATE_PATH", path)];
+    let mut host = Host::new();
+    let s = host.start(&access_token(Provider::Azure, &[ARM_SCOPE], &env)).unwrap();
+    host.file(s, c["input"]["answers"][0]["file"].as_str(), NOW + 7).unwrap();
+    let support::api::session::Step::SendHttp(request) = host.next(s) else { panic!("no request") };
+    let form: Vec<(String, String)> = form_urlencoded::parse(&request.body).into_owned().collect();
+    let jwt = &form.iter().find(|(k, _)| k == "client_assertion").unwrap().1;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let dir = std::env::temp_dir().join(format!("cloudauth-assertion-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/test-client-cert.pem");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).output().expect("openssl");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let pubkey = openssl(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-pubkey"]).1;
+    std::fs::write(dir.join("pub.pem"), pubkey).unwrap();
+    std::fs::write(dir.join("input"), format!("{}.{}", parts[0], parts[1])).unwrap();
+    std::fs::write(dir.join("sig"), URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    let (ok, out) = openssl(&["dgst", "-sha256", "-verify", &p("pub.pem"), "-signature", &p("sig"), &p("input")]);
+    assert!(ok && out.contains("Verified OK"), "{out}");
+    // A changed claim does not verify.
+    std::fs::write(dir.join("input"), format!("{}.{}x", parts[0], parts[1])).unwrap();
+    assert!(!openssl(&["dgst", "-sha256", "-verify", &p("pub.pem"), "-signature", &p("sig"), &p("input")]).0);
+    let fingerprint = openssl(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-fingerprint", "-sha256"]).1;
+    let hex = fingerprint.trim().rsplit('=').next().unwrap().replace(':', "");
+    let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["x5t#S256"], URL_SAFE_NO_PAD.encode(bytes));
+    assert_eq!(header["alg"], "RS256");
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(claims["nbf"], NOW + 7, "the assertion is made at the time of the file");
+    assert_eq!(claims["aud"], format!("https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn azure_configured_but_broken_sources_name_themselves() {
     let cases: &[(&[(&str, &str)], &str, &str)] = &[
         (&[("AZURE_CLIENT_SECRET", "s")], "invalid-input", "EnvironmentCredential"),
         (&[("AZURE_CLIENT_SECRET", "s"), ("AZURE_CLIENT_ID", CLIENT)], "invalid-input", "EnvironmentCredential"),
         (
-            &[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"), ("AZURE_CLIENT_ID", CLIENT), ("AZURE_TENANT_ID", TENANT)],
+            &[
+                ("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"),
+                ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "s3cr3t"),
+                ("AZURE_CLIENT_ID", CLIENT),
+                ("AZURE_TENANT_ID", TENANT),
+            ],
             "unsupported",
-            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        ),
+        (
+            &[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"), ("AZURE_CLIENT_ID", CLIENT)],
+            "invalid-input",
+            "EnvironmentCredential",
         ),
         (&[("IDENTITY_ENDPOINT", "http://localhost:8081/msi/token")], "invalid-input", "IDENTITY_HEADER"),
         (

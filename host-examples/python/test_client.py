@@ -261,6 +261,40 @@ def test_git_credentials_for_azure_devops(wasm: str) -> None:
     assert (e.value.kind, e.value.step) == ("unsupported", 0)
 
 
+def test_git_credentials_from_a_github_app(wasm: str) -> None:
+    """The installation looked up by owner (organization, then user), then
+    the token, as GitHub's REST docs answer; the app JWT carries Flux's claims."""
+    key = (Path(__file__).parent / "../../tests/data/test-rsa-pkcs1.pem").read_text()
+    seen: list[HttpRequest] = []
+
+    def api(request: HttpRequest) -> HttpResponse:
+        seen.append(request)
+        url = request["url"]
+        if url.endswith("/orgs/octocat/installation"):
+            return response(404, {"message": "Not Found"})
+        if url.endswith("/users/octocat/installation"):
+            return response(200, {"id": 4242, "account": {"login": "octocat"}})
+        return response(201, {"token": "ghs_16C7e42F292c6912E7710c838347Ae178B4a", "expires_at": "2024-01-15T13:00:00Z"})
+
+    client = Client(env={}, send=FakeNetwork({"https://api.github.com/": api}), wasm=wasm, now=lambda: NOW)
+    git = client.get_github_app_credentials(
+        "https://github.com/octocat/hello.git", app_id="123456", private_key=key, installation_owner="octocat"
+    )
+    assert (git.username, git.password) == ("x-access-token", "ghs_16C7e42F292c6912E7710c838347Ae178B4a")
+    assert git.expires_at == datetime.fromtimestamp(NOW + 3600, tz=timezone.utc)
+    assert [(r["method"], r["url"]) for r in seen] == [
+        ("GET", "https://api.github.com/orgs/octocat/installation"),
+        ("GET", "https://api.github.com/users/octocat/installation"),
+        ("POST", "https://api.github.com/app/installations/4242/access_tokens"),
+    ]
+    jwt = dict(seen[2]["headers"])["Authorization"].removeprefix("Bearer ")
+    claims = json.loads(base64.urlsafe_b64decode(jwt.split(".")[1] + "=="))
+    assert claims == {"iss": "123456", "iat": NOW - 30, "exp": NOW + 90}
+    with pytest.raises(FlowError) as e:
+        client.get_github_app_credentials("https://gitlab.example/o/r", app_id="1", private_key=key, installation_id="2")
+    assert e.value.kind == "invalid-input"
+
+
 def test_rest_config_for_eks_with_known_address_and_ca(wasm: str) -> None:
     env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_REGION": "us-east-1"}
     net = FakeNetwork({})

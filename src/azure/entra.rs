@@ -72,12 +72,10 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 
 /// Builds the token request.
 pub fn token_request(params: &AssertionTokenRequest<'_>) -> Result<HttpRequest> {
-    let base = params.authority.base_url()?;
-    check_tenant_id(params.tenant_id)?;
+    let url = token_url(params.authority, params.tenant_id)?;
     check_non_empty("client id", params.client_id)?;
     check_non_empty("scope", params.scope)?;
     check_non_empty("client assertion", params.client_assertion.expose())?;
-    let url = format!("{base}/{}/oauth2/v2.0/token", params.tenant_id);
     HttpRequest::post(url).form(&[
         ("client_assertion", params.client_assertion.expose()),
         ("client_assertion_type", JWT_BEARER),
@@ -85,6 +83,14 @@ pub fn token_request(params: &AssertionTokenRequest<'_>) -> Result<HttpRequest> 
         ("grant_type", "client_credentials"),
         ("scope", params.scope),
     ])
+}
+
+/// The token endpoint of a tenant, `<authority>/<tenant>/oauth2/v2.0/token`
+/// (also the `aud` of a certificate's client assertion).
+pub fn token_url(authority: &Authority, tenant_id: &str) -> Result<String> {
+    let base = authority.base_url()?;
+    check_tenant_id(tenant_id)?;
+    Ok(format!("{base}/{tenant_id}/oauth2/v2.0/token"))
 }
 
 /// Parameters of a client-secret token request.

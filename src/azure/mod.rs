@@ -3,6 +3,7 @@
 
 pub mod acr;
 pub mod app_service;
+pub mod client_certificate;
 pub mod cloud;
 pub mod entra;
 pub mod imds;

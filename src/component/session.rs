@@ -76,6 +76,14 @@ impl From<wit::Target> for session::Target {
             wit::Target::AccessToken((provider, scopes)) => {
                 session::Target::AccessToken { provider: provider.into(), scopes }
             }
+            wit::Target::GithubApp(a) => session::Target::GitHubApp(session::GitHubAppTarget {
+                url: a.url,
+                app_id: a.app_id,
+                installation_id: a.installation_id,
+                installation_owner: a.installation_owner,
+                private_key: Secret::new(a.private_key),
+                base_url: a.base_url,
+            }),
         }
     }
 }

@@ -76,6 +76,8 @@ pub fn key(plan: &Plan, request: &SessionRequest) -> String {
         TargetPlan::Gar => combine(access_token(), "artifactRepositoryCacheKey", "gcp"),
         TargetPlan::AccessToken { .. } => access_token(),
         TargetPlan::AzureDevOps => combine(access_token(), "gitRepositoryCacheKey", "azure-devops"),
+        // Flux's own key for the app's installation token (auth/githubapp).
+        TargetPlan::GitHubApp(app) => app.cache_key(),
         // The credentials sign the URL, so each URL has its own entry (Flux).
         TargetPlan::CodeCommit { url } => combine(access_token(), "gitRepositoryCacheKey", url),
         TargetPlan::GenericRegistry(registry) => {

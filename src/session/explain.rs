@@ -357,7 +357,10 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
                 e.cloud = Some(cloud_name(*cloud).to_owned());
             }
         }
-        ProviderIdentity::Azure(AzureIdentity::ClientSecret { tenant_id, client_id, authority, .. }) => {
+        ProviderIdentity::Azure(
+            AzureIdentity::ClientSecret { tenant_id, client_id, authority, .. }
+            | AzureIdentity::ClientCertificate { tenant_id, client_id, authority, .. },
+        ) => {
             e.principals.push(principal(PrincipalKind::AzureClient, Some(client_id)));
             e.azure_tenants.push(tenant_id.to_ascii_lowercase());
             if let entra::Authority::Cloud(cloud) = authority {
@@ -545,6 +548,18 @@ fn describe_target(e: &mut Explanation, request: &SessionRequest, plan: &Plan) {
                 e.cloud = partition::for_region(&repository.region).map(|p| p.id.to_owned());
                 e.region = Some(repository.region);
             }
+        }
+        TargetPlan::GitHubApp(app) => {
+            if let Target::GitHubApp(target) = &request.target
+                && let Ok(host) = https_authority(&target.url)
+            {
+                e.target_hosts.push(host.to_string());
+            }
+            let installation = match &app.installation {
+                crate::github_app::Installation::Id(id) => format!("installation {id}"),
+                crate::github_app::Installation::Owner(owner) => format!("the installation of {owner}"),
+            };
+            e.run_time.push((Category::Principals, format!("GitHub App {}, {installation}", app.app_id)));
         }
         TargetPlan::AzureDevOps => {
             if let Target::Git(url) = &request.target

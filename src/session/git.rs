@@ -7,7 +7,10 @@
 //! credentials (`aws::codecommit`).
 
 use crate::error::{Error, Result, quoted};
+use crate::github_app::{self, GitHubApp};
 use crate::host::Authority;
+
+use super::request::GitHubAppTarget;
 
 /// The Azure DevOps service host.
 const DEV_AZURE_COM: &str = "dev.azure.com";
@@ -63,6 +66,50 @@ pub fn names_codecommit(url: &str) -> bool {
     let host = authority.rsplit('@').next().unwrap_or_default();
     let first = host.split(['.', ':']).next().unwrap_or_default();
     first.eq_ignore_ascii_case("git-codecommit") || first.eq_ignore_ascii_case("git-codecommit-fips")
+}
+
+/// A GitHub App target, checked: Flux's input checks
+/// (`github_app::GitHubApp::new`), and a Git URL on the host the API serves
+/// (`github.com` for `api.github.com`, `<name>.ghe.com` for
+/// `api.<name>.ghe.com`, the API host itself for GitHub Enterprise Server).
+/// Flux does not compare the two; the session hands the token out for the
+/// URL, so a URL elsewhere is refused rather than given a GitHub token.
+pub fn github_app(target: &GitHubAppTarget) -> Result<GitHubApp> {
+    let app = GitHubApp::new(&github_app::Inputs {
+        app_id: &target.app_id,
+        installation_id: target.installation_id.as_deref(),
+        installation_owner: target.installation_owner.as_deref(),
+        private_key: &target.private_key,
+        base_url: target.base_url.as_deref(),
+    })?;
+    let url = &target.url;
+    let bad = |why: &str| Error::invalid(format!("Git URL {} {why}", quoted(url)));
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad("contains whitespace or control characters"));
+    }
+    let rest = url.strip_prefix("https://").ok_or_else(|| bad("is not an https:// URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = match authority.rsplit_once('@') {
+        Some((user, _)) if user.contains(':') || user.is_empty() => {
+            return Err(bad("carries a password or an empty user"));
+        }
+        Some((_, host)) => host,
+        None => authority,
+    };
+    let host = Authority::parse(authority).map_err(|_| bad("has no valid host"))?;
+    let host = match host.port() {
+        Some(443) => host.host().to_owned(),
+        _ => host.to_string(),
+    };
+    let expected = github_app::git_host(&app.api);
+    if host != expected {
+        return Err(Error::invalid(format!(
+            "Git URL {} is not on {expected}, the Git host of the GitHub API {} (githubAppBaseURL)",
+            quoted(url),
+            app.base_url
+        )));
+    }
+    Ok(app)
 }
 
 fn not_devops(url: &str) -> Error {

@@ -82,7 +82,9 @@ impl Guard {
                 guard.local = token.endpoint().cloned();
                 guard.cloud.push(https_authority(&authority.base_url()?)?);
             }
-            ProviderIdentity::Azure(AzureIdentity::ClientSecret { authority, .. }) => {
+            ProviderIdentity::Azure(
+                AzureIdentity::ClientSecret { authority, .. } | AzureIdentity::ClientCertificate { authority, .. },
+            ) => {
                 guard.cloud.push(https_authority(&authority.base_url()?)?);
             }
             ProviderIdentity::Azure(AzureIdentity::AppService { endpoint, .. }) => guard.local = Some(endpoint.clone()),
@@ -130,6 +132,8 @@ impl Guard {
                 _ => {}
             },
             TargetPlan::Cluster(_) => {}
+            // The app JWT and the installation token go to the API host only.
+            TargetPlan::GitHubApp(app) => guard.cloud.push(app.api.clone()),
             // CodeCommit credentials are signed here; no request goes to CodeCommit.
             TargetPlan::Gar
             | TargetPlan::AccessToken { .. }
@@ -408,6 +412,35 @@ mod tests {
         ] {
             assert!(guard.check(&with_auth(bad, Carries::CloudCredential)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn github_app_credentials_go_to_the_api_host_only() {
+        let mut request = request("unused", &[]);
+        request.target = Target::GitHubApp(crate::session::request::GitHubAppTarget {
+            url: "https://ghe.example.com/o/r.git".into(),
+            app_id: "1".into(),
+            installation_id: Some("2".into()),
+            installation_owner: None,
+            private_key: crate::secret::Secret::new(include_str!("../../tests/data/test-rsa-pkcs8.pem")),
+            base_url: Some("https://ghe.example.com/api/v3".into()),
+        });
+        let guard = Guard::for_plan(&Plan::new(&request).unwrap()).unwrap();
+        guard
+            .check(&with_auth(
+                "https://ghe.example.com/api/v3/app/installations/2/access_tokens",
+                Carries::CloudCredential,
+            ))
+            .unwrap();
+        for bad in [
+            "http://ghe.example.com/api/v3/app/installations/2/access_tokens",
+            "https://api.github.com/app/installations/2/access_tokens",
+            "https://ghe.example.com:8443/api/v3/app",
+            "https://ghe.example.com.evil.example/api/v3/app",
+        ] {
+            assert!(guard.check(&with_auth(bad, Carries::CloudCredential)).is_err(), "{bad}");
+        }
+        assert!(guard.check(&with_auth("https://ghe.example.com/x", Carries::RegistryPassword)).is_err());
     }
 
     #[test]

@@ -142,6 +142,16 @@ pub enum AzureIdentity {
     /// `EnvironmentCredential` with `AZURE_CLIENT_SECRET`: the client
     /// credentials grant with the secret.
     ClientSecret { tenant_id: String, client_id: String, authority: entra::Authority, secret: Secret },
+    /// `EnvironmentCredential` with `AZURE_CLIENT_CERTIFICATE_PATH`: the
+    /// file (PEM key and certificate) is read when the flow runs, and a
+    /// client assertion signed with it is the credential.
+    ClientCertificate {
+        tenant_id: String,
+        client_id: String,
+        authority: entra::Authority,
+        path: String,
+        send_chain: bool,
+    },
     /// App Service / Functions managed identity: the local endpoint of
     /// `IDENTITY_ENDPOINT` with the `IDENTITY_HEADER` secret.
     AppService { endpoint: LocalEndpoint, header: Secret, id: ManagedIdentity },
@@ -221,6 +231,17 @@ impl AzureIdentity {
                 };
                 Some(format!("secret:{tenant_id}/{client_id}@{authority}"))
             }
+            // The path, not the contents: the file is read when the flow
+            // runs, after the key is computed (as Flux keys a certificate
+            // credential by its configuration, not by the key).
+            AzureIdentity::ClientCertificate { tenant_id, client_id, authority, path, send_chain } => {
+                let authority = match authority {
+                    entra::Authority::Cloud(c) => c.name().to_owned(),
+                    entra::Authority::Host(h) => h.clone(),
+                };
+                let chain = if *send_chain { ":x5c" } else { "" };
+                Some(format!("certificate:{tenant_id}/{client_id}@{authority}:{path}{chain}"))
+            }
             AzureIdentity::AppService { endpoint, id, .. } => Some(format!("app-service:{}:{id:?}", endpoint.url)),
         }
     }
@@ -235,9 +256,10 @@ impl AzureIdentity {
 }
 
 /// azure-identity's `EnvironmentCredential`, first in Flux's chain: with
-/// `AZURE_CLIENT_SECRET` the client secret; with
-/// `AZURE_CLIENT_CERTIFICATE_PATH` (not supported yet: it needs RS256
-/// signing) `unsupported`. None when neither is set. Configured but
+/// `AZURE_CLIENT_SECRET` the client secret; else with
+/// `AZURE_CLIENT_CERTIFICATE_PATH` the client certificate (a PEM file;
+/// `AZURE_CLIENT_CERTIFICATE_PASSWORD`, for PKCS#12 or an encrypted key, is
+/// `unsupported`). None when neither is set. Configured but
 /// incomplete (no tenant or client id) is an error naming the source, where
 /// Flux would go on to the next credential silently.
 fn environment_credential(
@@ -258,12 +280,27 @@ fn environment_credential(
     };
     check_azure_id("AZURE_TENANT_ID", tenant_id)?;
     check_azure_id("AZURE_CLIENT_ID", client_id)?;
-    let Some(secret) = secret else {
-        return Err(Error::unsupported(
-            "EnvironmentCredential: client certificates (AZURE_CLIENT_CERTIFICATE_PATH) are not supported yet; use AZURE_CLIENT_SECRET, workload identity or managed identity",
-        ));
-    };
     let authority = authority.clone().map_err(|e| Error::invalid(format!("EnvironmentCredential: {e}")))?;
+    let Some(secret) = secret else {
+        if options.env("AZURE_CLIENT_CERTIFICATE_PASSWORD")?.is_some() {
+            return Err(Error::unsupported(
+                "EnvironmentCredential: AZURE_CLIENT_CERTIFICATE_PASSWORD is set, but password-protected certificates (PKCS#12 or an encrypted PEM key) are not supported; use a PEM file with an unencrypted private key",
+            ));
+        }
+        let path = certificate.unwrap_or_default();
+        crate::http::check_non_empty("AZURE_CLIENT_CERTIFICATE_PATH", path)?;
+        // azidentity's test: "1" or "true" in any case; anything else is false.
+        let send_chain = options
+            .env("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")?
+            .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        return Ok(Some(AzureIdentity::ClientCertificate {
+            tenant_id: tenant_id.to_owned(),
+            client_id: client_id.to_owned(),
+            authority,
+            path: path.to_owned(),
+            send_chain,
+        }));
+    };
     Ok(Some(AzureIdentity::ClientSecret {
         tenant_id: tenant_id.to_owned(),
         client_id: client_id.to_owned(),
@@ -1152,9 +1189,28 @@ mod tests {
         assert!(!format!("{plan:?}").contains("\"s\""), "the secret is redacted: {plan:?}");
         let cert =
             env(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"), ("AZURE_CLIENT_ID", "c"), ("AZURE_TENANT_ID", "t")]);
-        let err = AzureIdentity::plan(&Identity::Controller, &cert, AzureCloud::Public).unwrap_err();
+        let plan = AzureIdentity::plan(&Identity::Controller, &cert, AzureCloud::Public).unwrap();
+        assert!(
+            matches!(plan, AzureIdentity::ClientCertificate { ref path, send_chain: false, .. } if path == "/c.pem"),
+            "{plan:?}"
+        );
+        let mut with = cert.clone();
+        with.environment.push(("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN".into(), "true".into()));
+        let chain = AzureIdentity::plan(&Identity::Controller, &with, AzureCloud::Public).unwrap();
+        assert!(matches!(chain, AzureIdentity::ClientCertificate { send_chain: true, .. }));
+        assert_ne!(chain.describe(), plan.describe());
+        let mut bad = cert.clone();
+        bad.environment.push(("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN".into(), "yes".into()));
+        assert!(matches!(
+            AzureIdentity::plan(&Identity::Controller, &bad, AzureCloud::Public).unwrap(),
+            AzureIdentity::ClientCertificate { send_chain: false, .. }
+        ));
+        let mut password = cert.clone();
+        password.environment.push(("AZURE_CLIENT_CERTIFICATE_PASSWORD".into(), "p".into()));
+        let err = AzureIdentity::plan(&Identity::Controller, &password, AzureCloud::Public).unwrap_err();
         assert_eq!(err.kind(), "unsupported");
-        assert!(err.to_string().contains("AZURE_CLIENT_CERTIFICATE_PATH"), "{err}");
+        assert!(err.to_string().contains("AZURE_CLIENT_CERTIFICATE_PASSWORD"), "{err}");
+        assert!(!err.to_string().contains("\"p\""), "{err}");
         // App Service managed identity, and the sources that are refused, not skipped.
         let app = env(&[
             ("IDENTITY_ENDPOINT", "http://localhost:8081/msi/token"),

@@ -46,7 +46,7 @@ pub mod plan;
 pub mod request;
 
 pub use outcome::{Credentials, GitCredentials, IdentityTokenRequest, RestConfig, Step};
-pub use request::{Cluster, Identity, Options, ServiceAccount, SessionRequest, Target};
+pub use request::{Cluster, GitHubAppTarget, Identity, Options, ServiceAccount, SessionRequest, Target};
 
 use std::fmt;
 

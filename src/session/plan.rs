@@ -33,6 +33,8 @@ pub enum TargetPlan {
     CodeCommit { url: String },
     /// A Kubernetes cluster: a REST config.
     Cluster(ClusterPlan),
+    /// A GitHub repository: a GitHub App installation token for it.
+    GitHubApp(crate::github_app::GitHubApp),
 }
 
 /// A generic registry, the host's credentials for it, and where they may go.
@@ -181,6 +183,15 @@ impl Plan {
                 let identity = ProviderIdentity::Azure(AzureIdentity::plan(identity, options, AzureCloud::Public)?);
                 Ok(Plan { target: TargetPlan::AzureDevOps, identity })
             }
+            Target::GitHubApp(target) => {
+                if matches!(identity, Identity::ServiceAccount(_)) {
+                    return Err(Error::unsupported(
+                        "a GitHub App target takes the app's own key, not a service account",
+                    ));
+                }
+                let app = git::github_app(target)?;
+                Ok(Plan { target: TargetPlan::GitHubApp(app), identity: ProviderIdentity::Generic(None) })
+            }
             Target::Cluster(c) => {
                 let (cluster, identity) = cluster::plan(c, identity, options, request.now)?;
                 Ok(Plan { target: TargetPlan::Cluster(cluster), identity })
@@ -200,9 +211,11 @@ impl Plan {
                 ClusterKind::Generic => cluster.address.iter().cloned().collect(),
                 ClusterKind::Eks { .. } | ClusterKind::Gke { .. } => Vec::new(),
             },
-            TargetPlan::Ecr(_) | TargetPlan::Gar | TargetPlan::GenericRegistry(_) | TargetPlan::CodeCommit { .. } => {
-                Vec::new()
-            }
+            TargetPlan::Ecr(_)
+            | TargetPlan::Gar
+            | TargetPlan::GenericRegistry(_)
+            | TargetPlan::CodeCommit { .. }
+            | TargetPlan::GitHubApp(_) => Vec::new(),
         }
     }
 }

@@ -77,6 +77,27 @@ pub enum Target {
     Cluster(Cluster),
     /// A plain provider token for these scopes (empty: the provider's default).
     AccessToken { provider: Provider, scopes: Vec<String> },
+    /// A Git repository on GitHub or GitHub Enterprise, with a GitHub App's
+    /// installation token.
+    GitHubApp(GitHubAppTarget),
+}
+
+/// A GitHub repository and the GitHub App whose installation token is the
+/// Git password; the fields are Flux's secret keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GitHubAppTarget {
+    /// The repository's `https://` URL.
+    pub url: String,
+    /// `githubAppID`.
+    pub app_id: String,
+    /// `githubAppInstallationID`.
+    pub installation_id: Option<String>,
+    /// `githubAppInstallationOwner`.
+    pub installation_owner: Option<String>,
+    /// `githubAppPrivateKey` (PEM).
+    pub private_key: Secret,
+    /// `githubAppBaseURL`.
+    pub base_url: Option<String>,
 }
 
 /// Settings that change how a flow runs. Its `Debug` shows the names of

@@ -11,8 +11,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use cloudauth_runtime::api::session::Options;
-use cloudauth_runtime::{HttpClient, HttpConfig, IdentitySource, Pool, RegistryLogin, Runtime, RuntimeConfig};
+use cloudauth_runtime::api::session::{Credentials, Options, Target};
+use cloudauth_runtime::{
+    CredentialRequest, HttpClient, HttpConfig, IdentitySource, Pool, RegistryLogin, Runtime, RuntimeConfig,
+};
 
 use crate::component;
 
@@ -74,6 +76,25 @@ pub fn registry_credentials(
         .build()
         .map_err(|e| FlowError::Host(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
     Ok(tokio.block_on(runtime.registry_credentials(reference, identity, options, tokens))?)
+}
+
+/// Credentials for any session target (Git: `git-credential`): one session.
+pub fn credentials(
+    target: Target,
+    identity: Identity,
+    options: Options,
+    tokens: &dyn IdentitySource,
+) -> Result<Credentials, FlowError> {
+    init_logging();
+    let component = component::load_component(&component::locate(None))?;
+    let http = HttpClient::new(HttpConfig::from_env()?)?;
+    let runtime = Runtime::new(Pool::new(component, 1), Arc::new(http), RuntimeConfig::default());
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| FlowError::Host(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+    let request = CredentialRequest { target, identity, options };
+    Ok(tokio.block_on(runtime.credentials(&request, tokens))?.credentials.into_inner())
 }
 
 /// The library's logs on stderr when `CLOUDAUTH_LOG` is set (any non-empty

@@ -17,6 +17,7 @@ mod component;
 mod credential_helper;
 mod demo;
 mod flow;
+mod git_credential;
 mod kubelet;
 mod placeholder;
 mod plan;
@@ -60,6 +61,16 @@ real I/O (credentials from the process environment; see host-examples/e2e):
                      `docker-credential-cloudauth` through a symlink)
   kubelet-credential-provider
                      the kubelet image credential provider protocol
+  git-credential [--github-app-id ID] [--github-app-installation-id ID |
+                 --github-app-installation-owner OWNER]
+                 [--github-app-private-key-file PATH] [--github-app-base-url URL]
+                 get|store|erase
+                     git's credential-helper protocol: Azure DevOps and
+                     CodeCommit from the environment's identity, GitHub
+                     (Enterprise) with a GitHub App (Flux's githubApp* keys;
+                     also GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID,
+                     GITHUB_APP_INSTALLATION_OWNER, GITHUB_APP_PRIVATE_KEY_FILE,
+                     GITHUB_APP_BASE_URL)
   admission-webhook --rules FILE --tls-cert FILE --tls-key FILE [--listen ADDR]
                      a Kubernetes validating admission webhook deciding
                      Flux objects and Pods under a rules document
@@ -198,6 +209,7 @@ fn main() -> ExitCode {
     }
     match argv.get(1).map(String::as_str) {
         Some("credential-helper") => return credential_helper::main(argv.get(2..).unwrap_or_default()),
+        Some("git-credential") => return git_credential::main(argv.get(2..).unwrap_or_default()),
         Some("kubelet-credential-provider") => return kubelet::main(argv.get(2..).unwrap_or_default()),
         Some("admission-webhook") => return admission_server::main(argv.get(2..).unwrap_or_default()),
         _ => {}

@@ -103,6 +103,29 @@ export class Client {
     return { username: c.username, password: c.password, bearerToken: c.bearerToken, expiresAt: toDate(c.expiresAt) };
   }
 
+  /**
+   * Git credentials for a GitHub (Enterprise) https:// URL from a GitHub App's
+   * installation token (user `x-access-token`). `app` holds Flux's secret keys:
+   * `{ appId, privateKey (PEM text), installationId? | installationOwner?, baseUrl? }`.
+   */
+  async getGitHubAppCredentials(url, app, call = {}) {
+    const env = this.env(call);
+    const options = sessionOptions(env, call);
+    const target = {
+      tag: 'github-app',
+      val: {
+        url,
+        appId: app.appId,
+        installationId: app.installationId,
+        installationOwner: app.installationOwner,
+        privateKey: app.privateKey,
+        baseUrl: app.baseUrl,
+      },
+    };
+    const c = expect(await this.run(target, safeTarget(url), env, options, call), 'git', url);
+    return { username: c.username, password: c.password, bearerToken: c.bearerToken, expiresAt: toDate(c.expiresAt) };
+  }
+
   /** A REST config for a cluster: `{ provider, resourceId, address?, caData? }`. */
   async getRestConfig(cluster, call = {}) {
     const env = this.env(call);

@@ -175,11 +175,27 @@ export class CloudauthError extends Error {
   code?: string;
 }
 
+/** A GitHub App, as Flux's secret keys name it. */
+export interface GitHubApp {
+  /** `githubAppID`. */
+  appId: string;
+  /** `githubAppPrivateKey`: the PEM text. */
+  privateKey: string;
+  /** `githubAppInstallationID`; give it or the owner. */
+  installationId?: string;
+  /** `githubAppInstallationOwner`. */
+  installationOwner?: string;
+  /** `githubAppBaseURL` (https only; default https://api.github.com). */
+  baseUrl?: string;
+}
+
 export class Client {
   constructor(settings?: ClientSettings);
   getRegistryCredentials(reference: string, options?: CallOptions): Promise<RegistryCredentials>;
   getAccessToken(provider: Provider, options?: AccessTokenOptions): Promise<AccessToken | AwsCredentials>;
   getGitCredentials(url: string, options?: CallOptions): Promise<GitCredentials>;
+  /** Git credentials from a GitHub App installation token (Flux's githubApp* keys). */
+  getGitHubAppCredentials(url: string, app: GitHubApp, options?: CallOptions): Promise<GitCredentials>;
   getRestConfig(cluster: Cluster, options?: CallOptions): Promise<RestConfig>;
   clearCache(): void;
 }

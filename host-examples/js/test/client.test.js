@@ -259,6 +259,32 @@ test('Git credentials for Azure DevOps: an Entra token for the DevOps scope', as
   await assert.rejects(client.getGitCredentials('https://github.com/o/r'), (e) => e.kind === 'unsupported' && e.step === 0);
 });
 
+test('Git credentials from a GitHub App: the installation by owner, then the token (GitHub REST docs)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const key = readFileSync(new URL('../../../tests/data/test-rsa-pkcs1.pem', import.meta.url), 'utf8');
+  const { fetch, calls } = fakeFetch({
+    'https://api.github.com/orgs/octocat/installation': () => json(404, { message: 'Not Found' }),
+    'https://api.github.com/users/octocat/installation': () => json(200, { id: 4242, account: { login: 'octocat' } }),
+    'https://api.github.com/app/installations/4242/access_tokens': () =>
+      json(201, { token: 'ghs_16C7e42F292c6912E7710c838347Ae178B4a', expires_at: '2024-01-15T13:00:00Z' }),
+  });
+  const client = new Client({ fetch, env: {}, now: () => NOW });
+  const git = await client.getGitHubAppCredentials('https://github.com/octocat/hello.git', { appId: '123456', privateKey: key, installationOwner: 'octocat' });
+  assert.deepEqual(git, { username: 'x-access-token', password: 'ghs_16C7e42F292c6912E7710c838347Ae178B4a', bearerToken: '', expiresAt: new Date((NOW + 3600) * 1000) });
+  assert.deepEqual(calls.map((c) => `${c.init.method} ${c.url}`), [
+    'GET https://api.github.com/orgs/octocat/installation',
+    'GET https://api.github.com/users/octocat/installation',
+    'POST https://api.github.com/app/installations/4242/access_tokens',
+  ]);
+  const jwt = new Headers(calls[2].init.headers).get('authorization').replace('Bearer ', '');
+  const claims = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+  assert.deepEqual(claims, { exp: NOW + 90, iat: NOW - 30, iss: '123456' });
+  await assert.rejects(
+    client.getGitHubAppCredentials('https://gitlab.example/o/r', { appId: '1', privateKey: key, installationId: '2' }),
+    (e) => e.kind === 'invalid-input',
+  );
+});
+
 test('a REST config for EKS with a known address and CA: a presigned GetCallerIdentity token, no request', async () => {
   const { fetch, calls } = fakeFetch({});
   const env = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', AWS_REGION: 'us-east-1' };

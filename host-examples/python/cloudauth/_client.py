@@ -283,6 +283,38 @@ class Client:
         expires = datetime.fromtimestamp(c["expires_at"], tz=timezone.utc)
         return GitCredentials(c["username"], c["password"], c["bearer_token"], expires)
 
+    def get_github_app_credentials(
+        self,
+        url: str,
+        *,
+        app_id: str,
+        private_key: str,
+        installation_id: Optional[str] = None,
+        installation_owner: Optional[str] = None,
+        base_url: Optional[str] = None,
+    ) -> GitCredentials:
+        """Git credentials for a GitHub (Enterprise) ``https://`` URL from a
+        GitHub App's installation token (user ``x-access-token``). The
+        arguments are Flux's secret keys: ``githubAppID``,
+        ``githubAppPrivateKey`` (the PEM text, not a path),
+        ``githubAppInstallationID`` or ``githubAppInstallationOwner``,
+        ``githubAppBaseURL``."""
+        environ = self._environ({})
+        options = self._options(environ, "controller", None, None, None, None, None)
+        record = {
+            "url": url,
+            "app_id": app_id,
+            "installation_id": installation_id,
+            "installation_owner": installation_owner,
+            "private_key": private_key,
+            "base_url": base_url,
+        }
+        name = _safe_target(url)
+        result = self._run(Variant("github-app", record), name, environ, options, "controller", None, None)
+        c = _expect(result, "git", name)
+        expires = datetime.fromtimestamp(c["expires_at"], tz=timezone.utc)
+        return GitCredentials(c["username"], c["password"], c["bearer_token"], expires)
+
     def get_rest_config(
         self,
         cluster: Cluster,

@@ -2,9 +2,10 @@
 //! what the target does with it (ACR exchange, DevOps Git credentials, or
 //! the token itself).
 
+use crate::azure::client_certificate::ClientCertificate;
 use crate::azure::{acr, app_service, entra, imds};
 use crate::credentials::AccessToken;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::HttpResponse;
 use crate::secret::Secret;
 
@@ -13,7 +14,7 @@ use super::super::git::AZURE_DEVOPS_USERNAME;
 use super::super::identity::{AZURE_AUDIENCE, AzureIdentity};
 use super::super::outcome::{Credentials, GitCredentials};
 use super::super::plan::TargetPlan;
-use super::{Carries, Machine, Poll, send, unexpected};
+use super::{Action, Carries, Machine, Poll, send, unexpected};
 
 /// Getting an Entra access token for one scope.
 pub struct AzureToken {
@@ -33,6 +34,8 @@ enum TokenState {
     AwaitingImdsToken,
     /// Waiting for the App Service managed identity endpoint.
     AwaitingAppServiceToken,
+    /// Waiting for the client certificate file.
+    AwaitingCertificate,
     Finished,
 }
 
@@ -71,6 +74,10 @@ impl Machine for AzureToken {
                 self.state = TokenState::AwaitingEntraToken;
                 Ok(send(request, Carries::CloudCredential))
             }
+            AzureIdentity::ClientCertificate { path, .. } => {
+                self.state = TokenState::AwaitingCertificate;
+                Ok(Poll::Pending(Action::ReadFile(path.clone())))
+            }
             AzureIdentity::AppService { endpoint, header, id } => {
                 let request = app_service::token_request(endpoint, header, &self.scope, id)?;
                 self.state = TokenState::AwaitingAppServiceToken;
@@ -91,6 +98,32 @@ impl Machine for AzureToken {
             client_id,
             scope: &self.scope,
             client_assertion: assertion,
+        })?;
+        self.state = TokenState::AwaitingEntraToken;
+        Ok(send(request, Carries::CloudCredential))
+    }
+
+    /// The client certificate file: the assertion is signed with it (read
+    /// on every flow, so a rotated certificate is used at once).
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<AccessToken>> {
+        let (
+            TokenState::AwaitingCertificate,
+            AzureIdentity::ClientCertificate { tenant_id, client_id, authority, path, send_chain },
+        ) = (&self.state, &self.identity)
+        else {
+            return Err(unexpected("Azure token", "a file"));
+        };
+        let what = format!("EnvironmentCredential: AZURE_CLIENT_CERTIFICATE_PATH {path}");
+        let text = contents.ok_or_else(|| Error::invalid(format!("{what} does not exist")))?;
+        let certificate = ClientCertificate::from_pem(text, &what)?;
+        let token_url = entra::token_url(authority, tenant_id)?;
+        let assertion = certificate.assertion(client_id, &token_url, now, *send_chain)?;
+        let request = entra::token_request(&entra::AssertionTokenRequest {
+            authority,
+            tenant_id,
+            client_id,
+            scope: &self.scope,
+            client_assertion: &assertion,
         })?;
         self.state = TokenState::AwaitingEntraToken;
         Ok(send(request, Carries::CloudCredential))
@@ -193,6 +226,13 @@ impl Machine for AzureFlow {
             return Err(unexpected("Azure", "an identity token"));
         }
         self.token.on_identity_token(token, now)?.then(|t| self.with_token(t))
+    }
+
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<Credentials>> {
+        if self.state != FlowState::Token {
+            return Err(unexpected("Azure", "a file"));
+        }
+        self.token.on_file(contents, now)?.then(|t| self.with_token(t))
     }
 
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {

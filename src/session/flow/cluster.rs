@@ -137,6 +137,18 @@ impl Machine for AksFlow {
         }
     }
 
+    /// An Azure client certificate file, read for each of the two tokens.
+    fn on_file(&mut self, contents: Option<&Secret>, now: i64) -> Result<Poll<Credentials>> {
+        match self.state {
+            AksState::AksToken => self.aks_token.on_file(contents, now)?.then(|t| self.with_aks_token(t, now)),
+            AksState::ArmToken { .. } => match self.arm_token.as_mut() {
+                Some(arm) => arm.on_file(contents, now)?.then(|t| self.with_arm_token(t)),
+                None => Err(unexpected("AKS", "a file")),
+            },
+            _ => Err(unexpected("AKS", "a file")),
+        }
+    }
+
     fn on_http(&mut self, response: &HttpResponse, now: i64) -> Result<Poll<Credentials>> {
         let lookup = self.lookup.as_ref();
         match std::mem::replace(&mut self.state, AksState::Finished) {

@@ -19,6 +19,7 @@ mod ec2_metadata;
 pub mod gcp;
 pub mod gcp_file;
 pub mod generic;
+pub mod github;
 
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
@@ -117,6 +118,9 @@ pub fn build(plan: &Plan) -> Result<Flow> {
         (ProviderIdentity::Azure(identity), target) => Ok(Box::new(azure::AzureFlow::new(identity.clone(), target)?)),
         (ProviderIdentity::Aws(identity), target) => Ok(Box::new(aws::AwsFlow::new(identity.clone(), target)?)),
         (ProviderIdentity::Gcp(identity), target) => Ok(Box::new(gcp::GcpFlow::new(identity.clone(), target)?)),
+        (ProviderIdentity::Generic(_), TargetPlan::GitHubApp(app)) => {
+            Ok(Box::new(github::GitHubAppFlow::new(app.clone())))
+        }
         (ProviderIdentity::Generic(_), TargetPlan::GenericRegistry(registry)) => {
             Ok(Box::new(generic::RegistryFlow::new(registry.clone())))
         }

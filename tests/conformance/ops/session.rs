@@ -13,7 +13,7 @@ use super::{called, request as built, unknown_name};
 use crate::case::{Input, Stop};
 use crate::compare::Actual;
 use crate::support::Instance;
-use crate::support::api::session::{Identity, Options, SessionRequest, Step, Target};
+use crate::support::api::session::{GithubApp, Identity, Options, SessionRequest, Step, Target};
 use crate::support::api::types::{self, HttpResponse, Provider};
 
 fn provider(name: &str) -> Result<Provider, Stop> {
@@ -27,11 +27,12 @@ fn provider(name: &str) -> Result<Provider, Stop> {
 }
 
 pub fn request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
-    input.only(&["provider", "scopes", "registry", "environment", "answers"])?;
-    let target = match (input.opt_str("registry")?, input.opt_str("provider")?) {
-        (Some(reference), None) => Target::Registry(reference),
-        (None, Some(p)) => Target::AccessToken((provider(&p)?, input.opt_strings("scopes")?)),
-        _ => return Err(Stop::Fail("give exactly one of input.registry and input.provider".into())),
+    input.only(&["provider", "scopes", "registry", "github_app", "environment", "answers"])?;
+    let target = match (input.opt_str("registry")?, input.opt_str("provider")?, input.opt_object("github_app")?) {
+        (Some(reference), None, None) => Target::Registry(reference),
+        (None, Some(p), None) => Target::AccessToken((provider(&p)?, input.opt_strings("scopes")?)),
+        (None, None, Some(app)) => Target::GithubApp(github_app(app)?),
+        _ => return Err(Stop::Fail("give exactly one of input.registry, input.provider and input.github_app".into())),
     };
     let environment = input
         .opt_object("environment")?
@@ -100,6 +101,31 @@ pub fn request(input: &Input, i: &mut Instance) -> Result<Actual, Stop> {
         Ok(Step::Failed(e)) => called::<types::HttpRequest>(Ok(Err(e)), built),
         Ok(other) => Err(Stop::Fail(format!("the next step is not send-http: {}", step_name(&other)))),
     }
+}
+
+/// `input.github_app`: `{url, app_id, installation_id?, installation_owner?, private_key, base_url?}`.
+fn github_app(app: &serde_json::Map<String, Value>) -> Result<GithubApp, Stop> {
+    if let Some(unknown) = app.keys().find(|k| {
+        !["url", "app_id", "installation_id", "installation_owner", "private_key", "base_url"].contains(&k.as_str())
+    }) {
+        return Err(Stop::Fail(format!("input.github_app.{unknown} is not a field of the op")));
+    }
+    let opt = |k: &str| -> Result<Option<String>, Stop> {
+        match app.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Stop::Fail(format!("input.github_app.{k} is not a string"))),
+        }
+    };
+    let req = |k: &str| opt(k)?.ok_or_else(|| Stop::Fail(format!("input.github_app.{k} is missing")));
+    Ok(GithubApp {
+        url: req("url")?,
+        app_id: req("app_id")?,
+        installation_id: opt("installation_id")?,
+        installation_owner: opt("installation_owner")?,
+        private_key: req("private_key")?,
+        base_url: opt("base_url")?,
+    })
 }
 
 fn step_name(step: &Step) -> String {
