@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end, every cloud over real HTTP on loopback: skopeo pulls through
-# the credential helper and through cloudauth-proxy's mirror, for a generic
-# registry, ACR, GAR and ECR; Envoy-shaped ext_authz checks; S3 through the
+# the credential helper and through cloudauth-proxy's mirror, and containerd
+# (ctr, a hosts.toml mirror) through the mirror, for a generic registry, ACR,
+# GAR and ECR; Envoy-shaped ext_authz checks; S3 through the
 # SigV4 signing proxy; EKS DescribeCluster.
 #
 # The stand-ins (all on 127.0.0.0/8, TLS from a throw-away CA):
@@ -13,7 +14,9 @@
 #   - azure.py: Entra's token endpoint + ACR's exchange and token endpoints;
 #   - google.py: the GCE metadata server + Google STS + GAR's token endpoint;
 #   - aws.py: moto in server mode with request authentication on (STS, ECR,
-#     EKS, S3, IAM), and the ECR registry host.
+#     EKS, S3, IAM), and the ECR registry host;
+#   - containerd (Debian's), a daemon of its own on a temporary root and
+#     socket, native snapshotter.
 # Cloud names (myreg.azurecr.io, login.microsoftonline.com, ...) reach
 # those servers through a name override for this test only: the script runs
 # itself in a private network and mount namespace (`unshare`), where
@@ -34,8 +37,8 @@ source "$here/lib.sh"
 if [ -z "${CLOUDAUTH_CLOUDS_NETNS:-}" ]; then
   # --- outside: tools and builds (they may need the network) -----------------------------
   step "tools"
-  for tool in docker-registry skopeo openssl curl python3 unshare ip; do
-    command -v "$tool" >/dev/null || die "$tool is missing (test.sh installs it: apt-get install docker-registry skopeo openssl curl iproute2)"
+  for tool in docker-registry skopeo containerd ctr openssl curl python3 unshare ip; do
+    command -v "$tool" >/dev/null || die "$tool is missing (test.sh installs it: apt-get install docker-registry skopeo containerd openssl curl iproute2)"
   done
   python3 -c 'import moto, werkzeug, boto3' 2>/dev/null || die "moto is missing (test.sh installs it: pip install 'moto[server]')"
 
@@ -249,6 +252,27 @@ proxy_up() { [ "$(grep -c 'listening on' proxy.out)" = 7 ]; }
 wait_for "cloudauth-proxy" proxy.log proxy_up
 sed 's/^/  /' proxy.out
 
+step "containerd: a daemon of its own (a temporary root and socket, no CRI)"
+# Its content store is isolated per namespace, so each cloud's pull below
+# fetches every blob itself (through the mirror) instead of finding it
+# already there from the cloud before.
+mkdir -p containerd/certs.d
+cat >containerd/config.toml <<EOF
+version = 2
+root = "$tmp/containerd/root"
+state = "$tmp/containerd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$tmp/containerd/containerd.sock"
+[plugins."io.containerd.metadata.v1.bolt"]
+  content_sharing_policy = "isolated"
+EOF
+timeout 900 containerd --config containerd/config.toml >containerd.log 2>&1 &
+pids+=($!)
+ctr() { timeout 60 "$ctr_bin" --address "$tmp/containerd/containerd.sock" "$@"; }
+ctr_bin=$(command -v ctr)
+wait_for "containerd" containerd.log ctr version
+
 # skopeo configured with only the credential helper, or only the mirror.
 mkdir bin home
 ln -s "$CLOUDAUTH_HOST" bin/docker-credential-cloudauth
@@ -308,6 +332,53 @@ for cloud in generic acr gar ecr; do
     fi
   else
     not_ok "$cloud: pull through the mirror failed: $(tail -3 "mirror-$cloud.err")"
+  fi
+done
+
+step "containerd: ctr pulls each cloud's image through the mirror (certs.d/<registry>/hosts.toml), no credentials"
+# containerd's documented mirror format (docs/hosts.md): the registry is the
+# server; the mirror is a host with pull and resolve. A fallback to the
+# server would be refused (no credentials), and the proxy's log must show
+# the requests.
+hello=$(printf 'hello from the cloudauth end-to-end test')
+# The control: containerd alone (no hosts.toml, so straight to the
+# registry) has no credentials, and is refused.
+mkdir -p containerd/no-mirror.d
+if ctr -n e2e-control images pull --hosts-dir "$tmp/containerd/no-mirror.d" --snapshotter native "${image[generic]}" >ctr-control.out 2>&1; then
+  not_ok "containerd: a pull without the mirror succeeded: the registry does not require authentication"
+else
+  ok "containerd: without the mirror, ctr's pull is refused ($(grep -oiE 'unauthorized|denied|401' ctr-control.out | head -1))"
+fi
+for cloud in generic acr gar ecr; do
+  ref=${image[$cloud]}
+  host=${ref%%/*}
+  mkdir -p "containerd/certs.d/$host"
+  printf 'server = "https://%s"\n\n[host."http://127.0.0.1:%s"]\n  capabilities = ["pull", "resolve"]\n' \
+    "$host" "${port[$cloud]}" >"containerd/certs.d/$host/hosts.toml"
+  before=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+  if ctr -n "e2e-$cloud" images pull --hosts-dir "$tmp/containerd/certs.d" --snapshotter native "$ref" >"ctr-$cloud.out" 2>&1; then
+    after=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+    target=$(ctr -n "e2e-$cloud" images ls | awk -v ref="$ref" '$1 == ref {print $3}')
+    content=$(ctr -n "e2e-$cloud" content ls -q | sort)
+    mkdir -p "rootfs-$cloud"
+    file=""
+    if ctr -n "e2e-$cloud" images mount --snapshotter native "$ref" "$tmp/rootfs-$cloud" >/dev/null 2>"mount-$cloud.err"; then
+      file=$(cat "rootfs-$cloud/hello.txt" 2>/dev/null || true)
+      ctr -n "e2e-$cloud" images unmount "$tmp/rootfs-$cloud" >/dev/null 2>&1 || umount "rootfs-$cloud" || true
+    fi
+    if [ "$target" != "$pushed" ]; then
+      not_ok "containerd $cloud: pulled manifest ${target:-none}, pushed $pushed"
+    elif [ "$content" != "$(ls "$tmp/image/blobs/sha256" | sed 's/^/sha256:/' | sort)" ]; then
+      not_ok "containerd $cloud: content store differs from the pushed image: $content"
+    elif [ "$file" != "$hello" ]; then
+      not_ok "containerd $cloud: the unpacked rootfs does not hold the image's file: ${file:-$(cat "mount-$cloud.err")}"
+    elif [ $((after - before)) -lt 3 ]; then
+      not_ok "containerd $cloud: pulled, but the mirror served $((after - before)) requests (manifest, config and layer expected)"
+    else
+      ok "containerd $cloud: ctr pulled and unpacked through the mirror with no credentials ($((after - before)) requests proxied)"
+    fi
+  else
+    not_ok "containerd $cloud: ctr pull through the mirror failed: $(tail -3 "ctr-$cloud.out")"
   fi
 done
 
