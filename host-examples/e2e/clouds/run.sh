@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End to end, every cloud over real HTTP on loopback: skopeo pulls through
 # the credential helper and through cloudauth-proxy's mirror, and containerd
-# (ctr, a hosts.toml mirror) through the mirror, for a generic registry, ACR,
-# GAR and ECR; Envoy-shaped ext_authz checks; S3 through the
+# (ctr, a hosts.toml mirror) and docker (the mirror as the registry; Docker
+# Hub through registry-mirrors) through the mirror, for a generic registry,
+# ACR, GAR and ECR; Envoy-shaped ext_authz checks; S3 through the
 # SigV4 signing proxy; EKS DescribeCluster.
 #
 # The stand-ins (all on 127.0.0.0/8, TLS from a throw-away CA):
@@ -15,8 +16,10 @@
 #   - google.py: the GCE metadata server + Google STS + GAR's token endpoint;
 #   - aws.py: moto in server mode with request authentication on (STS, ECR,
 #     EKS, S3, IAM), and the ECR registry host;
-#   - containerd (Debian's), a daemon of its own on a temporary root and
-#     socket, native snapshotter.
+#   - containerd and dockerd (Debian's), daemons of their own on temporary
+#     roots and sockets (native snapshotter, vfs, no iptables or bridge);
+#     registry-1.docker.io is the loopback registry too, for docker's
+#     Docker Hub mirror.
 # Cloud names (myreg.azurecr.io, login.microsoftonline.com, ...) reach
 # those servers through a name override for this test only: the script runs
 # itself in a private network and mount namespace (`unshare`), where
@@ -37,8 +40,8 @@ source "$here/lib.sh"
 if [ -z "${CLOUDAUTH_CLOUDS_NETNS:-}" ]; then
   # --- outside: tools and builds (they may need the network) -----------------------------
   step "tools"
-  for tool in docker-registry skopeo containerd ctr openssl curl python3 unshare ip; do
-    command -v "$tool" >/dev/null || die "$tool is missing (test.sh installs it: apt-get install docker-registry skopeo containerd openssl curl iproute2)"
+  for tool in docker-registry skopeo containerd ctr dockerd docker openssl curl python3 unshare ip; do
+    command -v "$tool" >/dev/null || die "$tool is missing (test.sh installs it: apt-get install docker-registry skopeo containerd docker.io openssl curl iproute2)"
   done
   python3 -c 'import moto, werkzeug, boto3' 2>/dev/null || die "moto is missing (test.sh installs it: pip install 'moto[server]')"
 
@@ -73,7 +76,7 @@ cd "$tmp"
 
 # Names and the loopback address each one reaches.
 override_names \
-  "127.0.0.10 registry.example.test" \
+  "127.0.0.10 registry.example.test registry-1.docker.io" \
   "127.0.0.11 auth.example.test" \
   "127.0.0.12 blobs.example.test" \
   "127.0.0.20 login.microsoftonline.com" \
@@ -219,6 +222,11 @@ listen = "127.0.0.1:5005"
 upstream = "registry.example.test"
 identity = "generic-b"
 
+[[mirror]]
+listen = "127.0.0.1:5006"
+upstream = "registry-1.docker.io"
+identity = "generic-a"
+
 [ext-authz]
 listen = "127.0.0.1:9191"
 path-prefix = "/ext_authz"
@@ -248,7 +256,7 @@ identity = "aws"
 EOF
 "$CLOUDAUTH_PROXY" --config proxy.toml >proxy.out 2>proxy.log &
 pids+=($!)
-proxy_up() { [ "$(grep -c 'listening on' proxy.out)" = 7 ]; }
+proxy_up() { [ "$(grep -c 'listening on' proxy.out)" = 8 ]; }
 wait_for "cloudauth-proxy" proxy.log proxy_up
 sed 's/^/  /' proxy.out
 
@@ -272,6 +280,26 @@ pids+=($!)
 ctr() { timeout 60 "$ctr_bin" --address "$tmp/containerd/containerd.sock" "$@"; }
 ctr_bin=$(command -v ctr)
 wait_for "containerd" containerd.log ctr version
+
+step "dockerd: a daemon of its own on that containerd (no iptables, no bridge, vfs)"
+# Docker Hub's mirror is registry-mirrors; 127.0.0.0/8 is an insecure
+# registry by default, so the mirrors also answer as registries over HTTP.
+mkdir -p docker/etc docker-config
+# dockerd writes its trust key to /etc/docker: keep it in this run's files.
+mkdir -p /etc/docker
+mount --bind "$tmp/docker/etc" /etc/docker
+echo '{}' >docker-config/config.json
+cat >docker/daemon.json <<EOF
+{"iptables": false, "ip6tables": false, "bridge": "none", "storage-driver": "vfs",
+ "registry-mirrors": ["http://127.0.0.1:5006"]}
+EOF
+timeout 900 dockerd --config-file docker/daemon.json --containerd "$tmp/containerd/containerd.sock" \
+  --data-root "$tmp/docker/data" --exec-root "$tmp/docker/exec" --pidfile "$tmp/docker/docker.pid" \
+  --host "unix://$tmp/docker/docker.sock" >dockerd.log 2>&1 &
+pids+=($!)
+docker_bin=$(command -v docker)
+# Only the empty config.json: docker has no credentials of its own.
+docker() { DOCKER_CONFIG="$tmp/docker-config" timeout 120 "$docker_bin" --host "unix://$tmp/docker/docker.sock" "$@"; }
 
 # skopeo configured with only the credential helper, or only the mirror.
 mkdir bin home
@@ -380,6 +408,44 @@ for cloud in generic acr gar ecr; do
   else
     not_ok "containerd $cloud: ctr pull through the mirror failed: $(tail -3 "ctr-$cloud.out")"
   fi
+done
+
+step "docker: pulls through the mirror with no credentials (Docker Hub's registry-mirrors; each cloud's mirror as the registry)"
+wait_for "dockerd" dockerd.log docker version
+config_digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"])' \
+  "$tmp/image/blobs/sha256/${pushed#sha256:}")
+# docker_pull REF HOST-IN-PROXY-LOG WHAT: pulls, checks the image, removes it
+# (so the next pull downloads every layer again).
+docker_pull() {
+  local ref=$1 host=$2 what=$3 before after id digests
+  before=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+  if docker pull --quiet "$ref" >"docker-$what.out" 2>&1; then
+    after=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+    id=$(docker image inspect --format '{{.Id}}' "$ref")
+    digests=$(docker image inspect --format '{{join .RepoDigests " "}}' "$ref")
+    if [ "$id" != "$config_digest" ] || [[ " $digests " != *"@$pushed "* ]]; then
+      not_ok "docker $what: pulled image $id ($digests), pushed $config_digest ($pushed)"
+    elif [ $((after - before)) -lt 3 ]; then
+      not_ok "docker $what: pulled, but the mirror served $((after - before)) requests (manifest, config and layer expected)"
+    else
+      ok "docker $what: docker pulled $ref through the mirror with no credentials ($((after - before)) requests proxied)"
+    fi
+    docker rmi --force "$ref" >/dev/null 2>&1 || true
+  else
+    not_ok "docker $what: docker pull $ref failed: $(tail -3 "docker-$what.out")"
+  fi
+}
+# The control: Docker Hub's registry (here the loopback registry) refuses
+# docker's own anonymous pull.
+if docker pull --quiet registry-1.docker.io/e2e/hello:v1 >docker-control.out 2>&1; then
+  not_ok "docker: a pull without the mirror succeeded: the registry does not require authentication"
+else
+  ok "docker: without the mirror, docker's pull is refused ($(grep -oiE 'unauthorized|denied|authentication required' docker-control.out | head -1))"
+fi
+docker_pull e2e/hello:v1 registry-1.docker.io docker-hub
+for cloud in generic acr gar ecr; do
+  ref=${image[$cloud]}
+  docker_pull "127.0.0.1:${port[$cloud]}/${ref#*/}" "${ref%%/*}" "$cloud"
 done
 
 step "gar: a service-account key file (GOOGLE_APPLICATION_CREDENTIALS), the assertion signed in the component"
