@@ -17,10 +17,11 @@ python3 -m pip install --quiet --disable-pip-version-check pyyaml
 # tests/github_app.rs verifies the GitHub App JWT with an independent RS256 implementation.
 python3 -m pip install --quiet --disable-pip-version-check cryptography
 # The loopback clouds (host-examples/e2e/clouds): moto for AWS, the
-# distribution registry and skopeo, unshare/ip for the private namespaces.
+# distribution registry, skopeo, containerd and dockerd, unshare/ip for the
+# private namespaces.
 python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
 missing=()
-for tool in docker-registry skopeo openssl curl unshare:util-linux ip:iproute2; do
+for tool in docker-registry skopeo containerd dockerd:docker.io openssl curl unshare:util-linux ip:iproute2; do
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End to end, every cloud over real HTTP on loopback: skopeo pulls through
-# the credential helper and through cloudauth-proxy's mirror, for a generic
-# registry, ACR, GAR and ECR; Envoy-shaped ext_authz checks; S3 through the
+# the credential helper and through cloudauth-proxy's mirror, and containerd
+# (ctr, a hosts.toml mirror) and docker (the mirror as the registry; Docker
+# Hub through registry-mirrors) through the mirror, for a generic registry,
+# ACR, GAR and ECR; Envoy-shaped ext_authz checks; S3 through the
 # SigV4 signing proxy; EKS DescribeCluster.
 #
 # The stand-ins (all on 127.0.0.0/8, TLS from a throw-away CA):
@@ -13,7 +15,11 @@
 #   - azure.py: Entra's token endpoint + ACR's exchange and token endpoints;
 #   - google.py: the GCE metadata server + Google STS + GAR's token endpoint;
 #   - aws.py: moto in server mode with request authentication on (STS, ECR,
-#     EKS, S3, IAM), and the ECR registry host.
+#     EKS, S3, IAM), and the ECR registry host;
+#   - containerd and dockerd (Debian's), daemons of their own on temporary
+#     roots and sockets (native snapshotter, vfs, no iptables or bridge);
+#     registry-1.docker.io is the loopback registry too, for docker's
+#     Docker Hub mirror.
 # Cloud names (myreg.azurecr.io, login.microsoftonline.com, ...) reach
 # those servers through a name override for this test only: the script runs
 # itself in a private network and mount namespace (`unshare`), where
@@ -34,8 +40,8 @@ source "$here/lib.sh"
 if [ -z "${CLOUDAUTH_CLOUDS_NETNS:-}" ]; then
   # --- outside: tools and builds (they may need the network) -----------------------------
   step "tools"
-  for tool in docker-registry skopeo openssl curl python3 unshare ip; do
-    command -v "$tool" >/dev/null || die "$tool is missing (test.sh installs it: apt-get install docker-registry skopeo openssl curl iproute2)"
+  for tool in docker-registry skopeo containerd ctr dockerd docker openssl curl python3 unshare ip; do
+    command -v "$tool" >/dev/null || die "$tool is missing (test.sh installs it: apt-get install docker-registry skopeo containerd docker.io openssl curl iproute2)"
   done
   python3 -c 'import moto, werkzeug, boto3' 2>/dev/null || die "moto is missing (test.sh installs it: pip install 'moto[server]')"
 
@@ -70,7 +76,7 @@ cd "$tmp"
 
 # Names and the loopback address each one reaches.
 override_names \
-  "127.0.0.10 registry.example.test" \
+  "127.0.0.10 registry.example.test registry-1.docker.io" \
   "127.0.0.11 auth.example.test" \
   "127.0.0.12 blobs.example.test" \
   "127.0.0.20 login.microsoftonline.com" \
@@ -216,6 +222,11 @@ listen = "127.0.0.1:5005"
 upstream = "registry.example.test"
 identity = "generic-b"
 
+[[mirror]]
+listen = "127.0.0.1:5006"
+upstream = "registry-1.docker.io"
+identity = "generic-a"
+
 [ext-authz]
 listen = "127.0.0.1:9191"
 path-prefix = "/ext_authz"
@@ -245,9 +256,50 @@ identity = "aws"
 EOF
 "$CLOUDAUTH_PROXY" --config proxy.toml >proxy.out 2>proxy.log &
 pids+=($!)
-proxy_up() { [ "$(grep -c 'listening on' proxy.out)" = 7 ]; }
+proxy_up() { [ "$(grep -c 'listening on' proxy.out)" = 8 ]; }
 wait_for "cloudauth-proxy" proxy.log proxy_up
 sed 's/^/  /' proxy.out
+
+step "containerd: a daemon of its own (a temporary root and socket, no CRI)"
+# Its content store is isolated per namespace, so each cloud's pull below
+# fetches every blob itself (through the mirror) instead of finding it
+# already there from the cloud before.
+mkdir -p containerd/certs.d
+cat >containerd/config.toml <<EOF
+version = 2
+root = "$tmp/containerd/root"
+state = "$tmp/containerd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$tmp/containerd/containerd.sock"
+[plugins."io.containerd.metadata.v1.bolt"]
+  content_sharing_policy = "isolated"
+EOF
+timeout 900 containerd --config containerd/config.toml >containerd.log 2>&1 &
+pids+=($!)
+ctr() { timeout 60 "$ctr_bin" --address "$tmp/containerd/containerd.sock" "$@"; }
+ctr_bin=$(command -v ctr)
+wait_for "containerd" containerd.log ctr version
+
+step "dockerd: a daemon of its own on that containerd (no iptables, no bridge, vfs)"
+# Docker Hub's mirror is registry-mirrors; 127.0.0.0/8 is an insecure
+# registry by default, so the mirrors also answer as registries over HTTP.
+mkdir -p docker/etc docker-config
+# dockerd writes its trust key to /etc/docker: keep it in this run's files.
+mkdir -p /etc/docker
+mount --bind "$tmp/docker/etc" /etc/docker
+echo '{}' >docker-config/config.json
+cat >docker/daemon.json <<EOF
+{"iptables": false, "ip6tables": false, "bridge": "none", "storage-driver": "vfs",
+ "registry-mirrors": ["http://127.0.0.1:5006"]}
+EOF
+timeout 900 dockerd --config-file docker/daemon.json --containerd "$tmp/containerd/containerd.sock" \
+  --data-root "$tmp/docker/data" --exec-root "$tmp/docker/exec" --pidfile "$tmp/docker/docker.pid" \
+  --host "unix://$tmp/docker/docker.sock" >dockerd.log 2>&1 &
+pids+=($!)
+docker_bin=$(command -v docker)
+# Only the empty config.json: docker has no credentials of its own.
+docker() { DOCKER_CONFIG="$tmp/docker-config" timeout 120 "$docker_bin" --host "unix://$tmp/docker/docker.sock" "$@"; }
 
 # skopeo configured with only the credential helper, or only the mirror.
 mkdir bin home
@@ -309,6 +361,91 @@ for cloud in generic acr gar ecr; do
   else
     not_ok "$cloud: pull through the mirror failed: $(tail -3 "mirror-$cloud.err")"
   fi
+done
+
+step "containerd: ctr pulls each cloud's image through the mirror (certs.d/<registry>/hosts.toml), no credentials"
+# containerd's documented mirror format (docs/hosts.md): the registry is the
+# server; the mirror is a host with pull and resolve. A fallback to the
+# server would be refused (no credentials), and the proxy's log must show
+# the requests.
+hello=$(printf 'hello from the cloudauth end-to-end test')
+# The control: containerd alone (no hosts.toml, so straight to the
+# registry) has no credentials, and is refused.
+mkdir -p containerd/no-mirror.d
+if ctr -n e2e-control images pull --hosts-dir "$tmp/containerd/no-mirror.d" --snapshotter native "${image[generic]}" >ctr-control.out 2>&1; then
+  not_ok "containerd: a pull without the mirror succeeded: the registry does not require authentication"
+else
+  ok "containerd: without the mirror, ctr's pull is refused ($(grep -oiE 'unauthorized|denied|401' ctr-control.out | head -1))"
+fi
+for cloud in generic acr gar ecr; do
+  ref=${image[$cloud]}
+  host=${ref%%/*}
+  mkdir -p "containerd/certs.d/$host"
+  printf 'server = "https://%s"\n\n[host."http://127.0.0.1:%s"]\n  capabilities = ["pull", "resolve"]\n' \
+    "$host" "${port[$cloud]}" >"containerd/certs.d/$host/hosts.toml"
+  before=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+  if ctr -n "e2e-$cloud" images pull --hosts-dir "$tmp/containerd/certs.d" --snapshotter native "$ref" >"ctr-$cloud.out" 2>&1; then
+    after=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+    target=$(ctr -n "e2e-$cloud" images ls | awk -v ref="$ref" '$1 == ref {print $3}')
+    content=$(ctr -n "e2e-$cloud" content ls -q | sort)
+    mkdir -p "rootfs-$cloud"
+    file=""
+    if ctr -n "e2e-$cloud" images mount --snapshotter native "$ref" "$tmp/rootfs-$cloud" >/dev/null 2>"mount-$cloud.err"; then
+      file=$(cat "rootfs-$cloud/hello.txt" 2>/dev/null || true)
+      ctr -n "e2e-$cloud" images unmount "$tmp/rootfs-$cloud" >/dev/null 2>&1 || umount "rootfs-$cloud" || true
+    fi
+    if [ "$target" != "$pushed" ]; then
+      not_ok "containerd $cloud: pulled manifest ${target:-none}, pushed $pushed"
+    elif [ "$content" != "$(ls "$tmp/image/blobs/sha256" | sed 's/^/sha256:/' | sort)" ]; then
+      not_ok "containerd $cloud: content store differs from the pushed image: $content"
+    elif [ "$file" != "$hello" ]; then
+      not_ok "containerd $cloud: the unpacked rootfs does not hold the image's file: ${file:-$(cat "mount-$cloud.err")}"
+    elif [ $((after - before)) -lt 3 ]; then
+      not_ok "containerd $cloud: pulled, but the mirror served $((after - before)) requests (manifest, config and layer expected)"
+    else
+      ok "containerd $cloud: ctr pulled and unpacked through the mirror with no credentials ($((after - before)) requests proxied)"
+    fi
+  else
+    not_ok "containerd $cloud: ctr pull through the mirror failed: $(tail -3 "ctr-$cloud.out")"
+  fi
+done
+
+step "docker: pulls through the mirror with no credentials (Docker Hub's registry-mirrors; each cloud's mirror as the registry)"
+wait_for "dockerd" dockerd.log docker version
+config_digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"])' \
+  "$tmp/image/blobs/sha256/${pushed#sha256:}")
+# docker_pull REF HOST-IN-PROXY-LOG WHAT: pulls, checks the image, removes it
+# (so the next pull downloads every layer again).
+docker_pull() {
+  local ref=$1 host=$2 what=$3 before after id digests
+  before=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+  if docker pull --quiet "$ref" >"docker-$what.out" 2>&1; then
+    after=$(grep -c "mirror=https://$host.*status=200" proxy.log || true)
+    id=$(docker image inspect --format '{{.Id}}' "$ref")
+    digests=$(docker image inspect --format '{{join .RepoDigests " "}}' "$ref")
+    if [ "$id" != "$config_digest" ] || [[ " $digests " != *"@$pushed "* ]]; then
+      not_ok "docker $what: pulled image $id ($digests), pushed $config_digest ($pushed)"
+    elif [ $((after - before)) -lt 3 ]; then
+      not_ok "docker $what: pulled, but the mirror served $((after - before)) requests (manifest, config and layer expected)"
+    else
+      ok "docker $what: docker pulled $ref through the mirror with no credentials ($((after - before)) requests proxied)"
+    fi
+    docker rmi --force "$ref" >/dev/null 2>&1 || true
+  else
+    not_ok "docker $what: docker pull $ref failed: $(tail -3 "docker-$what.out")"
+  fi
+}
+# The control: Docker Hub's registry (here the loopback registry) refuses
+# docker's own anonymous pull.
+if docker pull --quiet registry-1.docker.io/e2e/hello:v1 >docker-control.out 2>&1; then
+  not_ok "docker: a pull without the mirror succeeded: the registry does not require authentication"
+else
+  ok "docker: without the mirror, docker's pull is refused ($(grep -oiE 'unauthorized|denied|authentication required' docker-control.out | head -1))"
+fi
+docker_pull e2e/hello:v1 registry-1.docker.io docker-hub
+for cloud in generic acr gar ecr; do
+  ref=${image[$cloud]}
+  docker_pull "127.0.0.1:${port[$cloud]}/${ref#*/}" "${ref%%/*}" "$cloud"
 done
 
 step "gar: a service-account key file (GOOGLE_APPLICATION_CREDENTIALS), the assertion signed in the component"
