@@ -62,17 +62,7 @@ fn web_identity_answer() -> HttpResponse {
 }
 
 fn options(env: &[(&str, &str)]) -> Options {
-    Options {
-        environment: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-        azure_environment: None,
-        sts_endpoint: None,
-        object_level_workload_identity: false,
-        registry_username: None,
-        registry_password: None,
-        trusted_realm_hosts: Vec::new(),
-        skip_cache: true,
-        rules: None,
-    }
+    support::session_options(env)
 }
 
 fn with_profile(target: Target, profile: &str, extra: &[(&str, &str)]) -> SessionRequest {

@@ -37,17 +37,7 @@ const FAR: i64 = 4_102_444_800;
 // ---------------------------------------------------------------- inputs
 
 fn options(env: &[(&str, &str)]) -> Options {
-    Options {
-        environment: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-        azure_environment: None,
-        sts_endpoint: None,
-        object_level_workload_identity: true,
-        registry_username: None,
-        registry_password: None,
-        trusted_realm_hosts: Vec::new(),
-        skip_cache: true,
-        rules: None,
-    }
+    Options { object_level_workload_identity: true, ..support::session_options(env) }
 }
 
 fn sa(namespace: &str, name: &str, annotations: &[(&str, &str)]) -> Identity {

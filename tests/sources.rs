@@ -28,17 +28,7 @@ use support::api::types::{AwsCredentials, HttpResponse, Provider, RegistryCreden
 const NOW: i64 = 1_705_320_000;
 
 fn options(env: &[(&str, &str)]) -> Options {
-    Options {
-        environment: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-        azure_environment: None,
-        sts_endpoint: None,
-        object_level_workload_identity: false,
-        registry_username: None,
-        registry_password: None,
-        trusted_realm_hosts: Vec::new(),
-        skip_cache: true,
-        rules: None,
-    }
+    support::session_options(env)
 }
 
 fn registry(reference: &str, env: &[(&str, &str)]) -> SessionRequest {

@@ -63,3 +63,19 @@ pub fn import_count() -> usize {
     let (engine, component) = compiled();
     component.component_type().imports(engine).count()
 }
+
+/// Session options for a controller-level flow test: the environment
+/// given, the cache off, nothing else set.
+pub fn session_options(env: &[(&str, &str)]) -> api::session::Options {
+    api::session::Options {
+        environment: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        azure_environment: None,
+        sts_endpoint: None,
+        object_level_workload_identity: false,
+        registry_username: None,
+        registry_password: None,
+        trusted_realm_hosts: Vec::new(),
+        skip_cache: true,
+        rules: None,
+    }
+}
