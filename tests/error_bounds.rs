@@ -167,17 +167,7 @@ fn reported_reproducers_stay_bounded() {
 // ------------------------------------------------------------------ session
 
 fn options() -> Options {
-    Options {
-        environment: Vec::new(),
-        azure_environment: None,
-        sts_endpoint: None,
-        object_level_workload_identity: true,
-        registry_username: None,
-        registry_password: None,
-        trusted_realm_hosts: Vec::new(),
-        skip_cache: true,
-        rules: None,
-    }
+    Options { object_level_workload_identity: true, ..support::session_options(&[]) }
 }
 
 fn sa(annotations: Vec<(String, String)>) -> Identity {

@@ -16,17 +16,7 @@ use support::api::types::{Error, HttpResponse, Provider};
 const NOW: i64 = 1_705_320_000;
 
 fn options() -> Options {
-    Options {
-        environment: Vec::new(),
-        azure_environment: None,
-        sts_endpoint: None,
-        object_level_workload_identity: true,
-        registry_username: None,
-        registry_password: None,
-        trusted_realm_hosts: Vec::new(),
-        skip_cache: true,
-        rules: None,
-    }
+    Options { object_level_workload_identity: true, ..support::session_options(&[]) }
 }
 
 fn registry(reference: &str, identity: Identity, options: Options) -> SessionRequest {

@@ -59,14 +59,9 @@ impl From<anyhow::Error> for FlowError {
     }
 }
 
-/// Registry credentials for `reference`: one session, as `identity`.
-/// Options: the environment's, plus the caller's changes.
-pub fn registry_credentials(
-    reference: &str,
-    identity: Identity,
-    options: Options,
-    tokens: &dyn IdentitySource,
-) -> Result<RegistryLogin, FlowError> {
+/// The runtime for one session (one instance, the environment's transport)
+/// and the current-thread executor that drives it.
+fn one_session() -> Result<(Runtime, tokio::runtime::Runtime), FlowError> {
     init_logging();
     let component = component::load_component(&component::locate(None))?;
     let http = HttpClient::new(HttpConfig::from_env()?)?;
@@ -75,6 +70,18 @@ pub fn registry_credentials(
         .enable_all()
         .build()
         .map_err(|e| FlowError::Host(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+    Ok((runtime, tokio))
+}
+
+/// Registry credentials for `reference`: one session, as `identity`.
+/// Options: the environment's, plus the caller's changes.
+pub fn registry_credentials(
+    reference: &str,
+    identity: Identity,
+    options: Options,
+    tokens: &dyn IdentitySource,
+) -> Result<RegistryLogin, FlowError> {
+    let (runtime, tokio) = one_session()?;
     Ok(tokio.block_on(runtime.registry_credentials(reference, identity, options, tokens))?)
 }
 
@@ -85,14 +92,7 @@ pub fn credentials(
     options: Options,
     tokens: &dyn IdentitySource,
 ) -> Result<Credentials, FlowError> {
-    init_logging();
-    let component = component::load_component(&component::locate(None))?;
-    let http = HttpClient::new(HttpConfig::from_env()?)?;
-    let runtime = Runtime::new(Pool::new(component, 1), Arc::new(http), RuntimeConfig::default());
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| FlowError::Host(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+    let (runtime, tokio) = one_session()?;
     let request = CredentialRequest { target, identity, options };
     Ok(tokio.block_on(runtime.credentials(&request, tokens))?.credentials.into_inner())
 }
