@@ -11,11 +11,12 @@
 //! for 15 minutes.
 
 use crate::aws::partition;
-use crate::aws::sigv4::signature::{Scope, sha256_hex};
+use crate::aws::sigv4;
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::time::DateTime;
+use cloudauth_sigv4::signature::sha256_hex;
 
 /// The signing name of the service.
 const SERVICE: &str = "codecommit";
@@ -133,13 +134,15 @@ pub fn git_credentials(url: &str, credentials: &AwsCredentials, now: i64) -> Res
     let timestamp = time.amz_date();
     let timestamp = timestamp.strip_suffix('Z').unwrap_or(&timestamp);
     let canonical_request = format!("GIT\n{}\n\nhost:{}\n\nhost\n", repository.path, repository.host);
-    let scope = Scope::new(&time, &repository.region, SERVICE);
+    let scope = sigv4::scope(&time, &repository.region, SERVICE);
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{timestamp}\n{}\n{}",
         scope.credential_scope(),
         sha256_hex(canonical_request.as_bytes())
     );
-    let signature = scope.sign(&credentials.secret_access_key, &string_to_sign)?;
+    let signature = scope
+        .sign(credentials.secret_access_key.expose(), &string_to_sign)
+        .map_err(|e| Error::invalid(e.to_string()))?;
     let mut expires_at = now.checked_add(SIGNATURE_VALIDITY).ok_or_else(|| Error::invalid("now is out of range"))?;
     if let Some(own) = credentials.expires_at {
         if own <= now {

@@ -43,6 +43,7 @@ const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-nontrapping-float-to-int",
     "--enable-reference-types",
     "--enable-sign-ext",
+    "--enable-simd",
 ];
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).

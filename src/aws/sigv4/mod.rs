@@ -8,10 +8,11 @@
 //! sometimes itself the credential (the EKS `k8s-aws-v1.` token is the
 //! base64 of one) and must match the official SDK byte for byte.
 
-mod canonical;
-pub mod key_cache;
-pub(crate) mod signature;
 mod url;
+
+/// The hot path lives in its own crate, built for speed in the component.
+pub use cloudauth_sigv4::key_cache;
+use cloudauth_sigv4::{canonical, signature};
 
 use std::fmt;
 
@@ -22,7 +23,7 @@ use crate::secret::Secret;
 use crate::time::DateTime;
 
 use self::canonical::Param;
-use self::signature::{ALGORITHM, Scope, sha256_hex};
+use self::signature::{ALGORITHM, Scope, SigningTime, sha256_hex};
 use self::url::RequestUrl;
 
 /// What to sign with.
@@ -313,7 +314,7 @@ impl<'a> Signer<'a> {
             request,
             url_host,
             url,
-            scope: Scope::new(&time, params.region, params.service),
+            scope: scope(&time, params.region, params.service),
             access_key_id: &credentials.access_key_id,
             secret_access_key: &credentials.secret_access_key,
             session_token,
@@ -356,9 +357,26 @@ impl<'a> Signer<'a> {
         let canonical_request =
             canonical::request(self.request.method, self.url.path, self.normalize_path, query, headers, payload_hash);
         let string_to_sign = self.scope.string_to_sign(&canonical_request);
-        let signature = self.scope.sign_for(self.access_key_id, self.secret_access_key, &string_to_sign)?;
+        let signature = self
+            .scope
+            .sign_for(self.access_key_id, self.secret_access_key.expose(), &string_to_sign)
+            .map_err(|e| Error::invalid(e.to_string()))?;
         Ok((canonical_request, string_to_sign, signature))
     }
+}
+
+/// The credential scope of a signature made at `time`.
+pub(crate) fn scope(time: &DateTime, region: &str, service: &str) -> Scope {
+    let time = SigningTime {
+        // `DateTime` keeps years within 1970..=9999.
+        year: time.year.unsigned_abs() as u32,
+        month: time.month,
+        day: time.day,
+        hour: time.hour,
+        minute: time.minute,
+        second: time.second,
+    };
+    Scope::new(&time, region, service)
 }
 
 /// A part of the credential scope (`akid/date/region/service/aws4_request`):

@@ -482,3 +482,14 @@ fn sign_owned_matches_sign_with() {
         );
     }
 }
+
+/// The scope's dates are the ones `DateTime` writes, for any time.
+#[test]
+fn scope_dates_match_datetime() {
+    for t in [0, 1, 59, 86_399, 951_782_400, 1_440_938_160, 1_705_320_000, 253_402_300_799] {
+        let time = DateTime::from_unix(t).unwrap();
+        let scope = scope(&time, "r", "s");
+        assert_eq!(scope.amz_date, time.amz_date(), "{t}");
+        assert_eq!(scope.date_stamp(), time.date_stamp(), "{t}");
+    }
+}

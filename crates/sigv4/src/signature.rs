@@ -1,22 +1,19 @@
 //! The cryptographic half of SigV4: the credential scope, the string to sign,
 //! the derived signing key and the signature. SHA-256 and HMAC come from
 //! RustCrypto; only hex encoding is done here. Derived keys are cached per
-//! instance ([`key_cache`](super::key_cache)).
+//! instance ([`key_cache`](crate::key_cache)).
 
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-use super::key_cache::{self, KeyScope};
-use crate::error::Result;
-use crate::secret::Secret;
-use crate::time::DateTime;
+use crate::key_cache::{self, KeyRejected, KeyScope};
 
 /// The algorithm name, in the `Authorization` header and `X-Amz-Algorithm`.
-pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// When and where a signature is valid: `date/region/service/aws4_request`.
 #[derive(Debug, Clone)]
-pub(crate) struct Scope {
+pub struct Scope {
     /// `YYYYMMDDTHHMMSSZ`.
     pub amz_date: String,
     /// `date/region/service/aws4_request`.
@@ -26,13 +23,25 @@ pub(crate) struct Scope {
     region_end: usize,
 }
 
+/// A signing time in UTC, as the caller's calendar gives it. The year has
+/// four digits (cloudauth's `DateTime` keeps years within 1970..=9999).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigningTime {
+    pub year: u32,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
 impl Scope {
-    pub fn new(time: &DateTime, region: &str, service: &str) -> Self {
+    pub fn new(time: &SigningTime, region: &str, service: &str) -> Self {
         // `YYYYMMDD` and `YYYYMMDDTHHMMSSZ` written digit by digit: this is
         // on every signature, and `format!` costs more than hashing a block
-        // in wasm. `DateTime` keeps years within 1970..=9999.
+        // in wasm.
         let mut amz_date = String::with_capacity(16);
-        push_digits(&mut amz_date, time.year.unsigned_abs() as u32, 4);
+        push_digits(&mut amz_date, time.year, 4);
         push_digits(&mut amz_date, time.month, 2);
         push_digits(&mut amz_date, time.day, 2);
         let date_end = amz_date.len();
@@ -57,7 +66,8 @@ impl Scope {
         &self.credential_scope
     }
 
-    fn date_stamp(&self) -> &str {
+    /// `YYYYMMDD`.
+    pub fn date_stamp(&self) -> &str {
         &self.credential_scope[..self.date_end]
     }
 
@@ -85,18 +95,22 @@ impl Scope {
     }
 
     /// The hex signature of a string to sign, with the key derived from the
-    /// secret for this scope (cached without an access key id; see
-    /// [`Scope::sign_for`]).
-    #[allow(dead_code)] // the entry point of `aws::codecommit`
-    pub fn sign(&self, secret_access_key: &Secret, string_to_sign: &str) -> Result<String> {
+    /// secret access key for this scope (cached without an access key id;
+    /// see [`Scope::sign_for`]).
+    pub fn sign(&self, secret_access_key: &str, string_to_sign: &str) -> Result<String, KeyRejected> {
         self.sign_for("", secret_access_key, string_to_sign)
     }
 
     /// [`Scope::sign`], with the signing key cached under the access key id too.
-    pub fn sign_for(&self, access_key_id: &str, secret_access_key: &Secret, string_to_sign: &str) -> Result<String> {
+    pub fn sign_for(
+        &self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        string_to_sign: &str,
+    ) -> Result<String, KeyRejected> {
         let scope =
             KeyScope { access_key_id, date_stamp: self.date_stamp(), region: self.region(), service: self.service() };
-        let mut mac = key_cache::signing_key(&scope, secret_access_key.expose())?;
+        let mut mac = key_cache::signing_key(&scope, secret_access_key)?;
         mac.update(string_to_sign.as_bytes());
         let mut out = String::with_capacity(64);
         push_hex(&mut out, &mac.finalize().into_bytes());
@@ -105,7 +119,7 @@ impl Scope {
 }
 
 /// Lower-case hex SHA-256, as SigV4 writes hashes.
-pub(crate) fn sha256_hex(data: &[u8]) -> String {
+pub fn sha256_hex(data: &[u8]) -> String {
     let mut out = String::with_capacity(64);
     push_hex(&mut out, &Sha256::digest(data));
     out
@@ -140,20 +154,9 @@ mod tests {
         assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
-    /// The scope's dates are the ones `DateTime` writes, for any time.
-    #[test]
-    fn dates_match_datetime() {
-        for t in [0, 1, 59, 86_399, 951_782_400, 1_440_938_160, 1_705_320_000, 253_402_300_799] {
-            let time = DateTime::from_unix(t).unwrap();
-            let scope = Scope::new(&time, "r", "s");
-            assert_eq!(scope.amz_date, time.amz_date(), "{t}");
-            assert_eq!(scope.date_stamp(), time.date_stamp(), "{t}");
-        }
-    }
-
     #[test]
     fn string_to_sign_layout() {
-        let time = DateTime::from_unix(1_440_938_160).unwrap();
+        let time = SigningTime { year: 2015, month: 8, day: 30, hour: 12, minute: 36, second: 0 };
         let scope = Scope::new(&time, "us-east-1", "service");
         assert_eq!(scope.credential_scope(), "20150830/us-east-1/service/aws4_request");
         assert_eq!((scope.date_stamp(), scope.region(), scope.service()), ("20150830", "us-east-1", "service"));
@@ -168,15 +171,15 @@ mod tests {
     /// request", IAM ListUsers): its string to sign and its signature.
     #[test]
     fn signs_the_documented_example() {
-        let time = DateTime::from_unix(1_440_938_160).unwrap();
+        let time = SigningTime { year: 2015, month: 8, day: 30, hour: 12, minute: 36, second: 0 };
         let scope = Scope::new(&time, "us-east-1", "iam");
-        let secret = Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
         let sts = "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\n\
                    f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59";
         let want = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
-        assert_eq!(scope.sign(&secret, sts).unwrap(), want);
+        assert_eq!(scope.sign(secret, sts).unwrap(), want);
         // Again, from the cache, and under an access key id.
-        assert_eq!(scope.sign(&secret, sts).unwrap(), want);
-        assert_eq!(scope.sign_for("AKIDEXAMPLE", &secret, sts).unwrap(), want);
+        assert_eq!(scope.sign(secret, sts).unwrap(), want);
+        assert_eq!(scope.sign_for("AKIDEXAMPLE", secret, sts).unwrap(), want);
     }
 }

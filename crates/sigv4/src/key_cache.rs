@@ -18,18 +18,29 @@ use std::sync::Mutex;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+/// HMAC refused a key. HMAC-SHA256 takes keys of any length, so this does
+/// not happen; it is an error rather than a panic all the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRejected;
+
+impl std::fmt::Display for KeyRejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HMAC key rejected")
+    }
+}
+
+impl std::error::Error for KeyRejected {}
 
 /// Entries kept. A signing proxy uses one or two scopes at a time; a host
 /// signing for many accounts or regions still hits for the hot ones.
-pub(super) const CAPACITY: usize = 16;
+pub const CAPACITY: usize = 16;
 
 /// A keyed HMAC-SHA256 with its key blocks absorbed: clone, update, finalize.
-pub(super) type SigningKey = Hmac<Sha256>;
+pub type SigningKey = Hmac<Sha256>;
 
 /// What a key is derived from. The strings are not secret.
 #[derive(Clone, Copy)]
-pub(super) struct KeyScope<'a> {
+pub struct KeyScope<'a> {
     pub access_key_id: &'a str,
     pub date_stamp: &'a str,
     pub region: &'a str,
@@ -65,7 +76,7 @@ fn matches(entry: &Entry, scope: &KeyScope<'_>, secret_hash: &[u8; 32]) -> bool 
 
 /// The signing key for `scope` and `secret` (the secret access key as
 /// given, without the `AWS4` prefix): from the cache, or derived and cached.
-pub(super) fn signing_key(scope: &KeyScope<'_>, secret: &str) -> Result<SigningKey> {
+pub fn signing_key(scope: &KeyScope<'_>, secret: &str) -> Result<SigningKey, KeyRejected> {
     let secret_hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
     let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(entry) = cache.entries.iter().find(|e| matches(e, scope, &secret_hash)) {
@@ -99,17 +110,17 @@ pub fn clear() {
 }
 
 #[cfg(test)]
-pub(super) fn len() -> usize {
+pub fn len() -> usize {
     CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entries.len()
 }
 
 /// The signing key, ready to sign: see [`derive_bytes`].
-fn derive(scope: &KeyScope<'_>, secret: &str) -> Result<SigningKey> {
+fn derive(scope: &KeyScope<'_>, secret: &str) -> Result<SigningKey, KeyRejected> {
     keyed(&[&derive_bytes(scope, secret)?])
 }
 
 /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
-fn derive_bytes(scope: &KeyScope<'_>, secret: &str) -> Result<[u8; 32]> {
+fn derive_bytes(scope: &KeyScope<'_>, secret: &str) -> Result<[u8; 32], KeyRejected> {
     // "AWS4" + secret without a String of its own.
     let mut mac = keyed(&[b"AWS4", secret.as_bytes()])?;
     mac.update(scope.date_stamp.as_bytes());
@@ -123,7 +134,7 @@ fn derive_bytes(scope: &KeyScope<'_>, secret: &str) -> Result<[u8; 32]> {
 }
 
 /// An HMAC keyed with the concatenation of `parts`.
-fn keyed(parts: &[&[u8]]) -> Result<SigningKey> {
+fn keyed(parts: &[&[u8]]) -> Result<SigningKey, KeyRejected> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let mut block = [0u8; 64];
     // HMAC pads a key shorter than a block with zeros and hashes a longer
@@ -144,8 +155,7 @@ fn keyed(parts: &[&[u8]]) -> Result<SigningKey> {
         }
         SigningKey::new_from_slice(&hash.finalize())
     };
-    // HMAC takes keys of any length; the error is unreachable but not a panic.
-    result.map_err(|_| Error::invalid("HMAC key rejected"))
+    result.map_err(|_| KeyRejected)
 }
 
 #[cfg(test)]

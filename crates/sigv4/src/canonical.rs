@@ -17,14 +17,14 @@
 /// Otherwise (S3): the path exactly as encoded once, segment by segment, so a
 /// `%2F` inside an object key stays one segment.
 #[cfg(test)]
-pub(super) fn uri(path: &str, normalize: bool) -> String {
+pub fn uri(path: &str, normalize: bool) -> String {
     let mut out = String::new();
     push_uri(&mut out, path, normalize);
     out
 }
 
 /// [`uri`], appended to `out`.
-pub(super) fn push_uri(out: &mut String, path: &str, normalize: bool) {
+pub fn push_uri(out: &mut String, path: &str, normalize: bool) {
     if normalize {
         push_normalized(out, path);
     } else if path.is_empty() {
@@ -82,7 +82,7 @@ fn push_byte_encoded(out: &mut String, b: u8) {
 }
 
 /// Encodes everything but the unreserved characters, upper-case hex.
-pub(super) fn push_encoded(out: &mut String, bytes: &[u8]) {
+pub fn push_encoded(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
         push_byte_encoded(out, b);
     }
@@ -132,7 +132,7 @@ fn reencoded(s: &str) -> String {
 /// A query parameter, name and value in canonical encoding. Ordered by name,
 /// then value, byte-wise: the canonical query order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Param {
+pub struct Param {
     name: String,
     value: String,
 }
@@ -163,7 +163,7 @@ impl Param {
 
 /// The parameters of a query string as given (already encoded or not). Empty
 /// pieces (`a=1&&b=2`) are dropped; a name without `=` has an empty value.
-pub(super) fn query_params(query: &str) -> Vec<Param> {
+pub fn query_params(query: &str) -> Vec<Param> {
     query
         .split('&')
         .filter(|piece| !piece.is_empty())
@@ -176,7 +176,7 @@ pub(super) fn query_params(query: &str) -> Vec<Param> {
 
 /// Appends the canonical query string: parameters sorted, `name=value`
 /// joined by `&`.
-pub(super) fn push_query(out: &mut String, params: &mut [Param]) {
+pub fn push_query(out: &mut String, params: &mut [Param]) {
     params.sort_unstable();
     for (i, param) in params.iter().enumerate() {
         if i > 0 {
@@ -195,7 +195,7 @@ fn query(mut params: Vec<Param>) -> String {
 
 /// The headers to sign, sorted by lower-case name (stably: repeated headers
 /// keep the order they came in), and the signed-headers list.
-pub(super) struct Headers<'a> {
+pub struct Headers<'a> {
     sorted: Vec<(&'a str, &'a str)>,
     /// `name;name;...`, lower case, each name once.
     pub signed: String,
@@ -206,7 +206,7 @@ fn lower_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// Sorts the headers to sign and lists their names.
-pub(super) fn headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Headers<'a> {
+pub fn headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Headers<'a> {
     let mut sorted: Vec<(&str, &str)> = headers.into_iter().collect();
     sorted.sort_by(|a, b| lower_cmp(a.0, b.0));
     let mut signed = String::with_capacity(sorted.iter().map(|(n, _)| n.len() + 1).sum());
@@ -232,7 +232,7 @@ impl Headers<'_> {
     /// Appends the canonical headers block: `name:value\n` per name, names
     /// lower-case, values trimmed with inner runs of whitespace collapsed,
     /// repeated headers joined with `,` in the order they came.
-    pub(super) fn push_canonical(&self, out: &mut String) {
+    pub fn push_canonical(&self, out: &mut String) {
         let mut previous: Option<&str> = None;
         for &(name, value) in &self.sorted {
             if previous.is_some_and(|p| p.eq_ignore_ascii_case(name)) {
@@ -272,7 +272,7 @@ impl Headers<'_> {
 
 /// The canonical request itself, in one buffer: method, URI, query (as
 /// [`push_query`] writes it), headers, signed headers and payload hash.
-pub(super) fn request(
+pub fn request(
     method: &str,
     path: &str,
     normalize: bool,
