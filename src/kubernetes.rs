@@ -73,8 +73,6 @@ pub fn token_request(params: &TokenRequestParams<'_>) -> Result<HttpRequest> {
     let body = TokenRequestBody {
         spec: TokenRequestSpec { audiences: params.audiences, expiration_seconds: params.expiration_seconds },
     };
-    let body =
-        serde_json::to_value(&body).map_err(|e| Error::invalid(format!("cannot encode the TokenRequest: {e}")))?;
     let request = HttpRequest::post(url).header("Accept", "application/json")?.json(&body, "application/json")?;
     match params.bearer_token {
         Some(token) => {
