@@ -6,12 +6,10 @@
 //! `auth/actionsoidc`). The ID token then stands where a service-account
 //! token would: AWS web identity, an Entra client assertion.
 
-use serde::Deserialize;
-
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, percent_encode};
 use crate::local_endpoint::{LocalEndpoint, is_loopback};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_str};
 use crate::secret::Secret;
 
 /// `ACTIONS_ID_TOKEN_REQUEST_URL`, checked: `https://` (plain `http://`
@@ -35,16 +33,11 @@ pub fn request(endpoint: &LocalEndpoint, request_token: &Secret, audience: &str)
         .header("Authorization", format!("bearer {}", request_token.expose()))
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    value: Option<String>,
-}
-
 /// The ID token in `value`.
 pub fn parse(response: &HttpResponse) -> Result<Secret> {
-    let body: TokenResponse = json_body(response, ErrorFormat::OAuth2)?;
-    match body.value {
-        Some(v) if !v.is_empty() => Ok(Secret::new(v)),
+    let body = json_object(response, ErrorFormat::OAuth2)?;
+    match opt_str(&body, "value")? {
+        Some(v) if !v.is_empty() => Ok(Secret::new(v.to_owned())),
         _ => Err(Error::malformed("Actions OIDC: the token response did not contain a token")),
     }
 }

@@ -8,7 +8,6 @@
 //! `githubAppInstallationID`, `githubAppInstallationOwner`,
 //! `githubAppPrivateKey`, `githubAppBaseURL`) with Flux's checks and texts.
 
-use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -16,7 +15,7 @@ use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::jws::RsaKey;
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, mistyped_field, req_str};
 use crate::secret::Secret;
 
 /// The Git user name of installation-token credentials (Flux's
@@ -156,15 +155,12 @@ impl GitHubApp {
 
 /// The id of an installation response (`GET .../installation`).
 pub fn parse_installation(response: &HttpResponse) -> Result<u64> {
-    #[derive(Deserialize)]
-    struct Body {
-        id: u64,
-    }
-    let body: Body = json_body(response, ErrorFormat::GitHub)?;
-    if body.id == 0 {
+    let body = json_object(response, ErrorFormat::GitHub)?;
+    let id = body.get("id").and_then(serde_json::Value::as_u64).ok_or_else(|| mistyped_field("id"))?;
+    if id == 0 {
         return Err(Error::malformed("the installation has id 0"));
     }
-    Ok(body.id)
+    Ok(id)
 }
 
 /// An installation token and when it expires.
@@ -177,20 +173,17 @@ pub struct InstallationToken {
 /// The `POST .../access_tokens` response: `token` and `expires_at`
 /// (RFC 3339). A token that has already expired is an error.
 pub fn parse_token(response: &HttpResponse, now: i64) -> Result<InstallationToken> {
-    #[derive(Deserialize)]
-    struct Body {
-        token: String,
-        expires_at: String,
-    }
-    let body: Body = json_body(response, ErrorFormat::GitHub)?;
-    if body.token.is_empty() || body.token.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    let body = json_object(response, ErrorFormat::GitHub)?;
+    let token = req_str(&body, "token")?;
+    let expires_at = req_str(&body, "expires_at")?;
+    if token.is_empty() || token.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(Error::malformed("the installation token is empty or not one word"));
     }
-    let expires_at = crate::time::parse_rfc3339(&body.expires_at)?;
+    let expires_at = crate::time::parse_rfc3339(expires_at)?;
     if expires_at <= now {
         return Err(Error::malformed("the installation token has already expired"));
     }
-    Ok(InstallationToken { token: Secret::new(body.token), expires_at })
+    Ok(InstallationToken { token: Secret::new(token.to_owned()), expires_at })
 }
 
 fn parse_id(value: &str, key: &str, missing: &str) -> Result<u64> {

@@ -8,13 +8,13 @@
 //!
 //! The audience each cloud expects is [`crate::target::service_account_audience`].
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::credentials::AccessToken;
 use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_object, opt_string};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
 use crate::token::non_empty_token;
@@ -73,8 +73,6 @@ pub fn token_request(params: &TokenRequestParams<'_>) -> Result<HttpRequest> {
     let body = TokenRequestBody {
         spec: TokenRequestSpec { audiences: params.audiences, expiration_seconds: params.expiration_seconds },
     };
-    let body =
-        serde_json::to_value(&body).map_err(|e| Error::invalid(format!("cannot encode the TokenRequest: {e}")))?;
     let request = HttpRequest::post(url).header("Accept", "application/json")?.json(&body, "application/json")?;
     match params.bearer_token {
         Some(token) => {
@@ -85,28 +83,16 @@ pub fn token_request(params: &TokenRequestParams<'_>) -> Result<HttpRequest> {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenRequestResponse {
-    status: Option<TokenRequestStatus>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TokenRequestStatus {
-    token: Option<String>,
-    expiration_timestamp: Option<String>,
-}
-
 /// Parses the created TokenRequest (201): `status.token` and the RFC 3339
 /// `status.expirationTimestamp`. Errors are `Status` objects (`reason`).
 pub fn parse_token_request(response: &HttpResponse) -> Result<AccessToken> {
-    let body: TokenRequestResponse = json_body(response, ErrorFormat::KubernetesStatus)?;
-    let status = body.status.ok_or_else(|| Error::malformed("no status in the TokenRequest"))?;
-    let expiration = status
-        .expiration_timestamp
+    let body = json_object(response, ErrorFormat::KubernetesStatus)?;
+    let status = opt_object(&body, "status")?.ok_or_else(|| Error::malformed("no status in the TokenRequest"))?;
+    let token = opt_string(status, "token")?;
+    let expiration = opt_string(status, "expirationTimestamp")?
         .ok_or_else(|| Error::malformed("no status.expirationTimestamp in the TokenRequest"))?;
     let expires_at = parse_rfc3339(&expiration)?;
-    let token = non_empty_token(status.token, "status.token")?;
+    let token = non_empty_token(token, "status.token")?;
     Ok(AccessToken { token, expires_at })
 }
 

@@ -58,6 +58,58 @@ pub fn json_body<T: serde::de::DeserializeOwned>(response: &HttpResponse, format
         .map_err(|e| Error::malformed(format!("body is not the expected JSON: {}", describe_json_error(&e))))
 }
 
+/// Parses a 2xx JSON body that must be an object, for the field look-ups
+/// below. Response types are read this way rather than with
+/// `#[derive(Deserialize)]`: the same checks in less component
+/// (docs/size.md). Unknown fields are ignored; of two equal keys the last
+/// counts (serde_json's `Map`).
+pub fn json_object(response: &HttpResponse, format: ErrorFormat) -> Result<Value> {
+    let body: Value = json_body(response, format)?;
+    if !body.is_object() {
+        return Err(Error::malformed("body is not the expected JSON: not an object"));
+    }
+    Ok(body)
+}
+
+/// A field that is missing or of the wrong type (the words of
+/// [`describe_json_error`], with the field's name instead of a position).
+pub fn mistyped_field(name: &str) -> Error {
+    Error::malformed(format!("body is not the expected JSON: missing or mistyped field {name}"))
+}
+
+/// An optional field of `object`: absent and `null` are `None`, any other
+/// value must pass `typed`, else the field is mistyped.
+pub fn optional_field<'a, T>(
+    object: &'a Value,
+    name: &str,
+    typed: impl FnOnce(&'a Value) -> Option<T>,
+) -> Result<Option<T>> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => typed(value).map(Some).ok_or_else(|| mistyped_field(name)),
+    }
+}
+
+/// An optional string field.
+pub fn opt_str<'a>(object: &'a Value, name: &str) -> Result<Option<&'a str>> {
+    optional_field(object, name, Value::as_str)
+}
+
+/// An optional string field, owned.
+pub fn opt_string(object: &Value, name: &str) -> Result<Option<String>> {
+    Ok(opt_str(object, name)?.map(str::to_owned))
+}
+
+/// A string field that must be there (not `null`).
+pub fn req_str<'a>(object: &'a Value, name: &str) -> Result<&'a str> {
+    opt_str(object, name)?.ok_or_else(|| mistyped_field(name))
+}
+
+/// An optional object field (for look-ups in it).
+pub fn opt_object<'a>(object: &'a Value, name: &str) -> Result<Option<&'a Value>> {
+    optional_field(object, name, |v| v.is_object().then_some(v))
+}
+
 /// serde_json's messages can quote input; keep only the category and position
 /// so no token text reaches an error message.
 fn describe_json_error(e: &serde_json::Error) -> String {

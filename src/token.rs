@@ -1,12 +1,12 @@
 //! JSON token responses, shared by every OAuth2-shaped endpoint: Entra, IMDS,
 //! ACR, Google STS, the GCE metadata server and registry token servers.
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
 use crate::http::HttpResponse;
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_string, optional_field};
 use crate::secret::Secret;
 
 /// Longest lifetime accepted from a service, in seconds (one year). A larger
@@ -21,36 +21,17 @@ pub enum NumberOrString {
     String(String),
 }
 
-/// By hand rather than `#[serde(untagged)]`, which buffers the value into
-/// serde's `Content` tree first and costs the component ~5 KB.
-impl<'de> Deserialize<'de> for NumberOrString {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = NumberOrString;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number or a string")
-            }
-            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E> {
-                Ok(NumberOrString::Number(v.into()))
-            }
-            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E> {
-                Ok(NumberOrString::Number(v.into()))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
-                serde_json::Number::from_f64(v)
-                    .map(NumberOrString::Number)
-                    .ok_or_else(|| E::custom("not a finite number"))
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(NumberOrString::String(v.to_owned()))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
 impl NumberOrString {
+    /// An optional number-or-string field of a JSON object: absent and
+    /// `null` are `None`, anything but a number or a string is mistyped.
+    pub fn field(object: &Value, name: &str) -> Result<Option<NumberOrString>> {
+        optional_field(object, name, |v| match v {
+            Value::Number(n) => Some(NumberOrString::Number(n.clone())),
+            Value::String(s) => Some(NumberOrString::String(s.clone())),
+            _ => None,
+        })
+    }
+
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             NumberOrString::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
@@ -60,7 +41,7 @@ impl NumberOrString {
 }
 
 /// The fields of an OAuth2 token response that cloudauth reads.
-#[derive(Deserialize, Debug)]
+#[derive(Debug)]
 pub struct TokenResponse {
     pub access_token: Option<String>,
     /// Registry token servers use `token` (and `access_token` as an alias).
@@ -68,6 +49,20 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     pub expires_in: Option<NumberOrString>,
     pub expires_on: Option<NumberOrString>,
+}
+
+impl TokenResponse {
+    /// Reads a 2xx JSON token response (a `Value` look-up, docs/size.md).
+    pub fn read(response: &HttpResponse, format: ErrorFormat) -> Result<TokenResponse> {
+        let body = json_object(response, format)?;
+        Ok(TokenResponse {
+            access_token: opt_string(&body, "access_token")?,
+            token: opt_string(&body, "token")?,
+            refresh_token: opt_string(&body, "refresh_token")?,
+            expires_in: NumberOrString::field(&body, "expires_in")?,
+            expires_on: NumberOrString::field(&body, "expires_on")?,
+        })
+    }
 }
 
 /// How to compute expiry when the response has no `expires_in`.
@@ -82,7 +77,7 @@ pub enum MissingExpiry {
 /// Parses a 2xx JSON token response with `access_token` and `expires_in`
 /// (or `expires_on`, absolute Unix seconds, as IMDS adds).
 pub fn parse_access_token(response: &HttpResponse, format: ErrorFormat, now: i64) -> Result<AccessToken> {
-    let body: TokenResponse = json_body(response, format)?;
+    let body = TokenResponse::read(response, format)?;
     let expires_at = expiry(&body, now, MissingExpiry::Error)?;
     let token = non_empty_token(body.access_token, "access_token")?;
     Ok(AccessToken { token, expires_at })

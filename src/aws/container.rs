@@ -12,13 +12,11 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use serde::Deserialize;
-
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::local_endpoint::{LocalEndpoint, is_loopback};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_string};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
 
@@ -93,29 +91,24 @@ pub fn request(endpoint: &Endpoint, token: Option<&Secret>) -> Result<HttpReques
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Document {
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-}
-
 /// The credentials document: `AccessKeyId`, `SecretAccessKey`, `Token`,
 /// `Expiration` (RFC 3339). Errors are `{"code", "message"}`.
 pub fn parse(response: &HttpResponse) -> Result<AwsCredentials> {
-    let doc: Document = json_body(response, ErrorFormat::AwsJson)?;
+    let doc = json_object(response, ErrorFormat::AwsJson)?;
+    let access_key_id = opt_string(&doc, "AccessKeyId")?;
+    let secret_access_key = opt_string(&doc, "SecretAccessKey")?;
+    let token = opt_string(&doc, "Token")?;
+    let expiration = opt_string(&doc, "Expiration")?;
     let field = |value: Option<String>, name: &str| -> Result<String> {
         match value {
             Some(v) if !v.is_empty() && !v.chars().any(char::is_control) => Ok(v),
             _ => Err(Error::malformed(format!("the container credentials have no valid {name}"))),
         }
     };
-    let access_key_id = field(doc.access_key_id, "AccessKeyId")?;
-    let secret = field(doc.secret_access_key, "SecretAccessKey")?;
-    let token = field(doc.token, "Token")?;
-    let expiration = field(doc.expiration, "Expiration")?;
+    let access_key_id = field(access_key_id, "AccessKeyId")?;
+    let secret = field(secret_access_key, "SecretAccessKey")?;
+    let token = field(token, "Token")?;
+    let expiration = field(expiration, "Expiration")?;
     Ok(AwsCredentials {
         access_key_id,
         secret_access_key: Secret::new(secret),

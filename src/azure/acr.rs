@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::host::Authority;
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
 use crate::jwt;
-use crate::response::{ErrorFormat, json_body};
+use crate::response::ErrorFormat;
 use crate::secret::Secret;
 use crate::token::{MissingExpiry, TokenResponse, expiry, non_empty_token};
 
@@ -53,7 +53,7 @@ pub fn exchange_request(registry: &str, access_token: &Secret, tenant_id: Option
 /// azure-containerregistry instead treats such a token as expiring at once.
 pub fn parse_exchange(response: &HttpResponse, now: i64) -> Result<RegistryCredentials> {
     let _ = now; // The expiry is absolute, in the token.
-    let body: TokenResponse = json_body(response, ErrorFormat::Distribution)?;
+    let body = TokenResponse::read(response, ErrorFormat::Distribution)?;
     let refresh_token = non_empty_token(body.refresh_token, "refresh_token")?;
     let expires_at = jwt::expiry(refresh_token.expose())?;
     Ok(RegistryCredentials {
@@ -98,7 +98,7 @@ fn join_scopes(scopes: &[String]) -> Result<String> {
 /// that is not a JWT with `exp` falls back to the response's `expires_in`
 /// (or `expires_on`), and is malformed without one.
 pub fn parse_token(response: &HttpResponse, now: i64) -> Result<AccessToken> {
-    let mut body: TokenResponse = json_body(response, ErrorFormat::Distribution)?;
+    let mut body = TokenResponse::read(response, ErrorFormat::Distribution)?;
     let token = non_empty_token(body.access_token.take(), "access_token")?;
     let expires_at = match jwt::expiry(token.expose()) {
         Ok(exp) => exp,

@@ -25,7 +25,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::{
     Discovered, api_server_address, canonical_address, decode_ca_data, error_text, kubeconfig, quote, wrap_error,
@@ -33,7 +33,7 @@ use super::{
 use crate::azure::cloud::{self, AKS_SCOPE, AzureCloud, AzureEnvironment, DEFAULT_SCOPE_SUFFIX};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, mistyped_field, opt_object, opt_str, optional_field};
 use crate::secret::Secret;
 
 /// The `Microsoft.ContainerService` api-version of both calls.
@@ -231,27 +231,14 @@ fn arm_request(request: HttpRequest, token: &Secret) -> Result<HttpRequest> {
     request.header("Authorization", format!("Bearer {}", token.expose()))?.header("Accept", "application/json")
 }
 
-#[derive(Deserialize)]
-struct ManagedCluster {
-    properties: Option<ManagedClusterProperties>,
-}
-
-#[derive(Deserialize)]
-struct ManagedClusterProperties {
-    #[serde(rename = "aadProfile")]
-    aad_profile: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
 /// Checks the managed cluster `GET` response: the cluster must have
 /// Microsoft Entra ID integration (`properties.aadProfile`), else Flux's
 /// error (`unsupported`).
 pub fn parse_cluster(response: &HttpResponse, id: &ClusterId) -> Result<()> {
-    let cluster: ManagedCluster = json_body(response, ErrorFormat::AzureResourceManager)
-        .map_err(|e| wrap_error("failed to describe AKS cluster", e))?;
-    let properties = cluster
-        .properties
+    let has_aad_profile = has_aad_profile(response)
+        .map_err(|e| wrap_error("failed to describe AKS cluster", e))?
         .ok_or_else(|| Error::malformed("failed to describe AKS cluster: the response has no properties"))?;
-    if properties.aad_profile.is_none() {
+    if !has_aad_profile {
         return Err(Error::unsupported(format!(
             "AKS cluster {} does not have Microsoft Entra ID integration enabled. See docs for enabling: https://learn.microsoft.com/en-us/azure/aks/enable-authentication-microsoft-entra-id",
             quote(id.as_str())
@@ -260,14 +247,24 @@ pub fn parse_cluster(response: &HttpResponse, id: &ClusterId) -> Result<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct CredentialResults {
-    kubeconfigs: Option<Vec<CredentialResult>>,
+/// Whether a managed cluster has `properties.aadProfile` (an object);
+/// `None` without `properties`.
+fn has_aad_profile(response: &HttpResponse) -> Result<Option<bool>> {
+    let cluster = json_object(response, ErrorFormat::AzureResourceManager)?;
+    match opt_object(&cluster, "properties")? {
+        Some(properties) => Ok(Some(opt_object(properties, "aadProfile")?.is_some())),
+        None => Ok(None),
+    }
 }
 
-#[derive(Deserialize)]
-struct CredentialResult {
-    value: Option<String>,
+/// The `value` of each of `kubeconfigs` (a list of objects), all checked
+/// before any is used.
+fn kubeconfig_values(results: &Value) -> Result<Vec<Option<&str>>> {
+    let kubeconfigs = optional_field(results, "kubeconfigs", Value::as_array)?.map_or(&[][..], Vec::as_slice);
+    kubeconfigs
+        .iter()
+        .map(|result| if result.is_object() { opt_str(result, "value") } else { Err(mistyped_field("kubeconfigs")) })
+        .collect()
 }
 
 /// Picks the cluster's address and CA from the `listClusterUserCredential`
@@ -282,10 +279,10 @@ pub fn parse_user_credentials(response: &HttpResponse, id: &ClusterId, address: 
         })?),
         None => None,
     };
-    let results: CredentialResults = json_body(response, ErrorFormat::AzureResourceManager)?;
+    let results = json_object(response, ErrorFormat::AzureResourceManager)?;
     let mut servers = Vec::new();
-    for (i, kubeconfig) in results.kubeconfigs.unwrap_or_default().iter().enumerate() {
-        let cluster = parse_kubeconfig(kubeconfig, i)?;
+    for (i, value) in kubeconfig_values(&results)?.into_iter().enumerate() {
+        let cluster = parse_kubeconfig(value, i)?;
         let canonical = canonical_address(&cluster.server).map_err(|e| {
             Error::malformed(format!(
                 "failed to parse address '{}' from kubeconfig[{i}]: {}",
@@ -316,9 +313,9 @@ pub fn parse_user_credentials(response: &HttpResponse, id: &ClusterId, address: 
 }
 
 /// One kubeconfig of the response: base64 (how JSON carries bytes) of YAML.
-fn parse_kubeconfig(result: &CredentialResult, index: usize) -> Result<kubeconfig::KubeconfigCluster> {
+fn parse_kubeconfig(value: Option<&str>, index: usize) -> Result<kubeconfig::KubeconfigCluster> {
     let fail = |why: String| Error::malformed(format!("failed to parse kubeconfig[{index}]: {why}"));
-    let value = result.value.as_deref().ok_or_else(|| fail("no value".into()))?;
+    let value = value.ok_or_else(|| fail("no value".into()))?;
     let bytes = STANDARD.decode(value).map_err(|_| fail("the value is not base64".into()))?;
     let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
     kubeconfig::current_cluster(&text).map_err(|e| fail(error_text(&e).to_owned()))

@@ -9,7 +9,7 @@
 //! `eks` with the credentials; the answer's `cluster.endpoint` and
 //! `cluster.certificateAuthority.data` (base64 PEM) fill in what is missing.
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Discovered, decode_ca_data, discovered_address, quote, wrap_error};
 use crate::aws::endpoint::{self, EndpointOptions, Service};
@@ -18,7 +18,7 @@ use crate::aws::sigv4::{self, SigningParams};
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_object, opt_str};
 
 /// Flux's pattern for the ARN, quoted in its error message. cloudauth checks
 /// each part more strictly (see [`ClusterArn::parse`]).
@@ -117,22 +117,22 @@ pub fn describe_cluster_request(
     Ok(sigv4::sign(&request, &signing)?.request)
 }
 
-#[derive(Deserialize)]
-struct DescribeClusterOutput {
-    cluster: Option<EksCluster>,
+/// The fields of `cluster` in a `DescribeCluster` response that are read.
+struct EksCluster<'a> {
+    endpoint: Option<&'a str>,
+    /// `certificateAuthority.data`.
+    ca_data: Option<&'a str>,
+    status: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EksCluster {
-    endpoint: Option<String>,
-    certificate_authority: Option<CertificateAuthority>,
-    status: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CertificateAuthority {
-    data: Option<String>,
+/// `cluster` of a `DescribeCluster` response, `None` when absent.
+fn eks_cluster(output: &Value) -> Result<Option<EksCluster<'_>>> {
+    let Some(cluster) = opt_object(output, "cluster")? else { return Ok(None) };
+    let ca_data = match opt_object(cluster, "certificateAuthority")? {
+        Some(ca) => opt_str(ca, "data")?,
+        None => None,
+    };
+    Ok(Some(EksCluster { endpoint: opt_str(cluster, "endpoint")?, ca_data, status: opt_str(cluster, "status")? }))
 }
 
 /// The cluster's address and CA from the `DescribeCluster` response. Errors
@@ -140,20 +140,20 @@ struct CertificateAuthority {
 /// cluster still being created (no endpoint yet) says its status.
 pub fn parse_describe_cluster(response: &HttpResponse, arn: &ClusterArn) -> Result<Discovered> {
     let what = format!("failed to describe EKS cluster '{}'", arn.as_str());
-    let output: DescribeClusterOutput =
-        json_body(response, ErrorFormat::AwsJson).map_err(|e| wrap_error(&what, with_error_type(e, response)))?;
+    let output =
+        json_object(response, ErrorFormat::AwsJson).map_err(|e| wrap_error(&what, with_error_type(e, response)))?;
+    let cluster = eks_cluster(&output).map_err(|e| wrap_error(&what, e))?;
     let missing = |field: &str| Error::malformed(format!("{what}: the response has no {field}"));
-    let cluster = output.cluster.ok_or_else(|| missing("cluster"))?;
-    let status = cluster.status.as_deref().map(|s| format!(" (status {})", quote(s))).unwrap_or_default();
+    let cluster = cluster.ok_or_else(|| missing("cluster"))?;
+    let status = cluster.status.map(|s| format!(" (status {})", quote(s))).unwrap_or_default();
     let endpoint = cluster.endpoint.filter(|e| !e.is_empty()).ok_or_else(|| missing(&format!("endpoint{status}")))?;
     let ca_data = cluster
-        .certificate_authority
-        .and_then(|ca| ca.data)
+        .ca_data
         .filter(|d| !d.is_empty())
         .ok_or_else(|| missing(&format!("certificateAuthority.data{status}")))?;
     Ok(Discovered {
-        host: discovered_address(&what, &endpoint)?,
-        ca_data: decode_ca_data("EKS CA certificate", &ca_data)?,
+        host: discovered_address(&what, endpoint)?,
+        ca_data: decode_ca_data("EKS CA certificate", ca_data)?,
     })
 }
 

@@ -13,13 +13,13 @@
 //! (not the `//container.googleapis.com/...` full resource name), and so
 //! does cloudauth.
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Discovered, decode_ca_data, discovered_address, quote, wrap_error};
 use crate::error::{Error, Result};
 use crate::host::check_dns_name;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_object, opt_str};
 use crate::secret::Secret;
 
 /// Flux's pattern for the name, quoted in its error message. cloudauth
@@ -120,18 +120,20 @@ pub fn get_cluster_request(name: &ClusterName, token: &Secret) -> Result<HttpReq
         .header("Authorization", format!("Bearer {}", token.expose()))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Cluster {
-    endpoint: Option<String>,
-    master_auth: Option<MasterAuth>,
-    status: Option<String>,
+/// The fields of a `Cluster` that are read.
+struct Cluster<'a> {
+    endpoint: Option<&'a str>,
+    /// `masterAuth.clusterCaCertificate`.
+    ca_certificate: Option<&'a str>,
+    status: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MasterAuth {
-    cluster_ca_certificate: Option<String>,
+fn cluster_fields(cluster: &Value) -> Result<Cluster<'_>> {
+    let ca_certificate = match opt_object(cluster, "masterAuth")? {
+        Some(auth) => opt_str(auth, "clusterCaCertificate")?,
+        None => None,
+    };
+    Ok(Cluster { endpoint: opt_str(cluster, "endpoint")?, ca_certificate, status: opt_str(cluster, "status")? })
 }
 
 /// The cluster's address and CA from the response. Errors carry Flux's
@@ -139,18 +141,16 @@ struct MasterAuth {
 /// status (`NOT_FOUND`, `PERMISSION_DENIED`) is the error code.
 pub fn parse_cluster(response: &HttpResponse, name: &ClusterName) -> Result<Discovered> {
     let what = format!("failed to describe GKE cluster '{}'", name.as_str());
-    let cluster: Cluster = json_body(response, ErrorFormat::Google).map_err(|e| wrap_error(&what, e))?;
-    let status = cluster.status.as_deref().map(|s| format!(" (status {})", quote(s))).unwrap_or_default();
+    let body = json_object(response, ErrorFormat::Google).map_err(|e| wrap_error(&what, e))?;
+    let cluster = cluster_fields(&body).map_err(|e| wrap_error(&what, e))?;
+    let status = cluster.status.map(|s| format!(" (status {})", quote(s))).unwrap_or_default();
     let missing = |field: &str| Error::malformed(format!("{what}: the response has no {field}{status}"));
     let endpoint = cluster.endpoint.filter(|e| !e.is_empty()).ok_or_else(|| missing("endpoint"))?;
-    let ca_data = cluster
-        .master_auth
-        .and_then(|m| m.cluster_ca_certificate)
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| missing("masterAuth.clusterCaCertificate"))?;
+    let ca_data =
+        cluster.ca_certificate.filter(|c| !c.is_empty()).ok_or_else(|| missing("masterAuth.clusterCaCertificate"))?;
     Ok(Discovered {
-        host: discovered_address(&what, &endpoint)?,
-        ca_data: decode_ca_data("GKE CA certificate", &ca_data)?,
+        host: discovered_address(&what, endpoint)?,
+        ca_data: decode_ca_data("GKE CA certificate", ca_data)?,
     })
 }
 

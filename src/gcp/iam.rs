@@ -1,13 +1,11 @@
 //! IAM Credentials generateAccessToken: service-account impersonation, as
 //! google-auth's `impersonated_credentials` sends it.
 
-use serde::Deserialize;
-
 use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
 use crate::gcp::{check_scopes, check_service_account, python_json};
 use crate::http::{HttpRequest, HttpResponse, check_non_empty};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_string};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
 use crate::token::non_empty_token;
@@ -72,20 +70,15 @@ pub fn impersonation_request_with(
     Ok(request)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GenerateAccessTokenResponse {
-    access_token: Option<String>,
-    expire_time: Option<String>,
-}
-
 /// Parses a generateAccessToken response: `accessToken` and an RFC 3339
 /// `expireTime`. Errors are Google-shaped (`error.status`).
 pub fn parse_impersonation(response: &HttpResponse) -> Result<AccessToken> {
-    let body: GenerateAccessTokenResponse = json_body(response, ErrorFormat::Google)?;
-    let expire_time = body.expire_time.ok_or_else(|| Error::malformed("no expireTime in the response"))?;
+    let body = json_object(response, ErrorFormat::Google)?;
+    let access_token = opt_string(&body, "accessToken")?;
+    let expire_time = opt_string(&body, "expireTime")?;
+    let expire_time = expire_time.ok_or_else(|| Error::malformed("no expireTime in the response"))?;
     let expires_at = parse_rfc3339(&expire_time)?;
-    let token = non_empty_token(body.access_token, "accessToken")?;
+    let token = non_empty_token(access_token, "accessToken")?;
     Ok(AccessToken { token, expires_at })
 }
 

@@ -360,25 +360,57 @@ fn float_repr(value: f64) -> String {
     out
 }
 
-/// The shortest digits that read back as `value` (> 0), and the decimal
-/// exponent of the first. Rust's shortest form and Python's `repr` agree on
-/// the length but may pick different digits when two candidates round-trip:
-/// Python takes the one nearest the exact value, ties to even, which is the
-/// exactly rounded form of that length whenever it reads back.
+/// The shortest digits that read back as `value` (> 0, finite), and the
+/// decimal exponent of the first. Python's `repr` takes, of the shortest
+/// forms that read back, the one nearest the exact value (ties to even);
+/// serde_json's float writer (Schubfach, `zmij`) picks the same one. Using
+/// it instead of core's `{:e}` keeps core's float formatting out of the
+/// component (docs/size.md).
 fn shortest_digits(value: f64) -> (String, i32) {
-    let split = |scientific: String| -> (String, i32) {
-        let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-        (mantissa.chars().filter(char::is_ascii_digit).collect(), exponent.parse().unwrap_or(0))
-    };
-    let (digits, exponent) = split(format!("{value:e}"));
-    let precision = digits.len().saturating_sub(1);
-    let nearest = format!("{value:.precision$e}");
-    if nearest.parse::<f64>() == Ok(value) { split(nearest) } else { (digits, exponent) }
+    let text = serde_json::Number::from_f64(value).map(|n| n.to_string()).unwrap_or_default();
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((&text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let significant = all.trim_start_matches('0');
+    let leading_zeros = (all.len() - significant.len()) as i32;
+    (significant.trim_end_matches('0').to_owned(), int.len() as i32 - 1 - leading_zeros + exponent)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digits as core's formatting finds them, rounded to the nearest
+    /// when another candidate of that length reads back (what
+    /// `shortest_digits` did before it used serde_json's writer).
+    fn shortest_digits_by_core(value: f64) -> (String, i32) {
+        let split = |scientific: String| -> (String, i32) {
+            let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+            (mantissa.chars().filter(char::is_ascii_digit).collect(), exponent.parse().unwrap_or(0))
+        };
+        let (digits, exponent) = split(format!("{value:e}"));
+        let precision = digits.len().saturating_sub(1);
+        let nearest = format!("{value:.precision$e}");
+        if nearest.parse::<f64>() == Ok(value) { split(nearest) } else { (digits, exponent) }
+    }
+
+    #[test]
+    fn shortest_digits_agree_with_core_nearest_rounding() {
+        // A fixed xorshift sequence of bit patterns, plus edge values.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut values = vec![f64::MIN_POSITIVE, f64::MAX, 5e-324, 1e16, 1e15, 9007199254740993.0, 0.1, 1e-5, 1e-4];
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x >> 1));
+            values.push((x % 1_000_000_007) as f64 / 1000.0);
+        }
+        for v in values.into_iter().filter(|v| v.is_finite() && *v > 0.0) {
+            assert_eq!(shortest_digits(v), shortest_digits_by_core(v), "{v:e}");
+        }
+    }
 
     fn redump(text: &str) -> String {
         redump_object("options", text).unwrap()

@@ -12,13 +12,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
 
 use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
 use crate::host::Authority;
 use crate::http::{HttpRequest, HttpResponse, check_single_line, percent_encode};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_object, opt_string};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
 use crate::token::{NumberOrString, expires_after, non_empty_token};
@@ -117,26 +116,21 @@ fn basic_authorization(basic: &BasicAuth<'_>) -> Result<String> {
     Ok(format!("Basic {}", STANDARD.encode(pair)))
 }
 
-/// The fields of a token-server response.
-#[derive(Deserialize)]
-struct RegistryTokenResponse {
-    token: Option<String>,
-    access_token: Option<String>,
-    expires_in: Option<NumberOrString>,
-    issued_at: Option<String>,
-}
-
 /// Parses a token response: `token`, else `access_token` (the OAuth2 alias).
 /// The token expires `expires_in` seconds (60 when absent) after `issued_at`
 /// when the server gives it, else after `now`, as the token spec says.
 pub fn parse_token(response: &HttpResponse, now: i64) -> Result<AccessToken> {
-    let body: RegistryTokenResponse = json_body(response, ErrorFormat::Distribution)?;
-    let token = non_empty_token(body.token.filter(|t| !t.is_empty()).or(body.access_token), "token")?;
-    let lifetime = match &body.expires_in {
+    let body = json_object(response, ErrorFormat::Distribution)?;
+    let token = opt_string(&body, "token")?;
+    let access_token = opt_string(&body, "access_token")?;
+    let expires_in = NumberOrString::field(&body, "expires_in")?;
+    let issued_at = opt_string(&body, "issued_at")?;
+    let token = non_empty_token(token.filter(|t| !t.is_empty()).or(access_token), "token")?;
+    let lifetime = match &expires_in {
         Some(v) => v.as_i64().ok_or_else(|| Error::malformed("expires_in is not a number"))?,
         None => DEFAULT_LIFETIME,
     };
-    let issued_at = match &body.issued_at {
+    let issued_at = match &issued_at {
         Some(t) => parse_rfc3339(t).map_err(|_| Error::malformed("issued_at is not an RFC 3339 time"))?,
         None => now,
     };

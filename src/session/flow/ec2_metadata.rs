@@ -5,12 +5,10 @@
 //! Only the AWS session flow uses these requests, so they live here rather
 //! than with the general AWS request builders.
 
-use serde::Deserialize;
-
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::response::{ErrorFormat, json_body, success_body};
+use crate::response::{ErrorFormat, json_object, opt_str, opt_string, success_body};
 use crate::secret::Secret;
 use crate::time::parse_rfc3339;
 
@@ -62,20 +60,15 @@ pub fn credentials_request(token: &Secret, role: &str) -> Result<HttpRequest> {
     HttpRequest::get(format!("{BASE_URL}{CREDENTIALS_PATH}{role}")).header("X-aws-ec2-metadata-token", token.expose())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RoleCredentials {
-    code: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    token: Option<String>,
-    expiration: Option<String>,
-}
-
 /// Parses the credentials document (`Code` must be `Success`).
 pub fn parse_credentials(response: &HttpResponse) -> Result<AwsCredentials> {
-    let doc: RoleCredentials = json_body(response, ErrorFormat::AwsJson)?;
-    if doc.code.as_deref() != Some("Success") {
+    let doc = json_object(response, ErrorFormat::AwsJson)?;
+    let code = opt_str(&doc, "Code")?;
+    let access_key_id = opt_string(&doc, "AccessKeyId")?;
+    let secret_access_key = opt_string(&doc, "SecretAccessKey")?;
+    let token = opt_string(&doc, "Token")?;
+    let expiration = opt_string(&doc, "Expiration")?;
+    if code != Some("Success") {
         return Err(Error::malformed("IMDS credentials document does not say Code: Success"));
     }
     let field = |value: Option<String>, name: &str| -> Result<String> {
@@ -84,11 +77,11 @@ pub fn parse_credentials(response: &HttpResponse) -> Result<AwsCredentials> {
             _ => Err(Error::malformed(format!("IMDS credentials have no valid {name}"))),
         }
     };
-    let expiration = field(doc.expiration, "Expiration")?;
+    let expiration = field(expiration, "Expiration")?;
     Ok(AwsCredentials {
-        access_key_id: field(doc.access_key_id, "AccessKeyId")?,
-        secret_access_key: Secret::new(field(doc.secret_access_key, "SecretAccessKey")?),
-        session_token: Some(Secret::new(field(doc.token, "Token")?)),
+        access_key_id: field(access_key_id, "AccessKeyId")?,
+        secret_access_key: Secret::new(field(secret_access_key, "SecretAccessKey")?),
+        session_token: Some(Secret::new(field(token, "Token")?)),
         expires_at: Some(parse_rfc3339(&expiration)?),
     })
 }
