@@ -10,14 +10,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::BoxedUint;
 use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::pkcs8::EncodePublicKey;
 use rsa::signature::{SignatureEncoding, Signer};
+use rsa::traits::PublicKeyParts;
 use serde_json::Value;
 use sha2::Sha256;
 
+use crate::der::{self, DerError};
 use crate::error::{Error, Result};
 use crate::pem;
 use crate::secret::Secret;
@@ -26,6 +26,14 @@ use crate::secret::Secret;
 const MIN_BITS: u32 = 2048;
 /// Largest: 8192 bits keeps the cost of one signature bounded.
 const MAX_BITS: u32 = 8192;
+
+fn bad_key(what: &str) -> Error {
+    Error::invalid(format!("{what} is not an RSA private key"))
+}
+
+fn bad_size(what: &str, bits: u32) -> Error {
+    Error::invalid(format!("{what} is a {bits}-bit RSA key; {MIN_BITS} to {MAX_BITS} bits are accepted"))
+}
 
 /// An RSA private key for RS256.
 pub struct RsaKey(SigningKey<Sha256>);
@@ -42,21 +50,43 @@ impl RsaKey {
     /// is never quoted.
     pub fn from_pem(text: &str, what: &str) -> Result<RsaKey> {
         let blocks = pem::blocks(text, what)?;
-        let bad = || Error::invalid(format!("{what} is not an RSA private key"));
-        let key = blocks.iter().find_map(|block| match block.label.as_str() {
-            "PRIVATE KEY" => Some(rsa::PrivateKey::from_pkcs8_der(&block.der).map_err(|_| bad())),
-            "RSA PRIVATE KEY" => Some(rsa::PrivateKey::from_pkcs1_der(&block.der).map_err(|_| bad())),
-            "ENCRYPTED PRIVATE KEY" => {
-                Some(Err(Error::unsupported(format!("{what} is an encrypted private key, which is not supported"))))
+        let labels = ["PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"];
+        let block = blocks
+            .iter()
+            .find(|block| labels.contains(&block.label.as_str()))
+            .ok_or_else(|| Error::invalid(format!("{what} holds no PEM private key")))?;
+        let parts = match block.label.as_str() {
+            "PRIVATE KEY" => der::read_pkcs8(&block.der),
+            "RSA PRIVATE KEY" => der::read_pkcs1(&block.der),
+            _ => {
+                return Err(Error::unsupported(format!("{what} is an encrypted private key, which is not supported")));
             }
-            _ => None,
-        });
-        let key = key.ok_or_else(|| Error::invalid(format!("{what} holds no PEM private key")))??;
-        let bits = rsa::traits::PublicKeyParts::n_bits_precision(&key);
+        };
+        let parts = parts.map_err(|e| match e {
+            DerError::MultiPrime => Error::unsupported(format!(
+                "{what} is a multi-prime RSA key (PKCS#1 version 1), which is not supported"
+            )),
+            DerError::Malformed(_) => bad_key(what),
+        })?;
+        // Checked before the key is built: validating a huge key is costly.
+        let bits = der::bit_len(parts.n);
+        if bits > MAX_BITS {
+            return Err(bad_size(what, bits));
+        }
+        // As rsa's own PKCS#1 decoder did: n's precision is its byte length,
+        // and d, p and q must fit in it.
+        let precision = parts.n.len() as u32 * 8;
+        let uint = |bytes: &[u8], precision: u32| BoxedUint::from_be_slice(bytes, precision).map_err(|_| bad_key(what));
+        let key = rsa::PrivateKey::from_components(
+            uint(parts.n, precision)?,
+            uint(parts.e, parts.e.len() as u32 * 8)?,
+            uint(parts.d, precision)?,
+            vec![uint(parts.p, precision)?, uint(parts.q, precision)?],
+        )
+        .map_err(|_| bad_key(what))?;
+        let bits = key.n_bits_precision();
         if !(MIN_BITS..=MAX_BITS).contains(&bits) {
-            return Err(Error::invalid(format!(
-                "{what} is a {bits}-bit RSA key; {MIN_BITS} to {MAX_BITS} bits are accepted"
-            )));
+            return Err(bad_size(what, bits));
         }
         Ok(RsaKey(SigningKey::new(key)))
     }
@@ -66,11 +96,7 @@ impl RsaKey {
     /// goes with the key is found without an X.509 parser.
     pub fn public_key_spki_der(&self) -> Result<Vec<u8>> {
         let private: &rsa::PrivateKey = self.0.as_ref();
-        private
-            .as_public_key()
-            .to_public_key_der()
-            .map(|doc| doc.as_bytes().to_vec())
-            .map_err(|_| Error::invalid("the RSA public key could not be encoded"))
+        Ok(der::rsa_spki(&private.n().to_be_bytes(), &private.e().to_be_bytes()))
     }
 
     /// The compact JWS `base64url(header).base64url(claims).base64url(sig)`.
