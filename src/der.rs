@@ -319,4 +319,4 @@ pub fn rsa_spki(n: &[u8], e: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

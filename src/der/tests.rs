@@ -12,6 +12,10 @@ pub const SPKI_2048: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAsifxiIi
 /// `openssl pkey -in test-rsa3072-pkcs8.pem -pubout -outform DER | base64 -w0`.
 pub const SPKI_3072: &str = "MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA1UE3hPzX8tOLFTU2UpZWQMuFLrqtOlw06J3NPPI2sNK5LpC1AK/z3VFFsSuPWPYRgxrss+Ui5RMNFYwcJVZ372HgP0OpPtSo0vVheHPnLUbElCvBspE7U58rVnQstfpy8Bg+KF3M02q7YmkiG1TRQYeeB6MeXoWE7S89Pfz8yD96ho4cvcntiN4cL2LZeLZ11/pRgfW4CjyDtDyGBVcXB5rRouJH7in6RhjMbjnMCjjCls295GTx8pLiBNMEX4gk/qP7kUZJ8QbniedNqf/bOQVpmN5Ivs8esgcNVVp0HC+fk9kWaLPoDhIdYZrn9XlCdy9zrNylQVpfj1AmcMYmPl+/cZTAQiNWTpudMcQr2SKV4p9JnX0+xoN2BhEryY/Qz9YlSFi626jMc5cmfHMGvXa1kNmGFF+5iSWaKDD4Te6TEopKhYtTc1cUuo7UmacmEh9A3LKByQnKyPh0sPIt99hUwrlFPPXzShdGGG4BdB7yQM/RXf4zseaG/qo3tsBLAgMBAAE=";
 
+pub fn spki_2048() -> Vec<u8> {
+    STANDARD.decode(SPKI_2048).unwrap()
+}
+
 fn der_of(pem: &str) -> Vec<u8> {
     crate::pem::blocks(pem, "test").unwrap().remove(0).der
 }
