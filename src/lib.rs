@@ -11,6 +11,7 @@ pub mod aws;
 pub mod azure;
 pub mod cluster;
 pub mod credentials;
+mod der;
 pub mod error;
 pub mod gcp;
 pub mod github_app;
