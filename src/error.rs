@@ -83,6 +83,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// HMAC refusing a SigV4 key cannot happen (any key length is valid); if it
+/// did, it would be the caller's input.
+impl From<cloudauth_sigv4::key_cache::KeyRejected> for Error {
+    fn from(e: cloudauth_sigv4::key_cache::KeyRejected) -> Self {
+        Error::invalid(e.to_string())
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A caller's value for an error message, as `{:?}` writes it (in double

@@ -140,9 +140,7 @@ pub fn git_credentials(url: &str, credentials: &AwsCredentials, now: i64) -> Res
         scope.credential_scope(),
         sha256_hex(canonical_request.as_bytes())
     );
-    let signature = scope
-        .sign(credentials.secret_access_key.expose(), &string_to_sign)
-        .map_err(|e| Error::invalid(e.to_string()))?;
+    let signature = scope.sign(credentials.secret_access_key.expose(), &string_to_sign)?;
     let mut expires_at = now.checked_add(SIGNATURE_VALIDITY).ok_or_else(|| Error::invalid("now is out of range"))?;
     if let Some(own) = credentials.expires_at {
         if own <= now {

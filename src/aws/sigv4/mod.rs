@@ -357,10 +357,7 @@ impl<'a> Signer<'a> {
         let canonical_request =
             canonical::request(self.request.method, self.url.path, self.normalize_path, query, headers, payload_hash);
         let string_to_sign = self.scope.string_to_sign(&canonical_request);
-        let signature = self
-            .scope
-            .sign_for(self.access_key_id, self.secret_access_key.expose(), &string_to_sign)
-            .map_err(|e| Error::invalid(e.to_string()))?;
+        let signature = self.scope.sign_for(self.access_key_id, self.secret_access_key.expose(), &string_to_sign)?;
         Ok((canonical_request, string_to_sign, signature))
     }
 }
