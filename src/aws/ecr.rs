@@ -14,7 +14,7 @@ use crate::aws::sigv4::{self, SigningParams};
 use crate::credentials::{AwsCredentials, RegistryCredentials};
 use crate::error::{Error, Result, quoted};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::response::{ErrorFormat, json_body};
+use crate::response::{ErrorFormat, json_body, optional_field};
 use crate::secret::Secret;
 use crate::time::DateTime;
 
@@ -115,15 +115,9 @@ fn authorization_data(entry: &Value) -> Result<AuthorizationData<'_>> {
     if !entry.is_object() {
         return Err(Error::malformed("an authorizationData entry is not an object"));
     }
-    let authorization_token = match entry.get("authorizationToken") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => return Err(mistyped("authorizationToken")),
-    };
-    let expires_at = match entry.get("expiresAt") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_f64().ok_or_else(|| mistyped("expiresAt"))?),
-    };
+    let authorization_token =
+        optional_field(entry, "authorizationToken", Value::as_str).map_err(|_| mistyped("authorizationToken"))?;
+    let expires_at = optional_field(entry, "expiresAt", Value::as_f64).map_err(|_| mistyped("expiresAt"))?;
     Ok(AuthorizationData { authorization_token, expires_at })
 }
 
