@@ -137,10 +137,15 @@ mod tests {
     fn signs_as_openssl_does() {
         // `printf %s <header.claims> | openssl dgst -sha256 -sign test-rsa-pkcs8.pem`, base64url.
         let expected = "rS-UWUagKYIq-5MjnjY8sCCEv8050Hy4fp0sUq1fQefGlfGIG-M3oObN8VLyVLQ4AZXkEy__aT8qiLM_x2oullVldRyjMWnNQ5J6r9UEbA7OFBs29ddn0dhzglh02sLiaeZLYp8Ub_scVzCWev05xiCXdylaLtWyRTOXgRlRR_u_r3shUs8t9aubJYLuKQyujPRJIwNoaS7bTg1-KvXwDjjeHou7KrNm-f0IQoyBGJJuXiWLjeBI5-pYHnJxdXiptC4Y-Odw90qUp0pH5pbVfSXg2Yu1klPQWJBXb5B-73kRMK-UaV2B8mUOvl0-6rN9Mihjb2rpEK21wq9G5M-t4A";
-        for pem in [PKCS8, PKCS1] {
+        assert_signs_with(&[PKCS8, PKCS1], expected);
+    }
+
+    /// Each PEM form of one key signs `{"iss":"test"}` with `signature`.
+    fn assert_signs_with(pems: &[&str], signature: &str) {
+        for pem in pems {
             let key = RsaKey::from_pem(pem, "the key").unwrap();
             let jwt = key.sign_jwt(&serde_json::Map::new(), &serde_json::json!({"iss": "test"})).unwrap();
-            assert_eq!(jwt.expose(), format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJ0ZXN0In0.{expected}"));
+            assert_eq!(jwt.expose(), format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJ0ZXN0In0.{signature}"));
         }
     }
 
@@ -162,11 +167,7 @@ mod tests {
     fn signs_with_a_3072_bit_key_as_openssl_does() {
         // `printf %s <header.claims> | openssl dgst -sha256 -sign test-rsa3072-pkcs8.pem`, base64url.
         let expected = "M3sVfb2kvnKXsxBvyCjmOp03B6Efgrk9JeCQm3Rdot0HrngAHaXw7ZenYfDE3_OLZA0VEF28xQveAY8HCKMwYqQNHa9WC0A-FGyJFW1tW6fYlWuGK4UmOuCeZthyzKEdyLOlXQrSxbzxujaRxkcd3nDt0rafIs_Zcfk6AFdIJ585Q1670OY1-OPI9VWgNiEKJgWpVJjsKkX15pDlA2-Tz_P2hr5xF3S6kTXtBY8Qm6RWRaF-q8o6c3DQhcCMUwAM1oAtMeDVC2EqZjbaVKYqhCRa2ukZE-5LuEr62S0wXt3FJDLLMm8AsdWPwBG4_uREIuPAVkkfilZeuAJJrnfqCGmR1gtXdsCbizbrcRAKw84tqL39oXQo1twjt6t6yApWo5DGbJTDqxu-nlM3tTBbxAmiJcG2J65Y4Pve0VO0Gis4m2zXOCjZRNX1WoNUQ0ojhwQO_YP-7Nx3e7VqZQQUHmahQOlpvHc0rxDY1BxSrjo_0oBIJEakJefgOr1Mre_B";
-        for pem in [PKCS8_3072, PKCS1_3072] {
-            let key = RsaKey::from_pem(pem, "the key").unwrap();
-            let jwt = key.sign_jwt(&serde_json::Map::new(), &serde_json::json!({"iss": "test"})).unwrap();
-            assert_eq!(jwt.expose(), format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJ0ZXN0In0.{expected}"));
-        }
+        assert_signs_with(&[PKCS8_3072, PKCS1_3072], expected);
     }
 
     #[test]
