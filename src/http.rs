@@ -117,10 +117,23 @@ pub fn check_header(name: &str, value: &str) -> Result<()> {
 /// tokens, names): control characters are never legitimate in them and could
 /// smuggle content into a header or URL.
 pub fn check_single_line(what: &str, value: &str) -> Result<()> {
-    if value.chars().any(char::is_control) {
+    if has_control(value) {
         return Err(Error::invalid(format!("{what} contains control characters")));
     }
     Ok(())
+}
+
+/// Whether `s` holds a control character (`char::is_control`: U+0000 to
+/// U+001F and U+007F to U+009F). A byte scan: session tokens of a KiB and
+/// more are checked on every signature, and in the component, built for
+/// size, decoding `chars()` costs several times this.
+pub fn has_control(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    // In UTF-8, U+0080..=U+009F are 0xC2 followed by 0x80..=0x9F.
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b < 0x20 || b == 0x7f || (b == 0xc2 && bytes.get(i + 1).is_some_and(|&next| next <= 0x9f)))
 }
 
 /// Rejects an empty or control-character-laden value.
@@ -238,6 +251,19 @@ mod tests {
         assert!(!dbg.contains("topsecret"), "{dbg}");
         assert!(!dbg.contains("X-Amz-Signature"), "{dbg}");
         assert!(dbg.contains("Content-Type: application/x-www-form-urlencoded"));
+    }
+
+    #[test]
+    fn has_control_agrees_with_char_is_control_for_every_char() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let alone = c.encode_utf8(&mut buf).to_owned();
+            assert_eq!(has_control(&alone), c.is_control(), "{c:?}");
+            // Around other text, so a look-ahead past the end is tested too.
+            let framed = format!("a{alone}\u{a0}");
+            assert_eq!(has_control(&framed), c.is_control(), "{c:?}");
+        }
+        assert!(!has_control(""));
     }
 
     #[test]

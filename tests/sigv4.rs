@@ -303,11 +303,45 @@ fn call(
         None => iface.call_sign_request(&mut instance.store, request, params),
         Some(expires) => iface.call_presign_request(&mut instance.store, request, params, expires),
     };
-    match result {
-        Ok(Ok(signed)) => Ok(signed),
-        Ok(Err(e)) => Err(format!("component refused: {}", describe_error(&e))),
-        Err(trap) => Err(format!("component trapped: {trap:#}")),
+    let signed = match result {
+        Ok(Ok(signed)) => signed,
+        Ok(Err(e)) => return Err(format!("component refused: {}", describe_error(&e))),
+        Err(trap) => return Err(format!("component trapped: {trap:#}")),
+    };
+    if presign_expires.is_none() {
+        check_sign_headers(instance, request, params, &signed)?;
     }
+    Ok(signed)
+}
+
+/// `sign-headers` on the same input: its headers, set on the request
+/// (replacing same-named ones), must give `sign-request`'s headers exactly,
+/// in order.
+fn check_sign_headers(
+    instance: &mut support::Instance,
+    request: &HttpRequest,
+    params: &SigningParams,
+    signed: &Signed,
+) -> Result<(), String> {
+    let set = match instance.api.cloudauth_auth_sigv4().call_sign_headers(&mut instance.store, request, params) {
+        Ok(Ok(set)) => set,
+        Ok(Err(e)) => return Err(format!("sign-headers refused what sign-request signed: {}", describe_error(&e))),
+        Err(trap) => return Err(format!("sign-headers trapped: {trap:#}")),
+    };
+    let mut applied: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| !set.iter().any(|(s, _)| s.eq_ignore_ascii_case(name)))
+        .cloned()
+        .collect();
+    applied.extend(set);
+    if applied != signed.request.headers {
+        return Err(format!(
+            "sign-headers set on the request gives {applied:?}, sign-request gave {:?}",
+            signed.request.headers
+        ));
+    }
+    Ok(())
 }
 
 fn describe_error(e: &WitError) -> String {

@@ -339,6 +339,11 @@ def test_sigv4_matches_the_aws_suite(ca):
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
     )
+    # sign-headers: only what signing sets, the same values, in order.
+    assert ca.sigv4.sign_headers(request, params) == [
+        ("X-Amz-Date", "20150830T123600Z"),
+        ("Authorization", header(signed["request"], "Authorization")),
+    ]
 
 
 

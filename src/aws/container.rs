@@ -101,7 +101,7 @@ pub fn parse(response: &HttpResponse) -> Result<AwsCredentials> {
     let expiration = opt_string(&doc, "Expiration")?;
     let field = |value: Option<String>, name: &str| -> Result<String> {
         match value {
-            Some(v) if !v.is_empty() && !v.chars().any(char::is_control) => Ok(v),
+            Some(v) if !v.is_empty() && !crate::http::has_control(&v) => Ok(v),
             _ => Err(Error::malformed(format!("the container credentials have no valid {name}"))),
         }
     };

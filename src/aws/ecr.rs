@@ -155,7 +155,7 @@ fn decode_token(token: &str) -> Result<(String, Secret)> {
     if user.is_empty() || password.is_empty() || password.contains(':') {
         return Err(Error::malformed("authorizationToken is not <user>:<password>"));
     }
-    if text.chars().any(char::is_control) {
+    if crate::http::has_control(&text) {
         return Err(Error::malformed("authorizationToken contains control characters"));
     }
     Ok((user.to_owned(), Secret::new(password)))

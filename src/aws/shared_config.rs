@@ -306,7 +306,7 @@ impl Config {
         };
         let single_line = |key: &str| -> Result<Option<String>> {
             let value = text(key)?;
-            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+            if value.as_deref().is_some_and(crate::http::has_control) {
                 return Err(Error::invalid(format!(
                     "AWS profile {}: {key} contains a line break or control character",
                     quoted(name)

@@ -174,7 +174,7 @@ fn parse_credentials(response: &HttpResponse, action: &str) -> Result<AwsCredent
         if text.is_empty() {
             return Err(Error::malformed(format!("STS response has an empty {name}")));
         }
-        if text.chars().any(char::is_control) {
+        if crate::http::has_control(text) {
             return Err(Error::malformed(format!("STS response {name} contains control characters")));
         }
         Ok(text.to_owned())

@@ -35,6 +35,11 @@ impl Guest for Component {
         Ok(signed(with_params(params, |p, mode| sigv4::sign_owned(request, p, mode))?))
     }
 
+    fn sign_headers(request: HttpRequest, params: SigningParams) -> WitResult<Vec<(String, String)>> {
+        let request = request_from_wit(request)?;
+        Ok(with_params(params, |p, mode| sigv4::signing_headers(&request, p, mode))?)
+    }
+
     fn presign_request(request: HttpRequest, params: SigningParams, expires_in: u32) -> WitResult<Signed> {
         let request = request_from_wit(request)?;
         Ok(signed(with_params(params, |p, mode| sigv4::presign_with(&request, p, expires_in, mode))?))

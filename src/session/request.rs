@@ -217,7 +217,7 @@ impl Options {
         if value.is_empty() {
             return Ok(None);
         }
-        if value.len() > MAX_ENV_VALUE || value.chars().any(char::is_control) {
+        if value.len() > MAX_ENV_VALUE || crate::http::has_control(value) {
             return Err(Error::invalid(format!(
                 "environment variable {name} is longer than {MAX_ENV_VALUE} bytes or contains control characters"
             )));

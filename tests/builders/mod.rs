@@ -323,6 +323,22 @@ pub fn builders() -> Vec<Builder> {
             },
         },
         Builder {
+            name: "sigv4.sign-headers",
+            params: SIGV4_PARAMS,
+            call: |i, v| {
+                // The request as the host sends it: the set headers replace
+                // same-named ones, so every check on a signed request applies.
+                let mut request = http_request(v);
+                Ok(i.api.cloudauth_auth_sigv4().call_sign_headers(&mut i.store, &request, &signing_params(v))?.map(
+                    |set| {
+                        request.headers.retain(|(name, _)| !set.iter().any(|(s, _)| s.eq_ignore_ascii_case(name)));
+                        request.headers.extend(set);
+                        Built::Request(request)
+                    },
+                ))
+            },
+        },
+        Builder {
             name: "sigv4.presign-request",
             params: SIGV4_PARAMS,
             call: |i, v| {

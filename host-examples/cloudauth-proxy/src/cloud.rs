@@ -216,14 +216,18 @@ impl Cloud {
         Ok(Token { value: Secret::new(token.token), expires_at: token.expires_at })
     }
 
-    /// Signs an AWS request with the component's `sigv4` interface.
-    pub async fn sign(&self, request: HttpRequest, params: SigningParams) -> Result<HttpRequest, ProxyError> {
-        let signed = self
-            .pure("sigv4.sign-request", |api, store| {
-                api.cloudauth_auth_sigv4().call_sign_request(store, &request, &params)
+    /// Signs an AWS request with the component's `sigv4` interface:
+    /// `sign-headers`, which returns only the headers signing sets (the
+    /// request does not cross back), set here as the WIT says.
+    pub async fn sign(&self, mut request: HttpRequest, params: SigningParams) -> Result<HttpRequest, ProxyError> {
+        let set = self
+            .pure("sigv4.sign-headers", |api, store| {
+                api.cloudauth_auth_sigv4().call_sign_headers(store, &request, &params)
             })
             .await?;
-        Ok(signed.request)
+        request.headers.retain(|(name, _)| !set.iter().any(|(s, _)| s.eq_ignore_ascii_case(name)));
+        request.headers.extend(set);
+        Ok(request)
     }
 
     /// Runs a pure export on a pooled instance; a trap fails this call only.

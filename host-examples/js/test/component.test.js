@@ -203,25 +203,29 @@ test('registry token request with basic credentials, and the 60 s default lifeti
 
 test('SigV4 matches the AWS suite (get-vanilla-query-order-key-case)', () => {
   const signature = 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500';
-  const signed = sigv4.signRequest(
-    { method: 'GET', url: 'https://example.amazonaws.com/?Param2=value2&Param1=value1', headers: [['Host', 'example.amazonaws.com']], body: new Uint8Array() },
-    {
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-      region: 'us-east-1',
-      service: 'service',
-      now: 1440938160n, // 20150830T123600Z
-      normalizePath: true,
-      signBodyHeader: false,
-      unsignedHeaders: [],
-      omitSessionToken: false,
-    },
-  );
+  const request = { method: 'GET', url: 'https://example.amazonaws.com/?Param2=value2&Param1=value1', headers: [['Host', 'example.amazonaws.com']], body: new Uint8Array() };
+  const params = {
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+    region: 'us-east-1',
+    service: 'service',
+    now: 1440938160n, // 20150830T123600Z
+    normalizePath: true,
+    signBodyHeader: false,
+    unsignedHeaders: [],
+    omitSessionToken: false,
+  };
+  const signed = sigv4.signRequest(request, params);
   assert.equal(signed.signature, signature);
   assert.equal(header(signed.request, 'X-Amz-Date'), '20150830T123600Z');
   assert.equal(
     header(signed.request, 'Authorization'),
     `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=${signature}`,
   );
+  // sign-headers: only what signing sets, the same values, in order.
+  assert.deepEqual(sigv4.signHeaders(request, params), [
+    ['X-Amz-Date', '20150830T123600Z'],
+    ['Authorization', header(signed.request, 'Authorization')],
+  ]);
 });
 
 test('AWS endpoints, and a region that is not one', () => {

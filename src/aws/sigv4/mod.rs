@@ -105,30 +105,56 @@ pub fn sign(request: &HttpRequest, params: &SigningParams<'_>) -> Result<Signed>
 /// `Authorization`. Without a Host header, `host` is signed from the URL and
 /// no header is added: HTTP clients write it.
 pub fn sign_with(request: &HttpRequest, params: &SigningParams<'_>, token_mode: SessionTokenMode) -> Result<Signed> {
-    let parts = sign_parts(request, params, token_mode)?;
-    let signed = HttpRequest {
+    let SignedParts { set, signed } = sign_parts(request, params, token_mode)?;
+    let request = HttpRequest {
         method: request.method,
         url: request.url.clone(),
-        headers: parts.headers,
+        headers: replace_headers(request.headers.iter().cloned(), set),
         body: request.body.clone(),
     };
-    Ok(Signed { request: signed, ..parts.signed })
+    Ok(Signed { request, ..signed })
 }
 
 /// [`sign_with`] for a request the caller gives away: its URL and body move
 /// into the signed request instead of being copied (the component's entry
 /// point, where the body may be large).
 pub fn sign_owned(request: HttpRequest, params: &SigningParams<'_>, token_mode: SessionTokenMode) -> Result<Signed> {
-    let parts = sign_parts(&request, params, token_mode)?;
-    let signed = HttpRequest { headers: parts.headers, ..request };
-    Ok(Signed { request: signed, ..parts.signed })
+    let SignedParts { set, signed } = sign_parts(&request, params, token_mode)?;
+    let HttpRequest { method, url, headers, body } = request;
+    let request = HttpRequest { method, url, headers: replace_headers(headers, set), body };
+    Ok(Signed { request, ..signed })
 }
 
-/// What signing adds: the new header list and the signed values (with an
+/// The headers [`sign_with`] sets, in order, and nothing else: the caller
+/// sets each on its request, replacing any header of the same name
+/// (case-insensitive). The cheapest way to sign, and the shape `aws-sigv4`
+/// gives: the request is not copied and no debugging values are built for
+/// the caller.
+pub fn signing_headers(
+    request: &HttpRequest,
+    params: &SigningParams<'_>,
+    token_mode: SessionTokenMode,
+) -> Result<Vec<(String, String)>> {
+    Ok(sign_parts(request, params, token_mode)?.set)
+}
+
+/// What signing sets: the headers, in order, and the signed values (with an
 /// empty request, filled in by the callers).
 struct SignedParts {
-    headers: Vec<(String, String)>,
+    set: Vec<(String, String)>,
     signed: Signed,
+}
+
+/// `headers` with the ones signing sets replaced: the others keep their
+/// order, and the set ones follow.
+fn replace_headers(
+    headers: impl IntoIterator<Item = (String, String)>,
+    set: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        headers.into_iter().filter(|(name, _)| !set.iter().any(|(s, _)| name.eq_ignore_ascii_case(s))).collect();
+    out.extend(set);
+    out
 }
 
 fn sign_parts(request: &HttpRequest, params: &SigningParams<'_>, token_mode: SessionTokenMode) -> Result<SignedParts> {
@@ -136,35 +162,32 @@ fn sign_parts(request: &HttpRequest, params: &SigningParams<'_>, token_mode: Ses
     let payload_hash = signer.payload_hash(params.sign_body_header);
     let token = signer.session_token;
 
-    let mut replaced = vec!["authorization", "x-amz-date"];
-    if token.is_some() {
-        replaced.push("x-amz-security-token");
-    }
-    if params.sign_body_header {
-        replaced.push("x-amz-content-sha256");
-    }
-    let mut headers: Vec<(String, String)> = request
-        .headers
-        .iter()
-        .filter(|(name, _)| !replaced.iter().any(|r| name.eq_ignore_ascii_case(r)))
-        .cloned()
-        .collect();
-    headers.push((AMZ_DATE.to_owned(), signer.scope.amz_date.clone()));
+    // The headers signing sets, in the order they are added; a session token
+    // added after signing goes in before `Authorization`, unsigned.
+    let mut set: Vec<(String, String)> = Vec::with_capacity(4);
+    set.push((AMZ_DATE.to_owned(), signer.scope.amz_date.clone()));
     let token_header = token.map(|t| (SECURITY_TOKEN.to_owned(), t.to_owned()));
     if token_mode == SessionTokenMode::Signed {
-        headers.extend(token_header.clone());
+        set.extend(token_header.clone());
     }
     if params.sign_body_header {
-        headers.push((CONTENT_SHA256.to_owned(), payload_hash.clone()));
+        set.push((CONTENT_SHA256.to_owned(), payload_hash.clone()));
     }
-
-    let signed_headers = signer.canonical_headers(&headers);
+    // `Authorization` is never signed, and is always replaced.
+    let replaced = |name: &str| {
+        name.eq_ignore_ascii_case("authorization")
+            || name.eq_ignore_ascii_case(AMZ_DATE)
+            || (token.is_some() && name.eq_ignore_ascii_case(SECURITY_TOKEN))
+            || (params.sign_body_header && name.eq_ignore_ascii_case(CONTENT_SHA256))
+    };
+    let kept = request.headers.iter().filter(|(name, _)| !replaced(name));
+    let signed_headers = signer.canonical_headers(kept.chain(&set));
     let mut query = signer.url.query.map(canonical::query_params).unwrap_or_default();
     let (canonical_request, string_to_sign, signature) = signer.sign(&mut query, &signed_headers, &payload_hash)?;
     let signed_list = signed_headers.signed;
 
     if token_mode == SessionTokenMode::AddedAfterSigning {
-        headers.extend(token_header);
+        set.extend(token_header);
     }
     let credential_scope = signer.scope.credential_scope();
     let mut authorization = String::with_capacity(
@@ -188,11 +211,11 @@ fn sign_parts(request: &HttpRequest, params: &SigningParams<'_>, token_mode: Ses
     ] {
         authorization.push_str(part);
     }
-    headers.push(("Authorization".to_owned(), authorization));
+    set.push(("Authorization".to_owned(), authorization));
 
     let empty = HttpRequest { method: "", url: String::new(), headers: Vec::new(), body: Vec::new() };
     let signed = Signed { request: empty, canonical_request, string_to_sign, signature };
-    Ok(SignedParts { headers, signed })
+    Ok(SignedParts { set, signed })
 }
 
 /// Presigns with query parameters; see [`presign_with`].
@@ -221,7 +244,7 @@ pub fn presign_with(
         return Err(Error::invalid("request URL is already presigned (has X-Amz-* signing parameters)"));
     }
 
-    let signed_headers = signer.canonical_headers(&request.headers);
+    let signed_headers = signer.canonical_headers(request.headers.iter());
     let auth_params = [
         Param::new(PRESIGN_ALGORITHM, ALGORITHM),
         Param::new(PRESIGN_CREDENTIAL, &format!("{}/{}", signer.access_key_id, signer.scope.credential_scope())),
@@ -335,9 +358,12 @@ impl<'a> Signer<'a> {
 
     /// The headers to sign among `headers`, plus `host` from the URL when
     /// there is no Host header.
-    fn canonical_headers<'h>(&'h self, headers: &'h [(String, String)]) -> canonical::Headers<'h> {
-        let signed = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).filter(|(name, _)| self.is_signed(name));
-        let has_host = headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host"));
+    fn canonical_headers<'h>(
+        &'h self,
+        headers: impl Iterator<Item = &'h (String, String)> + Clone,
+    ) -> canonical::Headers<'h> {
+        let has_host = headers.clone().any(|(name, _)| name.eq_ignore_ascii_case("host"));
+        let signed = headers.map(|(n, v)| (n.as_str(), v.as_str())).filter(|(name, _)| self.is_signed(name));
         let host = (!has_host).then_some(("host", self.url_host.as_str()));
         canonical::headers(signed.chain(host))
     }

@@ -38,7 +38,9 @@ impl<'a> RequestUrl<'a> {
         if rest.contains('#') {
             return Err(Error::invalid("request URL has a fragment"));
         }
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        // A byte scan, not `find(['/', '?'])`: in the component, built for
+        // size, the char-pattern searcher costs more than the rest of parsing.
+        let end = rest.bytes().position(|b| b == b'/' || b == b'?').unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
         if authority.contains('@') {
             // Userinfo would be a password; say no more about it.

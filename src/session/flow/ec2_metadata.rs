@@ -73,7 +73,7 @@ pub fn parse_credentials(response: &HttpResponse) -> Result<AwsCredentials> {
     }
     let field = |value: Option<String>, name: &str| -> Result<String> {
         match value {
-            Some(v) if !v.is_empty() && !v.chars().any(char::is_control) => Ok(v),
+            Some(v) if !v.is_empty() && !crate::http::has_control(&v) => Ok(v),
             _ => Err(Error::malformed(format!("IMDS credentials have no valid {name}"))),
         }
     };

@@ -62,7 +62,7 @@ impl GkeValue {
         if value.is_empty() {
             return Err(Error::malformed(format!("{context}: empty value")));
         }
-        if value.len() > 256 || value.chars().any(char::is_control) {
+        if value.len() > 256 || crate::http::has_control(value) {
             return Err(Error::malformed(format!("{context}: not a single short line")));
         }
         Ok(value.to_owned())
