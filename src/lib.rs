@@ -24,10 +24,10 @@ pub mod local_endpoint;
 pub mod oci;
 pub mod pem;
 pub mod policy;
+pub mod registry;
 pub mod response;
 pub mod secret;
 pub mod session;
-pub mod target;
 pub mod time;
 pub mod token;
 
