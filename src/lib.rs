@@ -7,6 +7,7 @@
 //! [`component`] and is only compiled for wasm.
 
 pub mod actions_oidc;
+mod ascii;
 pub mod aws;
 pub mod azure;
 pub mod cluster;
