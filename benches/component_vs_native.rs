@@ -395,7 +395,7 @@ fn main() {
     let mut row = |name: &str, native: Duration, wasm: Duration| rows.push((name.to_owned(), native, wasm));
 
     let native = measure(budget, || {
-        black_box(cloudauth::target::resolve_registry(black_box(ECR_REFERENCE), None).ok());
+        black_box(cloudauth::registry::resolve_registry(black_box(ECR_REFERENCE), None).ok());
     });
     let wasm = measure(budget, || {
         black_box(api.cloudauth_auth_resolve().call_resolve_registry(&mut *store, ECR_REFERENCE, None).unwrap().ok());
@@ -412,7 +412,7 @@ fn main() {
         "0".repeat(128)
     );
     let native = measure(budget, || {
-        black_box(cloudauth::target::resolve_registry(black_box(&long_valid), None).ok());
+        black_box(cloudauth::registry::resolve_registry(black_box(&long_valid), None).ok());
     });
     let wasm = measure(budget, || {
         black_box(api.cloudauth_auth_resolve().call_resolve_registry(&mut *store, &long_valid, None).unwrap().ok());
@@ -421,7 +421,7 @@ fn main() {
 
     let long = format!("{ECR_REFERENCE}{}", "a".repeat(2000 - ECR_REFERENCE.len()));
     let native = measure(budget, || {
-        black_box(cloudauth::target::resolve_registry(black_box(&long), None).ok());
+        black_box(cloudauth::registry::resolve_registry(black_box(&long), None).ok());
     });
     let wasm = measure(budget, || {
         black_box(api.cloudauth_auth_resolve().call_resolve_registry(&mut *store, &long, None).unwrap().ok());
@@ -430,7 +430,7 @@ fn main() {
 
     // The boundary alone: the cheapest export (an enum in, a short string out).
     let native = measure(budget, || {
-        black_box(cloudauth::target::service_account_audience(black_box(cloudauth::target::Provider::Aws)).ok());
+        black_box(cloudauth::registry::service_account_audience(black_box(cloudauth::registry::Provider::Aws)).ok());
     });
     let wasm = measure(budget, || {
         black_box(

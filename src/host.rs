@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::ascii;
 use crate::error::{Error, Result, quoted};
 
 /// A validated `host[:port]`, host in lower case.
@@ -24,8 +25,8 @@ impl Authority {
         if input.len() > 261 {
             return Err(bad("too long"));
         }
-        let (host, port) = if let Some(rest) = input.strip_prefix('[') {
-            let (ip, after) = rest.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+        let (host, port) = if let Some(rest) = ascii::strip_prefix(input, "[") {
+            let (ip, after) = ascii::split_once(rest, b']').ok_or_else(|| bad("unclosed ["))?;
             if ip.is_empty()
                 || !ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
                 || ip.parse::<std::net::Ipv6Addr>().is_err()
@@ -39,9 +40,9 @@ impl Authority {
                         .ok_or_else(|| bad("bad port"))?,
                 ),
             };
-            (format!("[{}]", ip.to_ascii_lowercase()), port)
+            (bracketed_lower(ip), port)
         } else {
-            let (host, port) = match input.rsplit_once(':') {
+            let (host, port) = match ascii::rsplit_once(input, b':') {
                 Some((h, p)) => (h, Some(parse_port(p).ok_or_else(|| bad("bad port"))?)),
                 None => (input, None),
             };
@@ -60,13 +61,55 @@ impl Authority {
         self.port
     }
 
-    /// True when the host equals `suffix` or ends with `.suffix` (label-aligned).
+    /// True when the host ends with `.suffix` (label-aligned, strictly
+    /// under it); leading dots of `suffix` are ignored.
     pub fn is_under(&self, suffix: &str) -> bool {
-        let suffix = suffix.trim_start_matches('.');
-        self.host.len() > suffix.len()
-            && self.host.ends_with(suffix)
-            && self.host.as_bytes()[self.host.len() - suffix.len() - 1] == b'.'
+        ascii::is_under(&self.host, trim_leading_dots(suffix))
     }
+
+    /// `host[:port]`, as [`Display`](fmt::Display) writes it, reusing the
+    /// host's buffer: registry resolution returns it, and in the component
+    /// `format!` and a second copy of the host cost more than the rest.
+    pub fn into_host_port(self) -> String {
+        let mut out = self.host;
+        if let Some(port) = self.port {
+            out.push(':');
+            push_decimal(&mut out, port);
+        }
+        out
+    }
+}
+
+/// `s.trim_start_matches('.')`, on bytes.
+fn trim_leading_dots(s: &str) -> &str {
+    let dots = s.bytes().take_while(|&b| b == b'.').count();
+    s.get(dots..).unwrap_or(s)
+}
+
+/// `[` ip in lower case `]`, built in one buffer instead of `format!`.
+fn bracketed_lower(ip: &str) -> String {
+    let mut out = String::with_capacity(ip.len() + 2);
+    out.push('[');
+    out.push_str(ip);
+    out.push(']');
+    out.make_ascii_lowercase();
+    out
+}
+
+/// Appends `n` in decimal, without the formatting machinery.
+fn push_decimal(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let (mut n, mut i) = (n, digits.len());
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // The digits are ASCII, so this never fails.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 impl fmt::Display for Authority {
@@ -93,6 +136,10 @@ fn parse_port(p: &str) -> Option<u16> {
 
 /// A DNS name: dot-separated labels of letters, digits and inner hyphens,
 /// each 1..=63 characters, 253 in all. Underscores are refused.
+///
+/// One pass over the bytes, label by label (the first bad label's first
+/// fault is the error), rather than `split('.')` and `str` prefix tests,
+/// which the component does not inline.
 pub fn check_dns_name(host: &str) -> std::result::Result<(), &'static str> {
     if host.is_empty() {
         return Err("empty host");
@@ -100,21 +147,27 @@ pub fn check_dns_name(host: &str) -> std::result::Result<(), &'static str> {
     if host.len() > 253 {
         return Err("host longer than 253 characters");
     }
-    for label in host.split('.') {
+    let mut rest = host.as_bytes();
+    loop {
+        let end = rest.iter().position(|&b| b == b'.').unwrap_or(rest.len());
+        let (label, after) = rest.split_at(end);
         if label.is_empty() {
             return Err("empty label");
         }
         if label.len() > 63 {
             return Err("label longer than 63 characters");
         }
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err("invalid character");
         }
-        if label.starts_with('-') || label.ends_with('-') {
+        if label.first() == Some(&b'-') || label.last() == Some(&b'-') {
             return Err("label starts or ends with a hyphen");
         }
+        match after.split_first() {
+            Some((_dot, next)) => rest = next,
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
 
 /// Parses an `https://host[:port]` base URL (an optional trailing `/` is

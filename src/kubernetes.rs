@@ -6,7 +6,7 @@
 //! the API server is an `https://` base, the namespace a DNS-1123 label, the
 //! service account a DNS-1123 subdomain, as Kubernetes itself requires.
 //!
-//! The audience each cloud expects is [`crate::target::service_account_audience`].
+//! The audience each cloud expects is [`crate::registry::service_account_audience`].
 
 use serde::Serialize;
 

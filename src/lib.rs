@@ -7,6 +7,7 @@
 //! [`component`] and is only compiled for wasm.
 
 pub mod actions_oidc;
+mod ascii;
 pub mod aws;
 pub mod azure;
 pub mod cluster;
@@ -24,10 +25,10 @@ pub mod local_endpoint;
 pub mod oci;
 pub mod pem;
 pub mod policy;
+pub mod registry;
 pub mod response;
 pub mod secret;
 pub mod session;
-pub mod target;
 pub mod time;
 pub mod token;
 

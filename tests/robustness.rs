@@ -2348,9 +2348,9 @@ fn sts_xml_parsing_is_bounded_in_time() {
 /// request printed them.
 #[test]
 fn session_request_debug_hides_environment_secrets() {
+    use cloudauth::registry::Provider as NativeProvider;
     use cloudauth::secret::Secret;
     use cloudauth::session::{Identity, Options, SessionRequest, Target};
-    use cloudauth::target::Provider as NativeProvider;
 
     let options = Options {
         environment: vec![

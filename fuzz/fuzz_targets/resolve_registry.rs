@@ -1,4 +1,4 @@
-//! Fuzzes `cloudauth::target::resolve_registry` and `registry_scopes`: no
+//! Fuzzes `cloudauth::registry::resolve_registry` and `registry_scopes`: no
 //! panic, and a cloud provider only for a host under that cloud's registry
 //! domains, named first in the input. An input starting with `~` is
 //! resolved with a custom Azure cloud whose registry suffix is
@@ -6,7 +6,7 @@
 #![no_main]
 
 use cloudauth::azure::cloud::AzureEnvironment;
-use cloudauth::target::{Provider, registry_scopes, resolve_registry};
+use cloudauth::registry::{Provider, registry_scopes, resolve_registry};
 use cloudauth_fuzz::check_message;
 use cloudauth_fuzz::cloud_hosts::{Cloud, check_registry, check_written_first};
 use libfuzzer_sys::fuzz_target;

@@ -8,6 +8,8 @@
 //! and digits only, at most one DNS label long. A region name ends up in a
 //! host name, so anything looser could steer a request elsewhere.
 
+use crate::ascii;
+
 /// One AWS partition (the `outputs` of a `partitions.json` entry).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Partition {
@@ -119,15 +121,20 @@ pub fn for_region(region: &str) -> Option<&'static Partition> {
         return None;
     }
     PARTITIONS.iter().find(|p| {
-        p.region_prefixes.iter().any(|prefix| {
-            region.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('-')).is_some_and(is_word_dash_digits)
-        })
+        p.region_prefixes.iter().any(|prefix| after_prefix_and_dash(region, prefix).is_some_and(is_word_dash_digits))
     })
+}
+
+/// `region.strip_prefix(prefix)?.strip_prefix('-')`, comparing bytes: this
+/// runs for every prefix of every partition on each ECR host resolution, and
+/// in the component `str`'s pattern methods are not inlined.
+fn after_prefix_and_dash<'a>(region: &'a str, prefix: &str) -> Option<&'a str> {
+    ascii::strip_prefix(ascii::strip_prefix(region, prefix)?, "-")
 }
 
 /// `\w+-\d+`, restricted to lower-case ASCII letters and digits before the dash.
 fn is_word_dash_digits(s: &str) -> bool {
-    let Some((word, digits)) = s.rsplit_once('-') else {
+    let Some((word, digits)) = ascii::rsplit_once(s, b'-') else {
         return false;
     };
     !word.is_empty()

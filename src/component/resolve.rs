@@ -1,26 +1,26 @@
 use super::exports::cloudauth::auth::resolve::{AwsRegistry, Guest, RegistryTarget};
 use super::wit::{AzureEnvironment, Provider};
 use super::{Component, WitResult};
-use crate::target;
+use crate::registry;
 
-impl From<target::Provider> for Provider {
-    fn from(p: target::Provider) -> Self {
+impl From<registry::Provider> for Provider {
+    fn from(p: registry::Provider) -> Self {
         match p {
-            target::Provider::Azure => Provider::Azure,
-            target::Provider::Aws => Provider::Aws,
-            target::Provider::Gcp => Provider::Gcp,
-            target::Provider::Generic => Provider::Generic,
+            registry::Provider::Azure => Provider::Azure,
+            registry::Provider::Aws => Provider::Aws,
+            registry::Provider::Gcp => Provider::Gcp,
+            registry::Provider::Generic => Provider::Generic,
         }
     }
 }
 
-impl From<Provider> for target::Provider {
+impl From<Provider> for registry::Provider {
     fn from(p: Provider) -> Self {
         match p {
-            Provider::Azure => target::Provider::Azure,
-            Provider::Aws => target::Provider::Aws,
-            Provider::Gcp => target::Provider::Gcp,
-            Provider::Generic => target::Provider::Generic,
+            Provider::Azure => registry::Provider::Azure,
+            Provider::Aws => registry::Provider::Aws,
+            Provider::Gcp => registry::Provider::Gcp,
+            Provider::Generic => registry::Provider::Generic,
         }
     }
 }
@@ -28,7 +28,7 @@ impl From<Provider> for target::Provider {
 impl Guest for Component {
     fn resolve_registry(reference: String, custom_cloud: Option<AzureEnvironment>) -> WitResult<RegistryTarget> {
         let env = custom_cloud.map(Into::into);
-        let t = target::resolve_registry(&reference, env.as_ref())?;
+        let t = registry::resolve_registry(&reference, env.as_ref())?;
         Ok(RegistryTarget {
             provider: t.provider.into(),
             registry: t.registry,
@@ -45,10 +45,10 @@ impl Guest for Component {
 
     fn registry_scopes(reference: String, custom_cloud: Option<AzureEnvironment>) -> WitResult<Vec<String>> {
         let env = custom_cloud.map(Into::into);
-        Ok(target::registry_scopes(&reference, env.as_ref())?)
+        Ok(registry::registry_scopes(&reference, env.as_ref())?)
     }
 
     fn service_account_audience(provider: Provider) -> WitResult<String> {
-        Ok(target::service_account_audience(provider.into())?.to_owned())
+        Ok(registry::service_account_audience(provider.into())?.to_owned())
     }
 }

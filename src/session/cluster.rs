@@ -10,7 +10,7 @@ use crate::aws::endpoint::EndpointOptions;
 use crate::azure::cloud::{AzureCloud, AzureEnvironment};
 use crate::cluster::{self, aks, eks, gke};
 use crate::error::{Error, Result};
-use crate::target::Provider;
+use crate::registry::Provider;
 
 use super::identity::{AwsPlan, AzureIdentity, GcpIdentity, StsEndpoint, TokenSource, generic_token_source};
 use super::plan::ProviderIdentity;

@@ -17,7 +17,7 @@ use crate::cluster::eks;
 use crate::error::{Error, Result};
 use crate::http::HttpRequest;
 use crate::policy::{self, Category, Decision, Facts, Rules};
-use crate::target::{self, Provider};
+use crate::registry::{self, Provider};
 
 use super::cache;
 use super::cluster::ClusterKind;
@@ -501,7 +501,7 @@ fn describe_aws_identity(e: &mut Explanation, identity: &AwsIdentity) {
 
 fn describe_target(e: &mut Explanation, request: &SessionRequest, plan: &Plan) {
     let reference = match &request.target {
-        Target::Registry(reference) => target::parse_reference(reference).ok(),
+        Target::Registry(reference) => registry::parse_reference(reference).ok(),
         _ => None,
     };
     if let Some(r) = &reference {
@@ -510,7 +510,7 @@ fn describe_target(e: &mut Explanation, request: &SessionRequest, plan: &Plan) {
     match &plan.target {
         TargetPlan::Acr { .. } => {
             if let Target::Registry(reference) = &request.target
-                && let Ok(resolved) = target::resolve_registry(reference, request.options.azure_environment.as_ref())
+                && let Ok(resolved) = registry::resolve_registry(reference, request.options.azure_environment.as_ref())
             {
                 e.cloud = Some(cloud_name(resolved.azure_cloud.unwrap_or(AzureCloud::Public)).to_owned());
             }

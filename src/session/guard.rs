@@ -261,8 +261,8 @@ fn redacted(url: &str) -> String {
 mod tests {
     use super::*;
     use crate::http::HttpRequest;
+    use crate::registry::Provider;
     use crate::session::request::{Cluster, Identity, Options, SessionRequest, Target};
-    use crate::target::Provider;
 
     fn plan(target: &str, env: &[(&str, &str)]) -> Plan {
         Plan::new(&request(target, env)).unwrap()

@@ -5,8 +5,8 @@
 use crate::azure::cloud::{self, AzureCloud};
 use crate::error::{Error, Result};
 use crate::host::Authority;
+use crate::registry::{self, AwsRegistry, Provider};
 use crate::secret::Secret;
-use crate::target::{self, AwsRegistry, Provider};
 
 use super::cluster::{self, ClusterKind, ClusterPlan};
 use super::git;
@@ -100,11 +100,11 @@ impl Plan {
         }
         match &request.target {
             Target::Registry(reference) => {
-                let resolved = target::resolve_registry(reference, custom)?;
+                let resolved = registry::resolve_registry(reference, custom)?;
                 match resolved.provider {
                     Provider::Azure => {
                         let cloud = resolved.azure_cloud.unwrap_or(AzureCloud::Public);
-                        let scope = first_scope(target::registry_scopes(reference, custom)?)?;
+                        let scope = first_scope(registry::registry_scopes(reference, custom)?)?;
                         let identity = ProviderIdentity::Azure(AzureIdentity::plan(identity, options, cloud)?);
                         Ok(Plan { target: TargetPlan::Acr { registry: resolved.registry, scope }, identity })
                     }
@@ -229,7 +229,7 @@ fn first_scope(scopes: Vec<String>) -> Result<String> {
 
 impl GenericRegistry {
     fn new(reference: &str, request: &SessionRequest) -> Result<Self> {
-        let parsed = target::parse_reference(reference)?;
+        let parsed = registry::parse_reference(reference)?;
         let registry = parsed.registry;
         let api = if registry.host() == DOCKER_HUB && registry.port().is_none() {
             Authority::parse(DOCKER_HUB_API)?

@@ -12,8 +12,8 @@ use crate::error::{Error, Result, excerpt, quoted};
 use crate::host::Authority;
 use crate::http::check_single_line;
 use crate::kubernetes::{check_dns1123_label, check_dns1123_subdomain};
+use crate::registry::Provider;
 use crate::secret::Secret;
-use crate::target::Provider;
 
 /// A Kubernetes service account, for object-level workload identity.
 #[derive(Clone, Debug, PartialEq, Eq)]

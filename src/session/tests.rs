@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::credentials::AccessToken;
-use crate::target::Provider;
+use crate::registry::Provider;
 
 const NOW: i64 = 1_705_320_000;
 

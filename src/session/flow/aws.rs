@@ -8,8 +8,8 @@ use crate::aws::{codecommit, container, ecr, sts};
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::HttpResponse;
+use crate::registry::AwsRegistry;
 use crate::secret::Secret;
-use crate::target::AwsRegistry;
 
 use super::super::aws_profile;
 use super::super::check_identity_token;

@@ -72,47 +72,41 @@ pub struct RegistryTarget {
 /// Azure environment file (see [`crate::azure::cloud::check_environment`]);
 /// hosts under its `containerRegistryDNSSuffix` are of cloud `AzureCustom`.
 pub fn resolve_registry(reference: &str, custom_cloud: Option<&AzureEnvironment>) -> Result<RegistryTarget> {
-    resolve_authority(&parse_registry(reference)?, custom_cloud)
+    let registry = parse_registry(reference)?;
+    let (provider, azure_cloud, aws) = classify(&registry, custom_cloud)?;
+    // The parsed host's buffer becomes the result's `registry`: no copy.
+    Ok(RegistryTarget { provider, registry: registry.into_host_port(), azure_cloud, aws })
 }
 
 /// Resolves an already parsed registry host.
 pub fn resolve_authority(registry: &Authority, custom_cloud: Option<&AzureEnvironment>) -> Result<RegistryTarget> {
+    let (provider, azure_cloud, aws) = classify(registry, custom_cloud)?;
+    Ok(RegistryTarget { provider, registry: host_port(registry), azure_cloud, aws })
+}
+
+/// The provider of a registry host and its cloud details.
+fn classify(
+    registry: &Authority,
+    custom_cloud: Option<&AzureEnvironment>,
+) -> Result<(Provider, Option<AzureCloud>, Option<AwsRegistry>)> {
     let custom = custom_cloud.map(azure::CustomCloud::new).transpose()?;
-    let target =
-        |provider, azure_cloud, aws| RegistryTarget { provider, registry: host_port(registry), azure_cloud, aws };
     if let Some(cloud) = azure::cloud_of(registry, custom.as_ref()) {
-        return Ok(target(Provider::Azure, Some(cloud), None));
+        return Ok((Provider::Azure, Some(cloud), None));
     }
     if let Some(ecr) = aws::registry(registry) {
-        return Ok(target(Provider::Aws, None, Some(ecr)));
+        return Ok((Provider::Aws, None, Some(ecr)));
     }
     if gcp::is_registry(registry) {
-        return Ok(target(Provider::Gcp, None, None));
+        return Ok((Provider::Gcp, None, None));
     }
-    Ok(target(Provider::Generic, None, None))
+    Ok((Provider::Generic, None, None))
 }
 
 /// `host[:port]`, as `Authority`'s `Display` writes it, without the
 /// formatting machinery: resolution is on a proxy's hot path, and in wasm
 /// `format!` costs more than the rest of it.
 fn host_port(registry: &Authority) -> String {
-    let host = registry.host();
-    let Some(port) = registry.port() else { return host.to_owned() };
-    let mut out = String::with_capacity(host.len() + 6);
-    out.push_str(host);
-    out.push(':');
-    let mut digits = [0u8; 5];
-    let (mut n, mut i) = (port, digits.len());
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
-    out
+    registry.clone().into_host_port()
 }
 
 /// The scopes of the cloud token to request for a registry: the ACR scope in

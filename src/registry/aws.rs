@@ -15,6 +15,7 @@
 //! is unanchored and would also match a host that only contains such a name.
 
 use super::AwsRegistry;
+use crate::ascii;
 use crate::aws::partition::{self, Partition};
 use crate::host::Authority;
 
@@ -47,8 +48,8 @@ const FORMS: &[HostForm] = &[
 /// `on.amazonwebservices.com.cn`). Taken from the partition data, so a
 /// partition without dual-stack endpoints has no such host.
 fn dual_stack_registry_suffix(partition: &Partition, suffix: &str) -> bool {
-    let api = partition.dual_stack_dns_suffix.strip_prefix("api.");
-    let registry = suffix.strip_prefix("on.");
+    let api = ascii::strip_prefix(partition.dual_stack_dns_suffix, "api.");
+    let registry = ascii::strip_prefix(suffix, "on.");
     partition.supports_dual_stack && api.is_some() && api == registry
 }
 
@@ -64,7 +65,7 @@ pub(super) fn registry(host: &Authority) -> Option<AwsRegistry> {
             public: true,
         });
     }
-    let (account, rest) = host.split_once('.')?;
+    let (account, rest) = ascii::split_once(host, b'.')?;
     if !is_account_id(account) {
         return None;
     }
@@ -73,7 +74,7 @@ pub(super) fn registry(host: &Authority) -> Option<AwsRegistry> {
             Some(rest) => (true, rest),
             None => (false, strip_label(rest, form.plain)?),
         };
-        let (region, suffix) = rest.split_once('.')?;
+        let (region, suffix) = ascii::split_once(rest, b'.')?;
         let partition = partition::for_region(region)?;
         (form.suffix)(partition, suffix).then(|| AwsRegistry {
             account_id: Some(account.to_owned()),
@@ -85,9 +86,9 @@ pub(super) fn registry(host: &Authority) -> Option<AwsRegistry> {
     })
 }
 
-/// `s` without the leading `labels.`.
+/// `s` without the leading `labels.` (byte comparisons: see `crate::ascii`).
 fn strip_label<'a>(s: &'a str, labels: &str) -> Option<&'a str> {
-    s.strip_prefix(labels)?.strip_prefix('.')
+    ascii::strip_prefix(ascii::strip_prefix(s, labels)?, ".")
 }
 
 fn is_account_id(s: &str) -> bool {

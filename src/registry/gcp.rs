@@ -5,6 +5,7 @@
 //! S3NS sovereign cloud, `docker.s3nsregistry.fr` (that host exactly: it has
 //! no location prefix, fluxcd/pkg PR 1201).
 
+use crate::ascii;
 use crate::host::Authority;
 
 const CONTAINER_REGISTRY: &str = "gcr.io";
@@ -23,9 +24,9 @@ pub(super) fn is_registry(host: &Authority) -> bool {
 
 /// `<location>-docker.pkg.dev`, e.g. `europe-docker.pkg.dev`, `us-central1-docker.pkg.dev`.
 fn is_artifact_registry(host: &str) -> bool {
-    host.strip_suffix(ARTIFACT_REGISTRY_SUFFIX)
-        .and_then(|label| label.strip_suffix(ARTIFACT_REGISTRY_LABEL_SUFFIX))
-        .is_some_and(|location| !location.is_empty() && !location.contains('.'))
+    ascii::strip_suffix(host, ARTIFACT_REGISTRY_SUFFIX)
+        .and_then(|label| ascii::strip_suffix(label, ARTIFACT_REGISTRY_LABEL_SUFFIX))
+        .is_some_and(|location| !location.is_empty() && !ascii::contains(location, b'.'))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 //! is on Docker Hub, `docker.io`, where a single-segment name is an official
 //! image under `library/`.
 
+use crate::ascii;
 use crate::error::{Error, Result, quoted};
 use crate::host::Authority;
 
@@ -66,8 +67,11 @@ pub fn parse_reference(input: &str) -> Result<Reference> {
         return Ok(Reference { registry, repository: None, tag: None, digest: None });
     };
     let on_docker_hub = registry.port().is_none() && registry.host() == DEFAULT_REGISTRY;
-    let repository =
-        if on_docker_hub && !path.contains('/') { format!("{OFFICIAL_NAMESPACE}{path}") } else { path.to_owned() };
+    let repository = if on_docker_hub && !ascii::contains(path, b'/') {
+        format!("{OFFICIAL_NAMESPACE}{path}")
+    } else {
+        path.to_owned()
+    };
     Ok(Reference {
         registry,
         repository: Some(repository),
@@ -89,11 +93,14 @@ struct Parsed<'a> {
     remote: Option<Remote<'a>>,
 }
 
+/// The whole parse works on bytes (`crate::ascii`): the input is checked to
+/// be visible ASCII first, and in the component `core::str`'s pattern
+/// searchers are not inlined and would dominate the time of a resolution.
 fn parse(input: &str) -> Result<Parsed<'_>> {
     check_characters(input)?;
     let (domain, remote) = match split_scheme(input)? {
         Some(rest) => split_url(rest)?,
-        None => split_plain(input.strip_suffix('/').unwrap_or(input))?,
+        None => split_plain(ascii::trim_one_end(input, b'/'))?,
     };
     let registry = match domain {
         Some(d) => Authority::parse(d)?,
@@ -129,7 +136,7 @@ fn check_characters(input: &str) -> Result<()> {
 /// The part after `oci://` or `https://` (scheme case-insensitive); None for
 /// input without a scheme. Any other scheme is refused.
 fn split_scheme(input: &str) -> Result<Option<&str>> {
-    let Some((scheme, rest)) = input.split_once("://") else {
+    let Some((scheme, rest)) = ascii::split_once_str(input, "://") else {
         return Ok(None);
     };
     if !SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
@@ -140,11 +147,11 @@ fn split_scheme(input: &str) -> Result<Option<&str>> {
 
 /// `host[:port][/path]` of a URL: the authority is always the registry.
 fn split_url(rest: &str) -> Result<(Option<&str>, Option<&str>)> {
-    if rest.contains(['?', '#']) {
+    if rest.bytes().any(|b| b == b'?' || b == b'#') {
         return Err(Error::invalid("a registry URL cannot have a query or fragment"));
     }
-    let (authority, path) = match rest.split_once('/') {
-        Some((a, p)) => (a, p.strip_suffix('/').unwrap_or(p)),
+    let (authority, path) = match ascii::split_once(rest, b'/') {
+        Some((a, p)) => (a, ascii::trim_one_end(p, b'/')),
         None => (rest, ""),
     };
     reject_userinfo(authority)?;
@@ -153,14 +160,16 @@ fn split_url(rest: &str) -> Result<(Option<&str>, Option<&str>)> {
 
 /// A reference or bare registry without a scheme.
 fn split_plain(input: &str) -> Result<(Option<&str>, Option<&str>)> {
-    match input.split_once('/') {
+    match ascii::split_once(input, b'/') {
         Some((first, _)) => {
             reject_userinfo(first)?;
             if is_domain(first) { Ok((Some(first), input.get(first.len() + 1..))) } else { Ok((None, Some(input))) }
         }
         // `alpine@sha256:...` is a Docker Hub image pinned by digest; any
         // other `@` is userinfo. The digest itself is checked later.
-        None if input.split_once('@').is_some_and(|(name, digest)| !is_bare_host(name) && digest.contains(':')) => {
+        None if ascii::split_once(input, b'@')
+            .is_some_and(|(name, digest)| !is_bare_host(name) && ascii::contains(digest, b':')) =>
+        {
             Ok((None, Some(input)))
         }
         None => {
@@ -173,7 +182,7 @@ fn split_plain(input: &str) -> Result<(Option<&str>, Option<&str>)> {
 /// `@` before the first `/` is userinfo (`user:pass@host`), never part of a
 /// registry: refused, so that a credential-looking prefix cannot pick the host.
 fn reject_userinfo(authority: &str) -> Result<()> {
-    if authority.contains('@') {
+    if ascii::contains(authority, b'@') {
         return Err(Error::invalid("a registry cannot have userinfo (`@` before the first `/`)"));
     }
     Ok(())
@@ -181,7 +190,7 @@ fn reject_userinfo(authority: &str) -> Result<()> {
 
 /// distribution's rule for the first segment of a name.
 fn is_domain(segment: &str) -> bool {
-    segment.contains(['.', ':']) || segment == "localhost" || segment.bytes().any(|b| b.is_ascii_uppercase())
+    segment.bytes().any(|b| b == b'.' || b == b':' || b.is_ascii_uppercase()) || segment == "localhost"
 }
 
 /// A string without `/` names a registry when its host part looks like a
@@ -189,8 +198,8 @@ fn is_domain(segment: &str) -> bool {
 /// Otherwise (`alpine`, `alpine:3.19`, `registry:5000`) it is an image on
 /// Docker Hub, as distribution reads it.
 fn is_bare_host(input: &str) -> bool {
-    let host = input.split(':').next().unwrap_or_default();
-    input.starts_with('[') || host.contains('.') || host.eq_ignore_ascii_case("localhost")
+    let host = ascii::split_once(input, b':').map_or(input, |(host, _)| host);
+    ascii::starts_with(input, b'[') || ascii::contains(host, b'.') || host.eq_ignore_ascii_case("localhost")
 }
 
 /// Docker Hub's legacy host is Docker Hub.
@@ -209,11 +218,11 @@ struct Remote<'a> {
 }
 
 fn parse_remote(remote: &str) -> Result<Remote<'_>> {
-    let (name, digest) = match remote.split_once('@') {
+    let (name, digest) = match ascii::split_once(remote, b'@') {
         Some((n, d)) => (n, Some(d)),
         None => (remote, None),
     };
-    let (path, tag) = match name.split_once(':') {
+    let (path, tag) = match ascii::split_once(name, b':') {
         Some((p, t)) => (p, Some(t)),
         None => (name, None),
     };
@@ -231,40 +240,54 @@ fn check_path(path: &str) -> Result<()> {
     if path.is_empty() {
         return Err(Error::invalid("the repository name is empty"));
     }
-    for component in path.split('/') {
+    let mut rest = path;
+    loop {
+        let (component, next) = match ascii::split_once(rest, b'/') {
+            Some((component, next)) => (component, Some(next)),
+            None => (rest, None),
+        };
         if !is_path_component(component) {
             return Err(Error::invalid(format!(
                 "{} is not a repository path component (lower-case letters and digits, joined by `.`, `_`, `__` or dashes)",
                 quoted(component)
             )));
         }
+        match next {
+            Some(next) => rest = next,
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
 
-/// `[a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*`
+/// `[a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*`, as one pass of
+/// runs: alternately a run of letters and digits (never empty) and a run of
+/// anything else (which must be one separator).
 fn is_path_component(component: &str) -> bool {
     let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let mut rest = component.as_bytes();
+    let bytes = component.as_bytes();
+    let mut i = 0;
     loop {
-        let run = rest.iter().take_while(|&&b| alnum(b)).count();
-        if run == 0 {
+        let run_start = i;
+        while i < bytes.len() && alnum(bytes[i]) {
+            i += 1;
+        }
+        if i == run_start {
             return false;
         }
-        rest = rest.get(run..).unwrap_or_default();
-        let separator = rest.iter().take_while(|&&b| !alnum(b)).count();
-        if separator == 0 {
-            return rest.is_empty();
+        if i == bytes.len() {
+            return true;
         }
-        let valid = match rest.get(..separator) {
-            Some(b".") | Some(b"_") | Some(b"__") => true,
-            Some(s) => s.iter().all(|&b| b == b'-'),
-            None => false,
+        let separator_start = i;
+        while i < bytes.len() && !alnum(bytes[i]) {
+            i += 1;
+        }
+        let valid = match &bytes[separator_start..i] {
+            b"." | b"_" | b"__" => true,
+            separator => separator.iter().all(|&b| b == b'-'),
         };
         if !valid {
             return false;
         }
-        rest = rest.get(separator..).unwrap_or_default();
     }
 }
 
@@ -287,7 +310,7 @@ fn check_tag(tag: &str) -> Result<()> {
 const DIGEST_ALGORITHMS: &[(&str, usize)] = &[("sha256", 64), ("sha384", 96), ("sha512", 128)];
 
 fn check_digest(digest: &str) -> Result<()> {
-    let valid = digest.split_once(':').is_some_and(|(algorithm, hex)| {
+    let valid = ascii::split_once(digest, b':').is_some_and(|(algorithm, hex)| {
         DIGEST_ALGORITHMS.iter().any(|&(a, len)| a == algorithm && hex.len() == len)
             && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     });
