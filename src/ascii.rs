@@ -61,6 +61,36 @@ pub(crate) fn trim_one_end(s: &str, byte: u8) -> &str {
     }
 }
 
+/// The pieces of `s` between `byte`s (`s.split(byte as char)`).
+pub(crate) fn split(s: &str, byte: u8) -> Split<'_> {
+    Split { rest: Some(s), byte }
+}
+
+/// The iterator of [`split`].
+pub(crate) struct Split<'a> {
+    /// What is left to split; None once the last piece is given.
+    rest: Option<&'a str>,
+    byte: u8,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match split_once(rest, self.byte) {
+            Some((piece, after)) => {
+                self.rest = Some(after);
+                Some(piece)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
 /// Whether `s` starts with `byte`.
 pub(crate) fn starts_with(s: &str, byte: u8) -> bool {
     s.as_bytes().first() == Some(&byte)
@@ -109,6 +139,7 @@ mod tests {
                 assert_eq!(rsplit_once(s, byte), s.rsplit_once(c), "{s:?}");
                 assert_eq!(trim_one_end(s, byte), s.strip_suffix(c).unwrap_or(s), "{s:?}");
                 assert_eq!(starts_with(s, byte), s.starts_with(c), "{s:?}");
+                assert_eq!(split(s, byte).collect::<Vec<_>>(), s.split(c).collect::<Vec<_>>(), "{s:?}");
             }
             for pattern in ["://", "/", "ab", "", "é"] {
                 if !pattern.is_empty() {

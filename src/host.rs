@@ -137,9 +137,8 @@ fn parse_port(p: &str) -> Option<u16> {
 /// A DNS name: dot-separated labels of letters, digits and inner hyphens,
 /// each 1..=63 characters, 253 in all. Underscores are refused.
 ///
-/// One pass over the bytes, label by label (the first bad label's first
-/// fault is the error), rather than `split('.')` and `str` prefix tests,
-/// which the component does not inline.
+/// Label by label on bytes (`crate::ascii::split`), rather than
+/// `split('.')` and `str` prefix tests, which the component does not inline.
 pub fn check_dns_name(host: &str) -> std::result::Result<(), &'static str> {
     if host.is_empty() {
         return Err("empty host");
@@ -147,27 +146,21 @@ pub fn check_dns_name(host: &str) -> std::result::Result<(), &'static str> {
     if host.len() > 253 {
         return Err("host longer than 253 characters");
     }
-    let mut rest = host.as_bytes();
-    loop {
-        let end = rest.iter().position(|&b| b == b'.').unwrap_or(rest.len());
-        let (label, after) = rest.split_at(end);
+    for label in ascii::split(host, b'.') {
         if label.is_empty() {
             return Err("empty label");
         }
         if label.len() > 63 {
             return Err("label longer than 63 characters");
         }
-        if !label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err("invalid character");
         }
-        if label.first() == Some(&b'-') || label.last() == Some(&b'-') {
+        if ascii::starts_with(label, b'-') || label.as_bytes().last() == Some(&b'-') {
             return Err("label starts or ends with a hyphen");
         }
-        match after.split_first() {
-            Some((_dot, next)) => rest = next,
-            None => return Ok(()),
-        }
     }
+    Ok(())
 }
 
 /// Parses an `https://host[:port]` base URL (an optional trailing `/` is

@@ -328,13 +328,8 @@ fn check_sign_headers(
         Ok(Err(e)) => return Err(format!("sign-headers refused what sign-request signed: {}", describe_error(&e))),
         Err(trap) => return Err(format!("sign-headers trapped: {trap:#}")),
     };
-    let mut applied: Vec<(String, String)> = request
-        .headers
-        .iter()
-        .filter(|(name, _)| !set.iter().any(|(s, _)| s.eq_ignore_ascii_case(name)))
-        .cloned()
-        .collect();
-    applied.extend(set);
+    let mut applied = request.headers.clone();
+    support::set_headers(&mut applied, set);
     if applied != signed.request.headers {
         return Err(format!(
             "sign-headers set on the request gives {applied:?}, sign-request gave {:?}",

@@ -81,7 +81,7 @@ pub fn resolve_registry(reference: &str, custom_cloud: Option<&AzureEnvironment>
 /// Resolves an already parsed registry host.
 pub fn resolve_authority(registry: &Authority, custom_cloud: Option<&AzureEnvironment>) -> Result<RegistryTarget> {
     let (provider, azure_cloud, aws) = classify(registry, custom_cloud)?;
-    Ok(RegistryTarget { provider, registry: host_port(registry), azure_cloud, aws })
+    Ok(RegistryTarget { provider, registry: registry.clone().into_host_port(), azure_cloud, aws })
 }
 
 /// The provider of a registry host and its cloud details.
@@ -100,13 +100,6 @@ fn classify(
         return Ok((Provider::Gcp, None, None));
     }
     Ok((Provider::Generic, None, None))
-}
-
-/// `host[:port]`, as `Authority`'s `Display` writes it, without the
-/// formatting machinery: resolution is on a proxy's hot path, and in wasm
-/// `format!` costs more than the rest of it.
-fn host_port(registry: &Authority) -> String {
-    registry.clone().into_host_port()
 }
 
 /// The scopes of the cloud token to request for a registry: the ACR scope in

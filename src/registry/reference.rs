@@ -240,23 +240,15 @@ fn check_path(path: &str) -> Result<()> {
     if path.is_empty() {
         return Err(Error::invalid("the repository name is empty"));
     }
-    let mut rest = path;
-    loop {
-        let (component, next) = match ascii::split_once(rest, b'/') {
-            Some((component, next)) => (component, Some(next)),
-            None => (rest, None),
-        };
+    for component in ascii::split(path, b'/') {
         if !is_path_component(component) {
             return Err(Error::invalid(format!(
                 "{} is not a repository path component (lower-case letters and digits, joined by `.`, `_`, `__` or dashes)",
                 quoted(component)
             )));
         }
-        match next {
-            Some(next) => rest = next,
-            None => return Ok(()),
-        }
     }
+    Ok(())
 }
 
 /// `[a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*`, as one pass of

@@ -267,7 +267,7 @@ fn a_cloud_target_always_has_the_cloud_in_its_host() {
 fn registry_is_written_as_authority_displays_it() {
     for host in ["h.example", "h.example:1", "h.example:443", "h.example:65535", "[::1]:5000", "localhost:10"] {
         let authority = Authority::parse(host).unwrap();
-        assert_eq!(host_port(&authority), authority.to_string(), "{host}");
+        assert_eq!(resolve_authority(&authority, None).unwrap().registry, authority.to_string(), "{host}");
         assert_eq!(authority.clone().into_host_port(), authority.to_string(), "{host}");
     }
 }

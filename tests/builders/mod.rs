@@ -331,8 +331,7 @@ pub fn builders() -> Vec<Builder> {
                 let mut request = http_request(v);
                 Ok(i.api.cloudauth_auth_sigv4().call_sign_headers(&mut i.store, &request, &signing_params(v))?.map(
                     |set| {
-                        request.headers.retain(|(name, _)| !set.iter().any(|(s, _)| s.eq_ignore_ascii_case(name)));
-                        request.headers.extend(set);
+                        crate::support::set_headers(&mut request.headers, set);
                         Built::Request(request)
                     },
                 ))

@@ -79,3 +79,11 @@ pub fn session_options(env: &[(&str, &str)]) -> api::session::Options {
         rules: None,
     }
 }
+
+/// Sets each of `set` (what `sigv4.sign-headers` returns) on `headers`, as
+/// the WIT asks a host to: same-named headers (case-insensitive) go, the
+/// others keep their order, the set ones follow.
+pub fn set_headers(headers: &mut Vec<(String, String)>, set: Vec<(String, String)>) {
+    headers.retain(|(name, _)| !set.iter().any(|(s, _)| s.eq_ignore_ascii_case(name)));
+    headers.extend(set);
+}
