@@ -216,6 +216,7 @@ fn read_leb_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
 
 /// Installs the pinned binaryen (wasm-opt) from npm into `target/tools`.
 pub fn install_tools() -> Result<PathBuf, String> {
+    add_wasm_target()?;
     let dir = tools_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let status = Command::new("npm")
@@ -232,6 +233,18 @@ pub fn install_tools() -> Result<PathBuf, String> {
         return Err(format!("npm installed {BINARYEN_NPM} but {} is missing", tool.display()));
     }
     Ok(tool)
+}
+
+/// `rustup target add` for the component's target, so that a fresh machine
+/// can run `cargo xtask tools && cargo xtask build` and nothing else.
+/// Without rustup (a distribution's Rust) the build's own error says what
+/// is missing.
+fn add_wasm_target() -> Result<(), String> {
+    match Command::new("rustup").args(["target", "add", TARGET]).status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("rustup target add {TARGET} failed ({status})")),
+        Err(_) => Ok(()),
+    }
 }
 
 /// Sizes of the last build, for `cargo xtask size`.

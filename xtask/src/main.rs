@@ -1,5 +1,6 @@
 //! `cargo xtask build`: builds target/cloudauth.wasm.
-//! `cargo xtask tools`: installs the optional wasm-opt (binaryen, from npm).
+//! `cargo xtask tools`: adds the wasm32 target (rustup) and installs the
+//! optional wasm-opt (binaryen, from npm).
 //! `cargo xtask size`: prints the sizes of the last build.
 
 const USAGE: &str = "usage: cargo xtask [build | tools | size]";
