@@ -69,6 +69,9 @@ CLOUDAUTH_CASES="$root/tests/cases" cargo test --release --test conformance -- -
 step "SigV4 suites through the component"
 cargo test --release --test sigv4 -- --nocapture
 
+step "bench smoke: the benchmark builds and runs every cell once (its figures mean nothing here; docs/benchmarks.md)"
+CLOUDAUTH_WASM="$root/$wasm" cargo bench --bench component_vs_native -- --smoke >/dev/null
+
 step "fuzz smoke: every fuzz target builds and runs a few seconds (docs/robustness.md)"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 fuzz_start=$(date +%s)

@@ -91,6 +91,13 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
+/// RFC 9110 `tchar`, the characters of a token (header names, auth
+/// schemes). A `match` rather than a search of the 15 symbols: every header
+/// of every signed request is checked with it.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
 /// Whether `s` starts with `byte`.
 pub(crate) fn starts_with(s: &str, byte: u8) -> bool {
     s.as_bytes().first() == Some(&byte)
@@ -163,5 +170,15 @@ mod tests {
         assert!(!is_under("io", "azurecr.io"));
         assert!(!is_under("", ""));
         assert!(is_under("a.", ""));
+    }
+
+    /// `tchar` is exactly RFC 9110's list: `!#$%&'*+-.^_`|~`, digits and
+    /// letters; every other byte, including every non-ASCII one, is not.
+    #[test]
+    fn tchar_is_the_rfc_set() {
+        let rfc = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for b in 0..=u8::MAX {
+            assert_eq!(is_tchar(b), rfc.as_bytes().contains(&b), "{b:#04x}");
+        }
     }
 }

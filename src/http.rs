@@ -103,8 +103,7 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
 
 /// Checks a header for characters that would corrupt the request on the wire.
 pub fn check_header(name: &str, value: &str) -> Result<()> {
-    let token_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if name.is_empty() || !name.bytes().all(token_char) {
+    if name.is_empty() || !name.bytes().all(crate::ascii::is_tchar) {
         return Err(Error::invalid(format!("header name {} is not an HTTP token", quoted(name))));
     }
     if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {

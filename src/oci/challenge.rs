@@ -185,11 +185,6 @@ fn param(cur: &mut Cursor<'_>) -> Result<(String, String)> {
     Ok((name.to_ascii_lowercase(), value))
 }
 
-/// RFC 7230 `tchar`.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 /// RFC 7235 `token68` characters (before the trailing `=` padding).
 fn is_token68_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)
@@ -232,7 +227,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn token(&mut self) -> &'a str {
-        let len = self.rest().bytes().take_while(|&b| is_tchar(b)).count();
+        let len = self.rest().bytes().take_while(|&b| crate::ascii::is_tchar(b)).count();
         let token = self.rest().get(..len).unwrap_or_default();
         self.pos += len;
         token

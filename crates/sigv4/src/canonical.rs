@@ -224,8 +224,13 @@ pub fn headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Hea
     Headers { sorted, signed }
 }
 
+/// Appends `s` in ASCII lower case. Byte-wise, in place: lowering ASCII
+/// keeps UTF-8 valid, and decoding `chars()` here cost 4 % of a signature in
+/// the component.
 fn push_lower(out: &mut String, s: &str) {
-    out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    let start = out.len();
+    out.push_str(s);
+    out[start..].make_ascii_lowercase();
 }
 
 impl Headers<'_> {
