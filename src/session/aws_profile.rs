@@ -240,7 +240,8 @@ mod tests {
     use crate::http::HttpRequest;
     use crate::session::flow::{Carries, Outbound};
     use crate::session::guard::Guard;
-    use crate::session::plan::{Plan, ProviderIdentity, TargetPlan};
+    use crate::session::identity::ProviderIdentity;
+    use crate::session::plan::{Plan, TargetPlan};
     use crate::session::request::Identity;
 
     const KEYS: &str = "[src]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMIEXAMPLEKEY\n";

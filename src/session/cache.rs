@@ -27,9 +27,10 @@ use sha2::{Digest, Sha256};
 
 use super::cluster::ClusterKind;
 use super::identity::AZURE_AUDIENCE;
+use super::identity::ProviderIdentity;
 use super::identity::{AWS_AUDIENCE, StsEndpoint};
 use super::outcome::Credentials;
-use super::plan::{Plan, ProviderIdentity, TargetPlan};
+use super::plan::{Plan, TargetPlan};
 use super::request::{Identity, SessionRequest};
 
 /// Most entries kept.

@@ -12,8 +12,8 @@ use crate::cluster::{self, aks, eks, gke};
 use crate::error::{Error, Result};
 use crate::registry::Provider;
 
+use super::identity::ProviderIdentity;
 use super::identity::{AwsPlan, AzureIdentity, GcpIdentity, StsEndpoint, TokenSource, generic_token_source};
-use super::plan::ProviderIdentity;
 use super::request::{Cluster, Identity, Options};
 
 /// A validated cluster target.

@@ -14,8 +14,9 @@ use crate::gcp::adc;
 use crate::secret::Secret;
 
 use super::aws_profile;
+use super::identity::ProviderIdentity;
 use super::identity::{AwsIdentity, GcpIdentity};
-use super::plan::{Plan, ProviderIdentity};
+use super::plan::Plan;
 
 /// The files the plan waits for, in the order they are read.
 pub fn files(plan: &Plan) -> Vec<String> {

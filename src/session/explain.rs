@@ -23,13 +23,15 @@ use super::cache;
 use super::cluster::ClusterKind;
 use super::configure;
 use super::flow::{self, Action, Carries, Flow, Outbound, Poll};
-use super::guard::{Guard, https_authority};
+use super::guard::Guard;
+use super::identity::ProviderIdentity;
 use super::identity::{
     AWS_AUDIENCE, AZURE_AUDIENCE, AwsIdentity, AzureIdentity, GcpAudience, GcpIdentity, TokenSource,
 };
 use super::outcome::Credentials;
-use super::plan::{Plan, ProviderIdentity, TargetPlan};
+use super::plan::{Plan, TargetPlan};
 use super::request::{Identity, SessionRequest, Target};
+use crate::host::https_authority;
 
 /// A host a flow may contact.
 #[derive(Clone, Debug, PartialEq, Eq)]

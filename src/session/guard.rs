@@ -25,14 +25,15 @@ use crate::aws::endpoint::{self, EndpointOptions, Service};
 use crate::azure::cloud;
 use crate::error::{Error, Result};
 use crate::host::Authority;
-pub use crate::host::https_authority;
+use crate::host::https_authority;
 use crate::http::HttpRequest;
 use crate::local_endpoint::LocalEndpoint;
 
 use super::cluster::ClusterKind;
 use super::flow::{Carries, Outbound};
+use super::identity::ProviderIdentity;
 use super::identity::{AwsIdentity, AwsPlan, AzureIdentity, GcpAudience, GcpIdentity, StsEndpoint};
-use super::plan::{Plan, ProviderIdentity, TargetPlan};
+use super::plan::{Plan, TargetPlan};
 
 /// Google STS.
 const GOOGLE_STS: &str = "sts.googleapis.com";

@@ -18,12 +18,35 @@ use crate::error::{Error, Result, excerpt};
 use crate::host::Authority;
 use crate::http::HttpRequest;
 use crate::local_endpoint::LocalEndpoint;
+use crate::registry::Provider;
 use crate::secret::Secret;
 
 use super::aws_profile::{PendingProfile, ProfileIdentity};
 use super::flow::{Action, Carries, Outbound};
 use super::outcome::IdentityTokenRequest;
 use super::request::{Identity, Options, ServiceAccount};
+
+/// The provider identity, planned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderIdentity {
+    Azure(AzureIdentity),
+    Aws(AwsPlan),
+    Gcp(GcpIdentity),
+    /// The Kubernetes token itself; None for generic registries, which use
+    /// the registry's own credentials.
+    Generic(Option<TokenSource>),
+}
+
+impl ProviderIdentity {
+    pub fn provider(&self) -> Provider {
+        match self {
+            ProviderIdentity::Azure(_) => Provider::Azure,
+            ProviderIdentity::Aws(_) => Provider::Aws,
+            ProviderIdentity::Gcp(_) => Provider::Gcp,
+            ProviderIdentity::Generic(_) => Provider::Generic,
+        }
+    }
+}
 
 /// Flux's feature gate error.
 pub const ERR_OBJECT_LEVEL_DISABLED: &str = "ObjectLevelWorkloadIdentity feature gate is not enabled";

@@ -10,7 +10,7 @@ use crate::secret::Secret;
 
 use super::cluster::{self, ClusterKind, ClusterPlan};
 use super::git;
-use super::identity::{AwsPlan, AzureIdentity, GcpIdentity, TokenSource, generic_token_source};
+use super::identity::{AwsPlan, AzureIdentity, GcpIdentity, ProviderIdentity, TokenSource, generic_token_source};
 use super::request::{Identity, SessionRequest, Target};
 
 /// The validated target.
@@ -58,28 +58,6 @@ pub struct GenericRegistry {
 pub const DOCKER_HUB: &str = "docker.io";
 pub const DOCKER_HUB_API: &str = "registry-1.docker.io";
 pub const DOCKER_HUB_AUTH: &str = "auth.docker.io";
-
-/// The provider identity, planned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProviderIdentity {
-    Azure(AzureIdentity),
-    Aws(AwsPlan),
-    Gcp(GcpIdentity),
-    /// The Kubernetes token itself; None for generic registries, which use
-    /// the registry's own credentials.
-    Generic(Option<TokenSource>),
-}
-
-impl ProviderIdentity {
-    pub fn provider(&self) -> Provider {
-        match self {
-            ProviderIdentity::Azure(_) => Provider::Azure,
-            ProviderIdentity::Aws(_) => Provider::Aws,
-            ProviderIdentity::Gcp(_) => Provider::Gcp,
-            ProviderIdentity::Generic(_) => Provider::Generic,
-        }
-    }
-}
 
 /// A decided session request.
 #[derive(Clone, Debug, PartialEq, Eq)]

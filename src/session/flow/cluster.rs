@@ -13,9 +13,9 @@ use crate::http::HttpResponse;
 use crate::secret::Secret;
 
 use super::super::cluster::{AksLookup, ClusterKind, ClusterPlan};
+use super::super::identity::ProviderIdentity;
 use super::super::identity::{AwsPlan, AzureIdentity, GcpIdentity, TokenSource};
 use super::super::outcome::Credentials;
-use super::super::plan::ProviderIdentity;
 use super::aws::AwsCredentialsMachine;
 use super::azure::AzureToken;
 use super::gcp::GcpToken;

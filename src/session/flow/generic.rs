@@ -23,11 +23,11 @@ use crate::oci::{challenge, token};
 use crate::response::{ErrorFormat, success_body};
 use crate::secret::Secret;
 
-use super::super::guard::https_authority;
 use super::super::identity::TokenSource;
 use super::super::outcome::Credentials;
 use super::super::plan::GenericRegistry;
 use super::{Action, Carries, Machine, Poll, send, unexpected};
+use crate::host::https_authority;
 
 #[derive(Debug, PartialEq, Eq)]
 enum RegistryState {

@@ -25,8 +25,9 @@ use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::secret::Secret;
 
+use super::identity::ProviderIdentity;
 use super::outcome::{Credentials, IdentityTokenRequest};
-use super::plan::{Plan, ProviderIdentity, TargetPlan};
+use super::plan::{Plan, TargetPlan};
 
 /// What a request may carry, and so where the routing guard lets it go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
