@@ -13,8 +13,8 @@ use crate::error::{Error, Result, quoted};
 use crate::gcp::adc;
 use crate::secret::Secret;
 
-use super::aws_profile;
 use super::identity::ProviderIdentity;
+use super::identity::profile as aws_profile;
 use super::identity::{AwsIdentity, GcpIdentity};
 use super::plan::Plan;
 

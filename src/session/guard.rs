@@ -30,9 +30,9 @@ use crate::http::HttpRequest;
 use crate::local_endpoint::LocalEndpoint;
 
 use super::cluster::ClusterKind;
-use super::flow::{Carries, Outbound};
 use super::identity::ProviderIdentity;
 use super::identity::{AwsIdentity, AwsPlan, AzureIdentity, GcpAudience, GcpIdentity, StsEndpoint};
+use super::outcome::{Carries, Outbound};
 use super::plan::{Plan, TargetPlan};
 
 /// Google STS.

@@ -26,13 +26,14 @@
 //! session to `Failed`, and the receive call returns that error too.
 //!
 //! One module per concept: [`request`] (the request types and their shape
-//! checks), [`identity`] (annotations and environment to an identity plan),
+//! checks), [`outcome`] (what a session asks of the host and produces),
+//! [`identity`] (annotations and environment to an identity plan, per
+//! provider),
 //! [`plan`] (the decided target and identity), [`cluster`] (the decided
 //! cluster target, over `crate::cluster`), [`flow`] (one state machine per
 //! provider), [`guard`] (routing safety), [`cache`] (the credential cache and
 //! its keys), [`git`] (which Git URLs get credentials).
 
-pub mod aws_profile;
 pub mod cache;
 pub mod cluster;
 pub mod configure;

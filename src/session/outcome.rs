@@ -1,4 +1,7 @@
-//! What a session asks of the host, and what it finally produces.
+//! What a session asks of the host (an [`Action`]: a request to send, with
+//! what it [`Carries`], a token to fetch, a file to read), and what it
+//! finally produces. The flows, the identities and the routing guard all
+//! speak this vocabulary, so it depends on none of them.
 
 pub use crate::cluster::RestConfig;
 use crate::credentials::{AccessToken, AwsCredentials, RegistryCredentials};
@@ -72,5 +75,39 @@ pub enum Step {
     /// names) and hand its contents, or that it is missing, to
     /// `receive_file`. A missing file is an answer: the chain goes on as
     /// the SDKs' chains do.
+    ReadFile(String),
+}
+
+/// What a request may carry, and so where the routing guard lets it go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carries {
+    /// Nothing secret, to a link-local metadata endpoint (plain HTTP).
+    Metadata,
+    /// Nothing secret, to a host of the target or the provider.
+    Nothing,
+    /// A cloud credential (service-account token, cloud token, signed request).
+    CloudCredential,
+    /// The host-supplied registry password.
+    RegistryPassword,
+    /// A secret header for the host-local credential endpoint the
+    /// environment named (AWS container credentials, App Service managed
+    /// identity), to exactly that endpoint (plain HTTP allowed: it is
+    /// link-local or loopback).
+    LocalCredential,
+}
+
+/// A request with what it carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outbound {
+    pub request: HttpRequest,
+    pub carries: Carries,
+}
+
+/// What the host must do for a machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Send(Outbound),
+    FetchIdentityToken(IdentityTokenRequest),
+    /// Read a file of the host (path as the SDK convention names it).
     ReadFile(String),
 }

@@ -11,8 +11,8 @@ use crate::http::HttpResponse;
 use crate::registry::AwsRegistry;
 use crate::secret::Secret;
 
-use super::super::aws_profile;
 use super::super::check_identity_token;
+use super::super::identity::profile as aws_profile;
 use super::super::identity::{AWS_AUDIENCE, AwsIdentity, AwsPlan, ContainerToken};
 use super::super::outcome::{Credentials, GitCredentials};
 use super::super::plan::TargetPlan;

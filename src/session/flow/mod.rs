@@ -26,42 +26,9 @@ use crate::http::{HttpRequest, HttpResponse};
 use crate::secret::Secret;
 
 use super::identity::ProviderIdentity;
-use super::outcome::{Credentials, IdentityTokenRequest};
+use super::outcome::Credentials;
+pub use super::outcome::{Action, Carries, Outbound};
 use super::plan::{Plan, TargetPlan};
-
-/// What a request may carry, and so where the routing guard lets it go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Carries {
-    /// Nothing secret, to a link-local metadata endpoint (plain HTTP).
-    Metadata,
-    /// Nothing secret, to a host of the target or the provider.
-    Nothing,
-    /// A cloud credential (service-account token, cloud token, signed request).
-    CloudCredential,
-    /// The host-supplied registry password.
-    RegistryPassword,
-    /// A secret header for the host-local credential endpoint the
-    /// environment named (AWS container credentials, App Service managed
-    /// identity), to exactly that endpoint (plain HTTP allowed: it is
-    /// link-local or loopback).
-    LocalCredential,
-}
-
-/// A request with what it carries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outbound {
-    pub request: HttpRequest,
-    pub carries: Carries,
-}
-
-/// What the host must do for a machine.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    Send(Outbound),
-    FetchIdentityToken(IdentityTokenRequest),
-    /// Read a file of the host (path as the SDK convention names it).
-    ReadFile(String),
-}
 
 /// A machine's answer to an event.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,8 +16,10 @@ use crate::error::{Error, Result, quoted};
 use crate::http::HttpRequest;
 use crate::secret::Secret;
 
-use super::identity::{AwsIdentity, AwsPlan, StsEndpoint, TokenSource, container_identity, default_session_name};
-use super::request::Options;
+use crate::session::request::Options;
+
+use super::super::TokenSource;
+use super::{AwsIdentity, AwsPlan, StsEndpoint, container_identity, default_session_name};
 
 /// The shared files, not read yet, and what the rest of the chain would be.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,7 +195,7 @@ fn finish(plan: AwsPlan, profile: Option<&str>) -> Result<AwsPlan> {
                 "no AWS region: set AWS_REGION in the Flux controller or region in the AWS profile {}",
                 quoted(p)
             ),
-            None => super::identity::ERR_NO_CONTROLLER_REGION.to_owned(),
+            None => super::ERR_NO_CONTROLLER_REGION.to_owned(),
         }));
     }
     if plan.makes_sts_calls() {
@@ -349,7 +351,7 @@ mod tests {
         );
         // No region anywhere: Flux's controller error, or one naming the profile.
         let err = configured(None, &[], "").unwrap_err();
-        assert_eq!(err.message(), super::super::identity::ERR_NO_CONTROLLER_REGION);
+        assert_eq!(err.message(), super::super::ERR_NO_CONTROLLER_REGION);
         let err = configured(None, &[], "[default]\n").unwrap_err();
         assert!(err.message().starts_with("no AWS region") && err.message().contains("\"default\""), "{err}");
         // The default session name is the Go SDK's.
