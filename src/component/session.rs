@@ -18,6 +18,10 @@ impl wit::Guest for Component {
     fn clear_cache() {
         session::clear_cache();
     }
+
+    fn environment_names() -> Vec<String> {
+        session::ENVIRONMENT_NAMES.iter().map(|n| (*n).to_owned()).collect()
+    }
 }
 
 impl wit::GuestSession for SessionResource {

@@ -47,7 +47,9 @@ pub mod plan;
 pub mod request;
 
 pub use outcome::{Credentials, GitCredentials, IdentityTokenRequest, RestConfig, Step};
-pub use request::{Cluster, GitHubAppTarget, Identity, Options, ServiceAccount, SessionRequest, Target};
+pub use request::{
+    Cluster, ENVIRONMENT_NAMES, GitHubAppTarget, Identity, Options, ServiceAccount, SessionRequest, Target,
+};
 
 use std::fmt;
 

@@ -156,6 +156,49 @@ pub struct SessionRequest {
 /// Longest environment variable value read (token file paths, ARNs, ids).
 const MAX_ENV_VALUE: usize = 4096;
 
+/// Every environment variable a flow reads, sorted: the cloud SDKs' own, the
+/// Actions-style CI token endpoint, and `HOME` (where the AWS shared files
+/// are). Exported (`session.environment-names`) so that a host hands over
+/// these and nothing else of its process environment, which may hold
+/// unrelated secrets; [`Options::env`] refuses, in debug builds, to read a
+/// name missing here, so the list cannot fall behind the flows.
+pub const ENVIRONMENT_NAMES: &[&str] = &[
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_CONFIG_FILE",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_TENANT_ID",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "HOME",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+];
+
 impl SessionRequest {
     /// Checks the shape of everything that is not provider-specific.
     pub fn validate(&self) -> Result<()> {
@@ -211,6 +254,7 @@ impl Options {
     /// flow never looks at cannot fail it; the error names the variable,
     /// never its value (it may be a secret key).
     pub fn env(&self, name: &str) -> Result<Option<&str>> {
+        debug_assert!(ENVIRONMENT_NAMES.contains(&name), "{name} is read but not in ENVIRONMENT_NAMES");
         let Some((_, value)) = self.environment.iter().find(|(n, _)| n == name) else {
             return Ok(None);
         };
@@ -313,14 +357,29 @@ mod tests {
     #[test]
     fn env_values_are_checked_when_read_without_echoing_them() {
         let mut o = Options {
-            environment: vec![("AWS_SECRET_ACCESS_KEY".into(), "hunter2\n".into()), ("FLAG".into(), "TRUE".into())],
+            environment: vec![
+                ("AWS_SECRET_ACCESS_KEY".into(), "hunter2\n".into()),
+                ("AWS_USE_FIPS_ENDPOINT".into(), "TRUE".into()),
+            ],
             ..Options::default()
         };
         let err = o.env("AWS_SECRET_ACCESS_KEY").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
-        assert!(o.env_flag("FLAG").unwrap());
-        assert!(!o.env_flag("UNSET").unwrap());
-        o.environment = vec![("FLAG".into(), "yes".into())];
-        assert!(o.env_flag("FLAG").is_err());
+        assert!(o.env_flag("AWS_USE_FIPS_ENDPOINT").unwrap());
+        assert!(!o.env_flag("AWS_USE_DUALSTACK_ENDPOINT").unwrap());
+        o.environment = vec![("AWS_USE_FIPS_ENDPOINT".into(), "yes".into())];
+        assert!(o.env_flag("AWS_USE_FIPS_ENDPOINT").is_err());
+    }
+
+    #[test]
+    fn environment_names_are_sorted_and_unique() {
+        assert!(ENVIRONMENT_NAMES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "not in ENVIRONMENT_NAMES")]
+    fn reading_an_unlisted_variable_is_caught_in_tests() {
+        let _ = Options::default().env("PATH");
     }
 }

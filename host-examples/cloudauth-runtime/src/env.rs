@@ -2,8 +2,11 @@
 //! way the cloud SDKs are (a credential helper, a kubelet plugin, a proxy
 //! started with `env`).
 //!
-//! Only the SDKs' own variables reach the flow (`AWS_*`, `AZURE_*`,
-//! `GOOGLE_*`, `CLOUDSDK_*`, `GCE_*`): others may hold unrelated secrets.
+//! Only the variables the flows read reach them: those of the SDKs'
+//! prefixes (`AWS_*`, `AZURE_*`, `GOOGLE_*`, `CLOUDSDK_*`, `GCE_*`) and the
+//! unprefixed ones the component lists (`session.environment-names`:
+//! `HOME` for the AWS shared files, App Service managed identity's, the CI
+//! token endpoint's). Others may hold unrelated secrets.
 //! cloudauth's own: `CLOUDAUTH_REGISTRY_USERNAME` /
 //! `CLOUDAUTH_REGISTRY_PASSWORD` (basic credentials for generic
 //! registries), `CLOUDAUTH_TRUSTED_REALM_HOSTS` (comma-separated),
@@ -19,10 +22,25 @@ use crate::error::{Error, ErrorKind};
 
 /// Environment variables handed to the component as the flow's environment.
 const ENVIRONMENT_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_", "CLOUDSDK_", "GCE_"];
-/// Unprefixed variables the SDKs read: App Service / Functions managed
-/// identity, and Actions-style CI OIDC tokens.
-const ENVIRONMENT_NAMES: &[&str] =
-    &["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"];
+/// The unprefixed variables of the component's `session.environment-names`:
+/// `HOME` (the AWS shared files), App Service / Functions / Arc managed
+/// identity, and Actions-style CI OIDC tokens. A test holds this to the
+/// built component's list (`tests/flows.rs`).
+const ENVIRONMENT_NAMES: &[&str] = &[
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "HOME",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+];
+
+/// True for a variable handed to the flow.
+pub fn passed_to_flow(name: &str) -> bool {
+    ENVIRONMENT_PREFIXES.iter().any(|p| name.starts_with(p)) || ENVIRONMENT_NAMES.contains(&name)
+}
 
 /// The process environment as a sorted map (non-UTF-8 variables skipped).
 pub fn process_env() -> BTreeMap<String, String> {
@@ -31,13 +49,7 @@ pub fn process_env() -> BTreeMap<String, String> {
 
 /// Session options from `vars`.
 pub fn options_from_env(vars: &BTreeMap<String, String>) -> Result<Options, Error> {
-    let environment = vars
-        .iter()
-        .filter(|(k, _)| {
-            ENVIRONMENT_PREFIXES.iter().any(|p| k.starts_with(p)) || ENVIRONMENT_NAMES.contains(&k.as_str())
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let environment = vars.iter().filter(|(k, _)| passed_to_flow(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let get = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
     let azure_environment = match get("AZURE_ENVIRONMENT_FILEPATH") {
         Some(file) => Some(read_azure_environment(Path::new(&file))?),
@@ -104,11 +116,16 @@ mod tests {
             ("AZURE_CLIENT_ID", "c"),
             ("GITHUB_TOKEN", "unrelated-secret"),
             ("HOME", "/root"),
+            ("PATH", "/usr/bin"),
         ]))
         .unwrap();
         assert_eq!(
             options.environment,
-            vec![("AWS_REGION".to_owned(), "eu-west-1".to_owned()), ("AZURE_CLIENT_ID".to_owned(), "c".to_owned())]
+            vec![
+                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
+                ("AZURE_CLIENT_ID".to_owned(), "c".to_owned()),
+                ("HOME".to_owned(), "/root".to_owned())
+            ]
         );
         assert_eq!(options.registry_username, None);
     }

@@ -56,7 +56,7 @@ pub use bindings::api;
 pub use bindings::{Cloudauth, CloudauthPre};
 pub use cache::MAX_DURATION as CACHE_MAX_DURATION;
 pub use component::{DEFAULT_FUEL_PER_CALL, LoadOptions, LoadedComponent, default_cache_dir};
-pub use env::{options_from_env, process_env, read_azure_environment};
+pub use env::{options_from_env, passed_to_flow, process_env, read_azure_environment};
 pub use error::{Error, ErrorKind, Step, describe};
 pub use http::{
     HttpClient, HttpConfig, NoProxy, Proxy, ProxyConfig, Transport, read_pem_certificates, shown_url, url_host,

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cloudauth_runtime::api::session::{Credentials, Identity, Target};
-use cloudauth_runtime::{CredentialRequest, ErrorKind, RuntimeConfig, Source, TokenFiles};
+use cloudauth_runtime::api::types::{HttpRequest, HttpResponse};
+use cloudauth_runtime::{CredentialRequest, ErrorKind, RuntimeConfig, Source, TokenFiles, Transport};
 use support::*;
 
 fn registry_request(host: &str, user: &str, password: &str) -> CredentialRequest {
@@ -353,4 +354,80 @@ fn secrets_never_reach_the_logs() {
         let probe = secret.split('.').nth(1).unwrap_or(&secret).to_owned();
         assert!(!logs.contains(&probe), "a secret reached the logs: {probe}\n{logs}");
     }
+}
+
+#[tokio::test]
+async fn the_process_environment_hands_over_every_variable_the_component_reads() {
+    let pool = cloudauth_runtime::Pool::new(default_component(), 1);
+    let mut instance = pool.get().await.unwrap();
+    let names = instance
+        .call("session.environment-names", |api, store| api.cloudauth_auth_session().call_environment_names(store))
+        .unwrap();
+    assert!(names.iter().any(|n| n == "HOME") && names.iter().any(|n| n == "AWS_ACCESS_KEY_ID"), "{names:?}");
+    for name in &names {
+        assert!(cloudauth_runtime::passed_to_flow(name), "{name} is read by the flows but not handed over");
+    }
+}
+
+/// Answers ECR's GetAuthorizationToken as the ECR API reference documents
+/// it, and keeps the requests (the test certificate has no ECR name, so
+/// this one stays off the network).
+struct FakeEcr(std::sync::Mutex<Vec<HttpRequest>>);
+
+impl Transport for FakeEcr {
+    fn send<'a>(
+        &'a self,
+        request: &'a HttpRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, cloudauth_runtime::Error>> + Send + 'a>>
+    {
+        use base64::Engine as _;
+        self.0.lock().unwrap().push(request.clone());
+        let token = base64::engine::general_purpose::STANDARD.encode("AWS:ecr-password");
+        let body = serde_json::json!({"authorizationData": [{
+            "authorizationToken": token,
+            "expiresAt": NOW + 43_200,
+            "proxyEndpoint": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+        }]});
+        Box::pin(async move {
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "application/x-amz-json-1.1".into())],
+                body: body.to_string().into_bytes(),
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn home_from_the_process_environment_finds_the_aws_shared_credentials() {
+    let home = std::env::temp_dir().join(format!("cloudauth-runtime-{}-home", std::process::id()));
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/credentials"),
+        "[default]\naws_access_key_id = AKIAFROMHOMEFILE\naws_secret_access_key = secret-from-the-file\n",
+    )
+    .unwrap();
+    let vars = [("HOME".to_owned(), home.to_str().unwrap().to_owned()), ("PATH".to_owned(), "/usr/bin".to_owned())];
+    let options = cloudauth_runtime::options_from_env(&vars.into_iter().collect()).unwrap();
+    let ecr = Arc::new(FakeEcr(std::sync::Mutex::new(Vec::new())));
+    let pool = cloudauth_runtime::Pool::new(default_component(), 1);
+    let clock = TestClock::new();
+    let runtime =
+        cloudauth_runtime::Runtime::new(pool, ecr.clone(), RuntimeConfig::default()).with_clock(clock.clock());
+    let login = runtime
+        .registry_credentials(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1",
+            Identity::Controller,
+            options,
+            &TokenFiles::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((login.username.as_str(), login.password.expose().as_str()), ("AWS", "ecr-password"));
+    let sent = ecr.0.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].url, "https://api.ecr.eu-west-1.amazonaws.com/");
+    let authorization = sent[0].headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("authorization")).unwrap();
+    assert!(authorization.1.contains("Credential=AKIAFROMHOMEFILE/"), "{}", authorization.1);
+    std::fs::remove_dir_all(&home).ok();
 }
