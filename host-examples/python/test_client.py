@@ -313,3 +313,24 @@ def test_rest_config_for_eks_with_known_address_and_ca(wasm: str) -> None:
     assert presigned.netloc == "sts.us-east-1.amazonaws.com"
     assert query["Action"] == ["GetCallerIdentity"] and query["X-Amz-SignedHeaders"] == ["host;x-k8s-aws-id"]
     assert "wJalr" not in repr(config)
+
+
+def test_home_finds_the_aws_shared_credentials_as_the_sdk_chain_does(wasm: str, tmp_path: Path) -> None:
+    # HOME is among the variables the component lists, so ~/.aws/credentials is read.
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIAFROMHOMEFILE\naws_secret_access_key = secret-from-the-file\n"
+    )
+    token = base64.b64encode(b"AWS:ecr-password").decode()
+    # GetAuthorizationToken's answer, as the ECR API reference documents it.
+    ecr = lambda _r: response(
+        200,
+        {"authorizationData": [{"authorizationToken": token, "expiresAt": NOW + 43200, "proxyEndpoint": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]},
+    )
+    net = FakeNetwork({"https://api.ecr.eu-west-1.amazonaws.com/": ecr})
+    client = Client(env={"HOME": str(tmp_path), "GITHUB_TOKEN": "unrelated"}, send=net, wasm=wasm, now=lambda: NOW)
+    creds = client.get_registry_credentials("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1")
+    assert (creds.username, creds.password) == ("AWS", "ecr-password")
+    assert len(net.calls) == 1
+    authorization = dict((k.lower(), v) for k, v in net.calls[0]["headers"])["authorization"]
+    assert "Credential=AKIAFROMHOMEFILE/" in authorization

@@ -1,21 +1,24 @@
 // Session options and identities from the caller's settings, as the Rust
-// host builds them from its process environment: the cloud SDKs' variables
-// go to the flow; cloudauth's own (`CLOUDAUTH_REGISTRY_USERNAME`,
+// host builds them from its process environment: the variables the
+// component says its flows read (`session.environmentNames()`) go to the
+// flow; cloudauth's own (`CLOUDAUTH_REGISTRY_USERNAME`,
 // `CLOUDAUTH_REGISTRY_PASSWORD`, `CLOUDAUTH_TRUSTED_REALM_HOSTS`,
 // `CLOUDAUTH_STS_ENDPOINT`) become options; nothing else (unrelated
 // secrets) is handed over. Explicit call options win over the environment.
 
-/** Environment variables the flow sees: the ones the cloud SDKs read. */
-export const ENVIRONMENT_PREFIXES = ['AWS_', 'AZURE_', 'GOOGLE_', 'CLOUDSDK_', 'GCE_'];
+import { session as sessionApi } from '../generated/cloudauth.js';
+
+/** Environment variables the flow sees: the ones the component lists. */
+const environmentNames = new Set(sessionApi.environmentNames());
 
 function nonEmpty(value) {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The flow's environment: the SDK variables of `env`, sorted. */
+/** The flow's environment: the variables of `env` the flows read, sorted. */
 export function flowEnvironment(env) {
   return Object.entries(env)
-    .filter(([k, v]) => typeof v === 'string' && ENVIRONMENT_PREFIXES.some((p) => k.startsWith(p)))
+    .filter(([k, v]) => typeof v === 'string' && environmentNames.has(k))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

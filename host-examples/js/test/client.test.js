@@ -302,3 +302,25 @@ test('a REST config for EKS with a known address and CA: a presigned GetCallerId
   assert.equal(presigned.searchParams.get('X-Amz-SignedHeaders'), 'host;x-k8s-aws-id');
   assert.ok(config.expiresAt > new Date(NOW * 1000));
 });
+
+test('HOME finds ~/.aws/credentials as the SDK chain does: the component lists HOME among the variables it reads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cloudauth-js-home-'));
+  try {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, '.aws'));
+    writeFileSync(join(dir, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIAFROMHOMEFILE\naws_secret_access_key = secret-from-the-file\n');
+    // GetAuthorizationToken's answer, as the ECR API reference documents it.
+    const { fetch, calls } = fakeFetch({
+      'https://api.ecr.eu-west-1.amazonaws.com/': () =>
+        json(200, { authorizationData: [{ authorizationToken: btoa('AWS:ecr-password'), expiresAt: NOW + 43200, proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' }] }),
+    });
+    const client = new Client({ fetch, env: { HOME: dir, GITHUB_TOKEN: 'unrelated' }, now: () => NOW });
+    const creds = await client.getRegistryCredentials('123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1');
+    assert.equal(creds.username, 'AWS');
+    assert.equal(creds.password, 'ecr-password');
+    assert.equal(calls.length, 1);
+    assert.match(new Headers(calls[0].init.headers).get('authorization'), /Credential=AKIAFROMHOMEFILE\//);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -25,9 +25,6 @@ from ._http import HttpRequest, HttpResponse, Transport, host_of, redact_url, ss
 #: The most steps a flow may take; real flows take fewer than ten.
 MAX_STEPS = 32
 
-#: Environment variables the flow sees: the ones the cloud SDKs read.
-ENVIRONMENT_PREFIXES = ("AWS_", "AZURE_", "GOOGLE_", "CLOUDSDK_", "GCE_")
-
 Provider = Literal["azure", "aws", "gcp", "generic"]
 
 
@@ -199,6 +196,9 @@ class Client:
         self._ca_file = ca_file
         self._now = now or (lambda: int(time.time()))
         self._instance = Cloudauth(wasm)
+        # The variables the flows read, as the component lists them: the
+        # only ones of the environment handed over (others may be secrets).
+        self._environment_names = frozenset(self._instance.session.environment_names())
         self._component_lock = threading.RLock()
         self._cache: CredentialCache[Variant] = CredentialCache(cache_capacity)
         self._flow_locks: dict[str, threading.Lock] = {}
@@ -351,8 +351,8 @@ class Client:
             return env
         return self._env if self._env is not None else os.environ
 
-    @staticmethod
     def _options(
+        self,
         environ: Mapping[str, str],
         identity: Identity,
         registry_username: Optional[str],
@@ -366,7 +366,7 @@ class Client:
         if trusted_realm_hosts is None:
             hosts = environ.get("CLOUDAUTH_TRUSTED_REALM_HOSTS") or ""
             trusted_realm_hosts = [h.strip() for h in hosts.split(",") if h.strip()]
-        environment = sorted((k, v) for k, v in environ.items() if k.startswith(ENVIRONMENT_PREFIXES))
+        environment = sorted((k, v) for k, v in environ.items() if k in self._environment_names)
         env_file = None
         if azure_environment is not None:
             env_file = {
