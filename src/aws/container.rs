@@ -16,9 +16,8 @@ use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::local_endpoint::{LocalEndpoint, is_loopback};
-use crate::response::{ErrorFormat, json_object, opt_string};
+use crate::response::{ErrorFormat, json_object};
 use crate::secret::Secret;
-use crate::time::parse_rfc3339;
 
 /// The ECS credentials endpoint a relative URI is resolved against.
 pub const ECS_BASE: &str = "http://169.254.170.2";
@@ -95,26 +94,7 @@ pub fn request(endpoint: &Endpoint, token: Option<&Secret>) -> Result<HttpReques
 /// `Expiration` (RFC 3339). Errors are `{"code", "message"}`.
 pub fn parse(response: &HttpResponse) -> Result<AwsCredentials> {
     let doc = json_object(response, ErrorFormat::AwsJson)?;
-    let access_key_id = opt_string(&doc, "AccessKeyId")?;
-    let secret_access_key = opt_string(&doc, "SecretAccessKey")?;
-    let token = opt_string(&doc, "Token")?;
-    let expiration = opt_string(&doc, "Expiration")?;
-    let field = |value: Option<String>, name: &str| -> Result<String> {
-        match value {
-            Some(v) if !v.is_empty() && !crate::http::has_control(&v) => Ok(v),
-            _ => Err(Error::malformed(format!("the container credentials have no valid {name}"))),
-        }
-    };
-    let access_key_id = field(access_key_id, "AccessKeyId")?;
-    let secret = field(secret_access_key, "SecretAccessKey")?;
-    let token = field(token, "Token")?;
-    let expiration = field(expiration, "Expiration")?;
-    Ok(AwsCredentials {
-        access_key_id,
-        secret_access_key: Secret::new(secret),
-        session_token: Some(Secret::new(token)),
-        expires_at: Some(parse_rfc3339(&expiration)?),
-    })
+    super::credentials_document::read(&doc, "the container credentials")
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod codecommit;
 pub mod container;
+pub mod credentials_document;
 pub mod ecr;
 pub mod eks;
 pub mod endpoint;

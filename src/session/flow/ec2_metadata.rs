@@ -5,12 +5,12 @@
 //! Only the AWS session flow uses these requests, so they live here rather
 //! than with the general AWS request builders.
 
+use crate::aws::credentials_document;
 use crate::credentials::AwsCredentials;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::response::{ErrorFormat, json_object, opt_str, opt_string, success_body};
+use crate::response::{ErrorFormat, json_object, opt_str, success_body};
 use crate::secret::Secret;
-use crate::time::parse_rfc3339;
 
 /// The metadata service, link-local, plain HTTP by design.
 pub const BASE_URL: &str = "http://169.254.169.254";
@@ -63,27 +63,10 @@ pub fn credentials_request(token: &Secret, role: &str) -> Result<HttpRequest> {
 /// Parses the credentials document (`Code` must be `Success`).
 pub fn parse_credentials(response: &HttpResponse) -> Result<AwsCredentials> {
     let doc = json_object(response, ErrorFormat::AwsJson)?;
-    let code = opt_str(&doc, "Code")?;
-    let access_key_id = opt_string(&doc, "AccessKeyId")?;
-    let secret_access_key = opt_string(&doc, "SecretAccessKey")?;
-    let token = opt_string(&doc, "Token")?;
-    let expiration = opt_string(&doc, "Expiration")?;
-    if code != Some("Success") {
+    if opt_str(&doc, "Code")? != Some("Success") {
         return Err(Error::malformed("IMDS credentials document does not say Code: Success"));
     }
-    let field = |value: Option<String>, name: &str| -> Result<String> {
-        match value {
-            Some(v) if !v.is_empty() && !crate::http::has_control(&v) => Ok(v),
-            _ => Err(Error::malformed(format!("IMDS credentials have no valid {name}"))),
-        }
-    };
-    let expiration = field(expiration, "Expiration")?;
-    Ok(AwsCredentials {
-        access_key_id: field(access_key_id, "AccessKeyId")?,
-        secret_access_key: Secret::new(field(secret_access_key, "SecretAccessKey")?),
-        session_token: Some(Secret::new(field(token, "Token")?)),
-        expires_at: Some(parse_rfc3339(&expiration)?),
-    })
+    credentials_document::read(&doc, "IMDS credentials")
 }
 
 fn text(response: &HttpResponse) -> Result<String> {
