@@ -1,6 +1,6 @@
 //! Which registry hosts belong to which cloud, written independently of
 //! cloudauth's own tables so that the fuzz targets and
-//! `tests/robustness.rs` (which includes this file) check the resolver
+//! `tests/robustness/` (which includes this file) check the resolver
 //! against a second opinion: a cloud token may only go to a host under that
 //! cloud's registry domains.
 

@@ -1,5 +1,5 @@
 //! Every request builder of the WIT with valid parameters, as a list the
-//! robustness tests walk: `tests/robustness.rs` makes each parameter hostile
+//! robustness tests walk: `tests/robustness/` makes each parameter hostile
 //! in turn (control characters, hostile hosts), `tests/error_bounds.rs`
 //! makes each one long and hostile and bounds the error.
 
