@@ -1,6 +1,6 @@
 //! The session state machine, natively: step order, the end states, the
 //! guard at the exit, and the cache around it. Complete flows are tested
-//! through the component in `tests/flows.rs`.
+//! through the component in `tests/flows/`.
 
 use super::*;
 use crate::credentials::AccessToken;

@@ -25,7 +25,7 @@ const ENVIRONMENT_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_", "CLOUDSDK_"
 /// The unprefixed variables of the component's `session.environment-names`:
 /// `HOME` (the AWS shared files), App Service / Functions / Arc managed
 /// identity, and Actions-style CI OIDC tokens. A test holds this to the
-/// built component's list (`tests/flows.rs`).
+/// built component's list (`cloudauth-runtime/tests/flows.rs`).
 const ENVIRONMENT_NAMES: &[&str] = &[
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
