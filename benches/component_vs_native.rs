@@ -721,7 +721,8 @@ fn main() {
         let instance_pre = linker.instantiate_pre(&component).expect("instantiate_pre");
         let sigv4_indices = api::sigv4::GuestIndices::new(&instance_pre).expect("sigv4 exports");
         let pre = CloudauthPre::new(instance_pre.clone()).expect("pre");
-        let median_of = |mut instantiate: Box<dyn FnMut(&mut Store<Footprint>)>| {
+        type Instantiate<'a> = Box<dyn FnMut(&mut Store<Footprint>) + 'a>;
+        let median_of = |mut instantiate: Instantiate| {
             let mut samples = Vec::new();
             let deadline = Instant::now() + budget;
             while Instant::now() < deadline || samples.len() < min_samples {

@@ -46,7 +46,7 @@ impl Authority {
                 Some((h, p)) => (h, Some(parse_port(p).ok_or_else(|| bad("bad port"))?)),
                 None => (input, None),
             };
-            check_dns_name(host).map_err(|why| bad(why))?;
+            check_dns_name(host).map_err(bad)?;
             (host.to_ascii_lowercase(), port)
         };
         Ok(Authority { host, port })

@@ -538,7 +538,9 @@ fn azure_client_assertion_verifies_with_openssl() {
 
 #[test]
 fn azure_configured_but_broken_sources_name_themselves() {
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    // (environment, error kind, the source the error names)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
         (&[("AZURE_CLIENT_SECRET", "s")], "invalid-input", "EnvironmentCredential"),
         (&[("AZURE_CLIENT_SECRET", "s"), ("AZURE_CLIENT_ID", CLIENT)], "invalid-input", "EnvironmentCredential"),
         (

@@ -90,7 +90,7 @@ pub fn parse_url(url: &str) -> Result<Repository> {
     let name = path
         .strip_prefix("/v1/repos/")
         .ok_or_else(|| bad("must be a repository URL, https://<host>/v1/repos/<name>"))?;
-    check_repository_name(name).map_err(|why| bad(why))?;
+    check_repository_name(name).map_err(bad)?;
     Ok(Repository { host: host.clone(), region: region.to_owned(), fips, path: path.to_owned() })
 }
 

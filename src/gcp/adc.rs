@@ -46,6 +46,7 @@ const MAX_HEADERS: usize = 32;
 
 /// How the base token is obtained.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant, reason = "one per credentials file, never in a collection")]
 pub enum Base {
     /// `service_account`: a JWT-bearer grant signed with the key.
     ServiceAccount(ServiceAccountKey),

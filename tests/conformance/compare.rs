@@ -325,12 +325,11 @@ fn compare_body(wanted: &Map<String, Value>, body: &[u8], diffs: &mut Vec<String
         return Ok(());
     }
     match wanted.get("body") {
-        Some(Value::String(expected)) => {
-            if expected.as_bytes() != body {
-                let got = String::from_utf8_lossy(body);
-                diffs.push(format!("body: {}", show_difference(expected, &got)));
-            }
+        Some(Value::String(expected)) if expected.as_bytes() != body => {
+            let got = String::from_utf8_lossy(body);
+            diffs.push(format!("body: {}", show_difference(expected, &got)));
         }
+        Some(Value::String(_)) => {}
         Some(_) => return Err("case error: `expect.request.body` is not a string".into()),
         None if !body.is_empty() => diffs.push(format!(
             "body: expected empty, actual {} bytes: {}",

@@ -9,8 +9,6 @@
 //! answers with a failure (401, 403, 500, 503, a malformed body, an expired
 //! or empty identity token) and checks the error that comes out.
 
-#![allow(dead_code)]
-
 use serde_json::{Value, json};
 use wasmtime::component::ResourceAny;
 

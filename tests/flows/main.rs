@@ -22,6 +22,7 @@ mod cases;
 #[allow(dead_code)]
 #[path = "../conformance/compare.rs"]
 mod compare;
+#[allow(dead_code)]
 mod driver;
 
 mod aws;

@@ -29,6 +29,9 @@
 
 use serde_json::{Value, json};
 
+/// `(namespace, name, annotations)` of a service account an object names.
+pub type NamedServiceAccount = (String, String, Vec<(String, String)>);
+
 /// One credential request an object implies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ask {
@@ -37,8 +40,8 @@ pub struct Ask {
     pub target: Target,
     /// The provider the object names, checked against the one cloudauth resolves.
     pub provider: Option<String>,
-    /// `(namespace, name, annotations)` for object-level identity.
-    pub service_account: Option<(String, String, Vec<(String, String)>)>,
+    /// The service account for object-level identity.
+    pub service_account: Option<NamedServiceAccount>,
     /// A registry the object names without a cloud provider: evaluated with
     /// placeholder credentials, so that only the host rules apply.
     pub generic_registry: bool,

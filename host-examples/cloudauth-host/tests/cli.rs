@@ -15,14 +15,13 @@ fn component() -> &'static PathBuf {
 }
 
 fn host(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_cloudauth-host"))
+    Command::new(env!("CARGO_BIN_EXE_cloudauth-host"))
         .env_remove("CLOUDAUTH_WASM")
         .arg("--component")
         .arg(component())
         .args(args)
         .output()
-        .expect("the cloudauth-host binary runs");
-    output
+        .expect("the cloudauth-host binary runs")
 }
 
 /// Runs a plan that must succeed and returns its text.

@@ -239,7 +239,7 @@ impl Cloud {
             &mut cloudauth_runtime::wasmtime::Store<()>,
         ) -> cloudauth_runtime::wasmtime::Result<Result<T, cloudauth_runtime::api::types::Error>>,
     ) -> Result<T, ProxyError> {
-        let mut instance = self.pool.get().await.map_err(|e| ProxyError::from_runtime(e))?;
+        let mut instance = self.pool.get().await.map_err(ProxyError::from_runtime)?;
         let call = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
         let trap = self.trap_at == Some(call);
         let result = instance

@@ -57,7 +57,12 @@ pub struct Step {
 /// and the host; [`Error::kind`], [`Error::step`] and
 /// [`Error::component_error`] are there for programs.
 #[derive(Clone, Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+/// Boxed so that `Result<T, Error>` stays one pointer wide on the error
+/// side: flows pass results through many layers of async calls.
+#[derive(Clone, Debug)]
+struct Inner {
     kind: ErrorKind,
     step: Option<Step>,
     message: String,
@@ -70,7 +75,7 @@ impl Error {
     /// message names the host or the file, never a secret. The session
     /// driver adds the step.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, step: None, message: message.into(), component: None }
+        Error(Box::new(Inner { kind, step: None, message: message.into(), component: None }))
     }
 
     /// An error the component returned (`describe` gives the message).
@@ -81,7 +86,7 @@ impl Error {
             ComponentError::HttpStatus(e) => ErrorKind::HttpStatus { status: e.status, code: e.code.clone() },
             ComponentError::MalformedResponse(_) => ErrorKind::MalformedResponse,
         };
-        Error { kind, step: None, message: describe(&error), component: Some(error) }
+        Error(Box::new(Inner { kind, step: None, message: describe(&error), component: Some(error) }))
     }
 
     /// A trap (or another wasmtime failure) in the component export `export`.
@@ -98,53 +103,53 @@ impl Error {
 
     /// The same error, attributed to `step` (unless it already names one).
     pub(crate) fn at(mut self, step: &Step) -> Self {
-        if self.step.is_none() {
-            self.step = Some(step.clone());
+        if self.0.step.is_none() {
+            self.0.step = Some(step.clone());
         }
         self
     }
 
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The step of the flow that failed, if the error happened in a flow.
     pub fn step(&self) -> Option<&Step> {
-        self.step.as_ref()
+        self.0.step.as_ref()
     }
 
     /// The host that failed, if any.
     pub fn host(&self) -> Option<&str> {
-        self.step.as_ref().and_then(|s| s.host.as_deref())
+        self.0.step.as_ref().and_then(|s| s.host.as_deref())
     }
 
     /// The component's own error, when the component (or a service, through
     /// it) said no.
     pub fn component_error(&self) -> Option<&ComponentError> {
-        self.component.as_ref()
+        self.0.component.as_ref()
     }
 
     /// True when the component does not serve this target or identity.
     pub fn is_unsupported(&self) -> bool {
-        self.kind == ErrorKind::Unsupported
+        self.0.kind == ErrorKind::Unsupported
     }
 
     /// The message without the step.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.step {
-            None => f.write_str(&self.message),
-            Some(Step { number: 0, action, .. }) => write!(f, "{action} failed: {}", self.message),
+        match &self.0.step {
+            None => f.write_str(&self.0.message),
+            Some(Step { number: 0, action, .. }) => write!(f, "{action} failed: {}", self.0.message),
             Some(Step { number, action, host: Some(host) }) => {
-                write!(f, "step {number} of the flow, {action}, failed at host {host}: {}", self.message)
+                write!(f, "step {number} of the flow, {action}, failed at host {host}: {}", self.0.message)
             }
             Some(Step { number, action, host: None }) => {
-                write!(f, "step {number} of the flow, {action}, failed: {}", self.message)
+                write!(f, "step {number} of the flow, {action}, failed: {}", self.0.message)
             }
         }
     }

@@ -47,8 +47,10 @@ fn fixture(name: &str) -> PathBuf {
 /// A client configuration trusting the test CA, with `hosts` on port 443
 /// sent to `https`, and `plain` (host, port) pairs sent to `http`.
 pub fn http_config(https: Option<&Server>, hosts: &[&str]) -> HttpConfig {
-    let mut config = HttpConfig::default();
-    config.extra_roots = read_pem_certificates(&fixture("ca.pem")).expect("the test CA");
+    let mut config = HttpConfig {
+        extra_roots: read_pem_certificates(&fixture("ca.pem")).expect("the test CA"),
+        ..HttpConfig::default()
+    };
     if let Some(server) = https {
         for host in hosts {
             config = config.override_host(host, 443, server.addr);
@@ -276,8 +278,11 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Option<Seen> {
 /// Proxy-Authorization.
 pub struct ConnectProxy {
     pub addr: SocketAddr,
-    pub connects: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub connects: Arc<Mutex<Vec<ConnectLine>>>,
 }
+
+/// The target of a CONNECT, and its Proxy-Authorization if any.
+pub type ConnectLine = (String, Option<String>);
 
 pub async fn connect_proxy(upstream: SocketAddr, refuse: bool) -> ConnectProxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
