@@ -248,3 +248,55 @@ fn the_cache_key_names_the_file() {
     let keys = [host.cache_key(a), host.cache_key(b), host.cache_key(c)];
     assert!(keys[0] != keys[1] && keys[0] != keys[2] && keys[1] != keys[2], "{keys:?}");
 }
+
+/// gcloud's well-known file under HOME, where golang.org/x/oauth2 (Flux's
+/// library) looks when `GOOGLE_APPLICATION_CREDENTIALS` is unset: read
+/// first; a missing one leads on to the metadata server, one that is there
+/// is used as the variable's file would be, and a broken one fails naming it.
+#[test]
+fn gclouds_well_known_file_comes_before_the_metadata_server() {
+    const WELL_KNOWN: &str = "/home/dev/.config/gcloud/application_default_credentials.json";
+    let at_home = |env: &[(&str, &str)]| SessionRequest { options: options(env), ..request(scopes()) };
+    let first_file = |host: &mut Host, s| match host.next(s) {
+        Step::ReadFile(path) => path,
+        _ => panic!("the first step is not read-file"),
+    };
+
+    // No file: the metadata server, as without HOME.
+    let mut host = Host::new();
+    let s = host.start(&at_home(&[("HOME", "/home/dev/")])).unwrap();
+    assert_eq!(first_file(&mut host, s), WELL_KNOWN);
+    host.file(s, None, NOW).unwrap();
+    match host.next(s) {
+        Step::SendHttp(r) => assert!(
+            r.url.starts_with(
+                "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token"
+            ),
+            "{}",
+            r.url
+        ),
+        _ => panic!("expected the metadata token request"),
+    }
+
+    // A service-account key there: google-auth's own grant, as for the variable's file.
+    let c = captured("service-account", 1);
+    let s = host.start(&at_home(&[("HOME", "/home/dev")])).unwrap();
+    assert_eq!(first_file(&mut host, s), WELL_KNOWN);
+    host.file(s, c.answers[0]["file"].as_str(), NOW).unwrap();
+    match host.next(s) {
+        Step::SendHttp(r) => assert_eq!(r.url, c.requests[0]["url"].as_str().unwrap()),
+        _ => panic!("expected the JWT-bearer grant"),
+    }
+
+    // Broken: an error naming the file, not a fallback.
+    let s = host.start(&at_home(&[("HOME", "/home/dev")])).unwrap();
+    first_file(&mut host, s);
+    let err = host.file(s, Some("not json"), NOW).unwrap_err();
+    assert_eq!(message(&err), format!("the application default credentials file \"{WELL_KNOWN}\" is not valid JSON"));
+
+    // The variable wins over the well-known file; no HOME, no file.
+    let s = host.start(&at_home(&[("HOME", "/home/dev"), ("GOOGLE_APPLICATION_CREDENTIALS", CREDENTIALS)])).unwrap();
+    assert_eq!(first_file(&mut host, s), CREDENTIALS);
+    let s = host.start(&at_home(&[])).unwrap();
+    assert!(matches!(host.next(s), Step::SendHttp(_)));
+}

@@ -121,15 +121,19 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Parses a credentials file; `path` names it in errors.
+    /// Parses the `GOOGLE_APPLICATION_CREDENTIALS` file at `path`.
     pub fn parse(path: &str, text: &str, aws: &AwsEnvironment) -> Result<Credentials> {
-        let what = format!("the GOOGLE_APPLICATION_CREDENTIALS file {}", quoted(path));
+        Self::parse_named(&format!("the GOOGLE_APPLICATION_CREDENTIALS file {}", quoted(path)), text, aws)
+    }
+
+    /// Parses a credentials file that `what` names in errors.
+    pub fn parse_named(what: &str, text: &str, aws: &AwsEnvironment) -> Result<Credentials> {
         let value: Value =
             serde_json::from_str(text).map_err(|_| Error::invalid(format!("{what} is not valid JSON")))?;
         let Value::Object(info) = value else {
             return Err(Error::invalid(format!("{what} is not a JSON object")));
         };
-        let file = File { what: &what, info: &info, aws };
+        let file = File { what, info: &info, aws };
         file.credentials(true)
     }
 

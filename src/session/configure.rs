@@ -1,6 +1,6 @@
 //! Configuration a plan waits for: credential files that name the identity
-//! and the endpoints it talks to (`GOOGLE_APPLICATION_CREDENTIALS`; AWS
-//! shared `config` and `credentials` files).
+//! and the endpoints it talks to (`GOOGLE_APPLICATION_CREDENTIALS` or
+//! gcloud's well-known file; AWS shared `config` and `credentials` files).
 //!
 //! The routing guard is computed from the plan alone, and such a file
 //! decides part of the plan, so the session reads these files first (its
@@ -34,15 +34,23 @@ pub fn files(plan: &Plan) -> Vec<String> {
 /// (None: the file does not exist).
 pub fn configure(mut plan: Plan, contents: Vec<(String, Option<Secret>)>) -> Result<Plan> {
     let identity = match (&plan.identity, contents.as_slice()) {
-        (ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, aws }), [(read, text)]) if read == path => {
-            let Some(text) = text else {
-                return Err(Error::invalid(format!(
-                    "the GOOGLE_APPLICATION_CREDENTIALS file {} does not exist",
-                    quoted(path)
-                )));
+        (ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, aws, well_known }), [(read, text)])
+            if read == path =>
+        {
+            let what = if *well_known {
+                format!("the application default credentials file {}", quoted(path))
+            } else {
+                format!("the GOOGLE_APPLICATION_CREDENTIALS file {}", quoted(path))
             };
-            let credentials = adc::Credentials::parse(path, text.expose(), aws)?;
-            ProviderIdentity::Gcp(GcpIdentity::File { path: path.clone(), credentials: Box::new(credentials) })
+            match text {
+                // gcloud's file is optional: without it, the metadata server.
+                None if *well_known => ProviderIdentity::Gcp(GcpIdentity::Metadata),
+                None => return Err(Error::invalid(format!("{what} does not exist"))),
+                Some(text) => {
+                    let credentials = adc::Credentials::parse_named(&what, text.expose(), aws)?;
+                    ProviderIdentity::Gcp(GcpIdentity::File { path: path.clone(), credentials: Box::new(credentials) })
+                }
+            }
         }
         (ProviderIdentity::Aws(aws), _) if matches!(aws.identity, AwsIdentity::SharedConfig(_)) => {
             ProviderIdentity::Aws(aws_profile::configure(aws.clone(), &contents)?)

@@ -386,9 +386,10 @@ fn describe_identity(e: &mut Explanation, identity: &ProviderIdentity) {
             e.run_time.push((Category::Principals, "the instance's service account".into()));
             e.run_time.push((Category::GcpProjects, "the instance's project".into()));
         }
-        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, .. }) => {
+        ProviderIdentity::Gcp(GcpIdentity::CredentialsFile { path, well_known, .. }) => {
             e.principals.push(principal(PrincipalKind::GcpServiceAccount, None));
-            e.run_time.push((Category::Principals, format!("the identity in the credentials file {path}")));
+            let otherwise = if *well_known { ", else (no such file) the instance's service account" } else { "" };
+            e.run_time.push((Category::Principals, format!("the identity in the credentials file {path}{otherwise}")));
             e.run_time.push((Category::Hosts, format!("the endpoints the credentials file {path} names")));
             e.run_time.push((Category::GcpProjects, format!("the project of the credentials file {path}")));
         }

@@ -170,7 +170,7 @@ impl Machine for GcpToken {
                 self.fetch_token(&audience, audience.clone())
             }
             GcpIdentity::CredentialsFile { path, .. } => {
-                Err(Error::invalid(format!("the GOOGLE_APPLICATION_CREDENTIALS file {path} has not been read")))
+                Err(Error::invalid(format!("the credentials file {path} has not been read")))
             }
             GcpIdentity::File { .. } => Err(unexpected("Google token", "a credentials file without its machine")),
         }

@@ -26,13 +26,19 @@ pub enum GcpIdentity {
     /// STS exchange of a service-account token, then impersonation of
     /// `impersonate` when set (else the federated token is used directly).
     WorkloadIdentity { audience: GcpAudience, impersonate: Option<String>, token: TokenSource },
-    /// `GOOGLE_APPLICATION_CREDENTIALS`, not read yet: the session reads
-    /// the file before any request and replaces this with [`GcpIdentity::File`]
-    /// (`super::configure`).
-    CredentialsFile { path: String, aws: crate::gcp::adc::AwsEnvironment },
+    /// A credentials file, not read yet: the session reads it before any
+    /// request and replaces this with [`GcpIdentity::File`]
+    /// (`super::configure`). `GOOGLE_APPLICATION_CREDENTIALS`'s file must
+    /// exist; gcloud's well-known file (`well_known`) may not, and then the
+    /// metadata server serves, as in the SDKs' default chain.
+    CredentialsFile { path: String, aws: crate::gcp::adc::AwsEnvironment, well_known: bool },
     /// A credentials file, read and parsed.
     File { path: String, credentials: Box<crate::gcp::adc::Credentials> },
 }
+
+/// gcloud's application default credentials (`gcloud auth
+/// application-default login`), under HOME.
+const WELL_KNOWN_FILE: &str = ".config/gcloud/application_default_credentials.json";
 
 pub(super) const GCP_SA_KEY: &str = "iam.gke.io/gcp-service-account";
 pub(super) const GCP_SA_PATTERN: &str = r"^[a-zA-Z0-9-]{1,100}@[a-zA-Z0-9-]{1,100}\.iam\.gserviceaccount\.com$";
@@ -45,13 +51,20 @@ impl GcpIdentity {
     /// else the service account's workload identity.
     pub fn plan(identity: &Identity, options: &Options) -> Result<Self> {
         let object = object_level(identity, options, |sa| Ok((gcp_audience(sa)?, gcp_service_account(sa)?)))?;
-        if object.is_none()
-            && let Some(path) = options.env("GOOGLE_APPLICATION_CREDENTIALS")?
-        {
-            // Application default credentials read the file before asking
-            // the metadata server (an empty variable counts as unset, as in
-            // google-auth).
-            return Ok(GcpIdentity::CredentialsFile { path: path.to_owned(), aws: gcp_aws_environment(options)? });
+        if object.is_none() {
+            // Application default credentials, in golang.org/x/oauth2's
+            // order (Flux's): the variable's file (an empty variable counts
+            // as unset), then gcloud's well-known file under HOME, then the
+            // metadata server.
+            if let Some(path) = options.env("GOOGLE_APPLICATION_CREDENTIALS")? {
+                let aws = gcp_aws_environment(options)?;
+                return Ok(GcpIdentity::CredentialsFile { path: path.to_owned(), aws, well_known: false });
+            }
+            if let Some(home) = options.env("HOME")? {
+                let path = format!("{}/{WELL_KNOWN_FILE}", home.trim_end_matches('/'));
+                let aws = gcp_aws_environment(options)?;
+                return Ok(GcpIdentity::CredentialsFile { path, aws, well_known: true });
+            }
         }
         Ok(match object {
             Some((sa, (audience, impersonate))) => {

@@ -210,10 +210,28 @@ fn aws_container_credentials() {
     let adc = env(&[("GOOGLE_APPLICATION_CREDENTIALS", "/var/run/gcp/creds.json")]);
     assert_eq!(
         GcpIdentity::plan(&Identity::Controller, &adc).unwrap(),
-        GcpIdentity::CredentialsFile { path: "/var/run/gcp/creds.json".into(), aws: Default::default() }
+        GcpIdentity::CredentialsFile {
+            path: "/var/run/gcp/creds.json".into(),
+            aws: Default::default(),
+            well_known: false
+        }
     );
     // Object-level identities do not read them.
     assert!(GcpIdentity::plan(&sa(&[]), &adc).is_ok());
+    // Without the variable, gcloud's well-known file under HOME, as
+    // golang.org/x/oauth2 finds it; at object level, never.
+    let home = env(&[("HOME", "/home/dev/")]);
+    assert_eq!(
+        GcpIdentity::plan(&Identity::Controller, &home).unwrap(),
+        GcpIdentity::CredentialsFile {
+            path: "/home/dev/.config/gcloud/application_default_credentials.json".into(),
+            aws: Default::default(),
+            well_known: true
+        }
+    );
+    let with_sa = GcpIdentity::plan(&sa(&[("iam.gke.io/gcp-service-account", "a@b.iam.gserviceaccount.com")]), &home);
+    assert!(matches!(with_sa.unwrap(), GcpIdentity::WorkloadIdentity { .. }));
+    assert_eq!(GcpIdentity::plan(&Identity::Controller, &env(&[])).unwrap(), GcpIdentity::Metadata);
 }
 
 #[test]
