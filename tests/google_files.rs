@@ -1,5 +1,5 @@
-//! Google credentials files (`GOOGLE_APPLICATION_CREDENTIALS`) through the
-//! built component: the session reads the file first, then each file type's
+//! Google credentials files (`GOOGLE_APPLICATION_CREDENTIALS`, and gcloud's
+//! well-known file under `HOME`) through the built component: the session reads the file first, then each file type's
 //! requests must be the ones google-auth sends (the captured cases in
 //! `tests/cases/session.request.gcp-credentials-file.json`), with a failure
 //! at every step.

@@ -70,8 +70,9 @@ def expected(sent):
     return request
 
 
-def cases_for(name, source, file_info, make, answers, extra_env=None, subject_file=None):
-    """One case per request the SDK sent: the answers before it, then it."""
+def cases_for(name, source, file_info, make, answers, extra_env=None, subject_file=None, case_env=None):
+    """One case per request the SDK sent: the answers before it, then it.
+    `case_env` replaces the case's GOOGLE_APPLICATION_CREDENTIALS."""
     import os
 
     for key in AWS_ENV:
@@ -83,7 +84,7 @@ def cases_for(name, source, file_info, make, answers, extra_env=None, subject_fi
     creds = make(file_info)
     creds.refresh(transport)
     out = []
-    env = {"GOOGLE_APPLICATION_CREDENTIALS": CRED_PATH}
+    env = dict(case_env or {"GOOGLE_APPLICATION_CREDENTIALS": CRED_PATH})
     env.update(extra_env or {})
     given = [{"file": json.dumps(file_info, indent=1)}]
     http = iter(answers)
@@ -227,6 +228,35 @@ cases += cases_for(
         (200, IMDS_CREDS),
         TOKEN("ya29.sts"),
     ],
+)
+
+
+HOME = "/tmp/cloudauth-capture/home"
+
+
+def from_well_known(info):
+    """As google.auth.default finds it without GOOGLE_APPLICATION_CREDENTIALS:
+    gcloud's application default credentials file under HOME."""
+    import os
+
+    path = os.path.join(HOME, ".config", "gcloud", "application_default_credentials.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(info, f)
+    for key in ("GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG"):
+        os.environ.pop(key, None)
+    os.environ["HOME"] = HOME
+    creds, _ = google.auth.default(scopes=SCOPES)
+    return creds
+
+
+cases += cases_for(
+    "well-known-service-account",
+    "google.auth.default, gcloud's well-known file under HOME (service_account)",
+    service_account,
+    from_well_known,
+    [TOKEN("ya29.sa")],
+    case_env={"HOME": HOME},
 )
 json.dump({"op": "session.request", "cases": cases}, sys.stdout, indent=1)
 print()
