@@ -121,13 +121,9 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Parses the `GOOGLE_APPLICATION_CREDENTIALS` file at `path`.
-    pub fn parse(path: &str, text: &str, aws: &AwsEnvironment) -> Result<Credentials> {
-        Self::parse_named(&format!("the GOOGLE_APPLICATION_CREDENTIALS file {}", quoted(path)), text, aws)
-    }
-
-    /// Parses a credentials file that `what` names in errors.
-    pub fn parse_named(what: &str, text: &str, aws: &AwsEnvironment) -> Result<Credentials> {
+    /// Parses a credentials file; `what` names it in errors ("the
+    /// GOOGLE_APPLICATION_CREDENTIALS file \"/path\"").
+    pub fn parse(what: &str, text: &str, aws: &AwsEnvironment) -> Result<Credentials> {
         let value: Value =
             serde_json::from_str(text).map_err(|_| Error::invalid(format!("{what} is not valid JSON")))?;
         let Value::Object(info) = value else {

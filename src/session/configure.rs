@@ -47,7 +47,7 @@ pub fn configure(mut plan: Plan, contents: Vec<(String, Option<Secret>)>) -> Res
                 None if *well_known => ProviderIdentity::Gcp(GcpIdentity::Metadata),
                 None => return Err(Error::invalid(format!("{what} does not exist"))),
                 Some(text) => {
-                    let credentials = adc::Credentials::parse_named(&what, text.expose(), aws)?;
+                    let credentials = adc::Credentials::parse(&what, text.expose(), aws)?;
                     ProviderIdentity::Gcp(GcpIdentity::File { path: path.clone(), credentials: Box::new(credentials) })
                 }
             }

@@ -3,8 +3,13 @@ use super::*;
 const KEY: &str = include_str!("../../../tests/data/test-rsa-pkcs8.pem");
 const PATH: &str = "/etc/gcp/key.json";
 
+/// How the session names the file in errors.
+fn what() -> String {
+    format!("the GOOGLE_APPLICATION_CREDENTIALS file {}", quoted(PATH))
+}
+
 fn parse(json: serde_json::Value) -> Result<Credentials> {
-    Credentials::parse(PATH, &json.to_string(), &AwsEnvironment::default())
+    Credentials::parse(&what(), &json.to_string(), &AwsEnvironment::default())
 }
 
 fn service_account() -> serde_json::Value {
@@ -150,7 +155,10 @@ fn refuses_what_cannot_be_used_naming_the_file() {
     wrong_url["source_credentials"] = service_account();
     assert!(parse(wrong_url).unwrap_err().to_string().contains("service_account_impersonation_url"));
     assert!(
-        Credentials::parse(PATH, "{", &AwsEnvironment::default()).unwrap_err().to_string().contains("not valid JSON")
+        Credentials::parse(&what(), "{", &AwsEnvironment::default())
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON")
     );
 }
 

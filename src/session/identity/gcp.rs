@@ -56,14 +56,14 @@ impl GcpIdentity {
             // order (Flux's): the variable's file (an empty variable counts
             // as unset), then gcloud's well-known file under HOME, then the
             // metadata server.
-            if let Some(path) = options.env("GOOGLE_APPLICATION_CREDENTIALS")? {
-                let aws = gcp_aws_environment(options)?;
-                return Ok(GcpIdentity::CredentialsFile { path: path.to_owned(), aws, well_known: false });
-            }
-            if let Some(home) = options.env("HOME")? {
-                let path = format!("{}/{WELL_KNOWN_FILE}", home.trim_end_matches('/'));
-                let aws = gcp_aws_environment(options)?;
-                return Ok(GcpIdentity::CredentialsFile { path, aws, well_known: true });
+            let file = match options.env("GOOGLE_APPLICATION_CREDENTIALS")? {
+                Some(path) => Some((path.to_owned(), false)),
+                None => {
+                    options.env("HOME")?.map(|home| (format!("{}/{WELL_KNOWN_FILE}", home.trim_end_matches('/')), true))
+                }
+            };
+            if let Some((path, well_known)) = file {
+                return Ok(GcpIdentity::CredentialsFile { path, aws: gcp_aws_environment(options)?, well_known });
             }
         }
         Ok(match object {
